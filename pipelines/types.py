@@ -1,0 +1,147 @@
+"""Shared domain types: the only currency between pipeline stages.
+
+Every stage takes and returns these frozen dataclasses. Character offsets are always
+relative to one transcript segment's ``text`` (``segment_idx`` says which), and audio
+times are seconds from the start of the encounter recording.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Speaker = Literal["clinician", "patient", "unknown"]
+SPEAKERS: tuple[str, ...] = ("clinician", "patient", "unknown")
+
+EntityLabel = Literal["PROBLEM", "MEDICATION", "TEST", "PROCEDURE", "ANATOMY", "VITAL"]
+ENTITY_LABELS: tuple[str, ...] = ("PROBLEM", "MEDICATION", "TEST", "PROCEDURE", "ANATOMY", "VITAL")
+
+Origin = Literal["machine", "human"]
+
+
+@dataclass(frozen=True)
+class Word:
+    """One recognised word with its audio span and recogniser probability (0..1)."""
+
+    start: float
+    end: float
+    text: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One stretch of speech by one speaker.
+
+    ``words`` concatenated (``"".join(w.text for w in words)``) reproduce ``text`` up to
+    surrounding whitespace; Whisper words carry their leading space.
+    """
+
+    idx: int
+    start: float
+    end: float
+    text: str
+    speaker: Speaker = "unknown"
+    words: tuple[Word, ...] = ()
+    avg_logprob: float = 0.0
+    no_speech_prob: float = 0.0
+    compression_ratio: float = 0.0
+
+    @property
+    def confidence(self) -> float:
+        """Segment confidence as a probability: exp(average token log-probability)."""
+        return math.exp(self.avg_logprob)
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """A full encounter transcript and what produced it."""
+
+    segments: tuple[Segment, ...]
+    language: str
+    duration_s: float
+    model: str
+    input_sha256: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(s.text for s in self.segments)
+
+    def with_segments(self, segments: tuple[Segment, ...]) -> Transcript:
+        """A copy with other segments (e.g. after speaker assignment or a correction)."""
+        return Transcript(
+            segments=segments,
+            language=self.language,
+            duration_s=self.duration_s,
+            model=self.model,
+            input_sha256=self.input_sha256,
+            options=dict(self.options),
+        )
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A medical concept mention inside one transcript segment."""
+
+    segment_idx: int
+    start: int
+    end: int
+    text: str
+    label: str
+    negated: bool = False
+    historical: bool = False
+    family: bool = False
+    hypothetical: bool = False
+    uncertain: bool = False
+    code: str | None = None
+    code_system: str | None = None
+    code_label: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    source: Origin = "machine"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a note sentence comes from: a character span of a segment and its audio."""
+
+    segment_idx: int
+    start_char: int
+    end_char: int
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True)
+class NoteSentence:
+    """One sentence of a note. ``sentence_id`` stays the same across edits of it."""
+
+    sentence_id: str
+    section: str
+    text: str
+    evidence: tuple[Evidence, ...] = ()
+    origin: Origin = "machine"
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A drafted note: ordered sections and sentences, plus what produced them."""
+
+    template: str
+    sections: tuple[str, ...]
+    sentences: tuple[NoteSentence, ...]
+    model_version: str
+    input_sha256: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def section_sentences(self, section: str) -> tuple[NoteSentence, ...]:
+        return tuple(s for s in self.sentences if s.section == section)
+
+    def render_text(self) -> str:
+        """The note as plain text, one heading per section."""
+        parts: list[str] = []
+        for section in self.sections:
+            body = " ".join(s.text for s in self.section_sentences(section))
+            parts.append(f"{section.upper()}\n{body or '(none)'}")
+        return "\n\n".join(parts)

@@ -1,0 +1,64 @@
+"""Shared fixtures: a real DuckDB store in tmp_path and small hand-built transcripts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipelines.types import Draft, Evidence, NoteSentence, Segment, Transcript, Word
+from workbench import store as st
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> st.Store:
+    return st.open_store(tmp_path / "data")
+
+
+def make_words(text: str, start: float, end: float) -> tuple[Word, ...]:
+    """Whisper-style words (leading spaces) spread evenly over [start, end]."""
+    tokens = text.split()
+    step = (end - start) / len(tokens)
+    return tuple(
+        Word(start + i * step, start + (i + 1) * step, (" " if i else "") + t, 0.9)
+        for i, t in enumerate(tokens)
+    )
+
+
+def make_transcript(turns: list[tuple[str, str]], gap: float = 0.5) -> Transcript:
+    """A transcript with one segment per (speaker, text) turn, 0.4 s per word."""
+    segments, t = [], 0.0
+    for i, (speaker, text) in enumerate(turns):
+        end = t + 0.4 * len(text.split())
+        segments.append(Segment(i, t, end, text, speaker, make_words(text, t, end), -0.2))
+        t = end + gap
+    return Transcript(tuple(segments), "en", t, "test-model", "0" * 64)
+
+
+def make_draft(transcript: Transcript) -> Draft:
+    """A two-sentence draft whose evidence is each whole segment."""
+    sentences = tuple(
+        NoteSentence(
+            f"s{i}", "Subjective" if i == 0 else "Plan", seg.text,
+            (Evidence(seg.idx, 0, len(seg.text), seg.start, seg.end),),
+        )
+        for i, seg in enumerate(transcript.segments[:2])
+    )
+    return Draft("soap", ("Subjective", "Objective", "Assessment", "Plan"), sentences, "test-v1")
+
+
+@pytest.fixture
+def encounter(store: st.Store) -> str:
+    """An encounter with a transcript and a draft in the store; returns its id."""
+    st.ensure_user(store, "dr-a", "Dr A", "clinician")
+    st.add_encounter(store, st.EncounterRecord("enc-1", "Test visit"), "dr-a")
+    transcript = make_transcript(
+        [("clinician", "What brings you in today?"),
+         ("patient", "I have had a cough for three days."),
+         ("clinician", "We will start amoxicillin 500 milligrams three times a day.")]
+    )
+    version = st.save_transcript(store, "enc-1", transcript, "dr-a")
+    st.save_draft(store, "enc-1", make_draft(transcript), version, "dr-a")
+    return "enc-1"

@@ -1,0 +1,162 @@
+"""The `scribe` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from workbench import settings
+from workbench import store as st
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Scribe Workbench")
+console = Console(stderr=True)
+
+APP_PATH = Path(__file__).resolve().parent / "ui" / "app.py"
+
+
+class State:
+    data_dir: Path = settings.data_dir()
+    user: str = settings.setting("SCRIBE_USER")
+
+
+@app.callback()
+def main(
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="Data directory (default $SCRIBE_HOME or ./data)."),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log timings.")] = False,
+) -> None:
+    """Ambient clinical documentation, reviewed by clinicians, kept on this machine."""
+    State.data_dir = settings.data_dir(data_dir)
+    State.user = settings.setting("SCRIBE_USER")
+    # Logs carry ids and timings only, never transcript text.
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _open() -> st.Store:
+    store = st.open_store(State.data_dir)
+    st.ensure_user(store, State.user, State.user, "clinician")
+    return store
+
+
+@app.command()
+def ingest(files: Annotated[list[Path], typer.Argument(help="Audio files to add.")]) -> None:
+    """Validate audio files and create one encounter each (again: no duplicates)."""
+    from pipelines.audio import AudioError
+    from workbench.ingest import ingest_file
+
+    store = _open()
+    failed = 0
+    for path in files:
+        try:
+            result = ingest_file(store, State.data_dir, path, State.user)
+        except AudioError as exc:
+            console.print(f"[red]Not ingested[/red]: {exc}")
+            failed += 1
+            continue
+        verb = "created" if result.created else "already present"
+        console.print(f"{result.encounter_id}: {verb} ({result.audio.duration_s:.1f} s)")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def process(
+    ids: Annotated[list[str] | None, typer.Argument(help="Encounter ids.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every encounter not yet done.")] = False,
+) -> None:
+    """Transcribe, find entities and draft notes for encounters."""
+    store = _open()
+    if all_:
+        ids = [s.encounter.encounter_id for s in st.list_encounters(store)]
+    if not ids:
+        console.print("Name encounter ids or pass --all.")
+        raise typer.Exit(2)
+    _process_ids(store, ids)
+
+
+def _process_ids(store: st.Store, ids: list[str]) -> None:
+    from workbench.jobs import Engine, process_encounter
+
+    engine = Engine()
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[step]}"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console) as bar:
+        overall = bar.add_task("encounters", total=len(ids), step="")
+        for encounter_id in ids:
+            task = bar.add_task(encounter_id, total=1.0, step="starting")
+
+            def report(step: str, fraction: float, task=task) -> None:
+                bar.update(task, completed=fraction, step=step)
+
+            result = process_encounter(store, State.data_dir, engine, encounter_id, State.user,
+                                       progress=report)
+            bar.update(task, completed=1.0, step=",".join(result.steps_run) or "up to date")
+            bar.advance(overall)
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False):
+    """Counts of encounters at each step and of events."""
+    counts = st.status_counts(_open())
+    if as_json:
+        typer.echo(json.dumps(counts))
+    else:
+        for key, value in counts.items():
+            typer.echo(f"{key:>14}: {value}")
+
+
+@app.command()
+def demo(
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Build only, do not serve.")] = False,
+    port: Annotated[int, typer.Option(help="Port for the workbench.")] = 8501,
+) -> None:
+    """Create the database, ingest and process the demo encounters, then serve the app."""
+    from workbench.demo import demo_encounters
+    from workbench.ingest import ingest_file
+
+    store = _open()
+    encounters = demo_encounters()
+    if not encounters:
+        console.print("[red]No demo encounters found in demo/encounters[/red]")
+        raise typer.Exit(1)
+    ids = []
+    for item in encounters:
+        result = ingest_file(store, State.data_dir, item.audio, State.user, item.meta)
+        ids.append(result.encounter_id)
+    _process_ids(store, ids)
+    console.print(json.dumps(st.status_counts(store)))
+    if not no_serve:
+        serve(port=port)
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="Port (loopback only).")] = 8501,
+    address: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+) -> None:
+    """Serve the workbench at http://localhost:PORT."""
+    _open()
+    env = dict(os.environ, SCRIBE_HOME=str(State.data_dir), SCRIBE_USER=State.user)
+    console.print(f"Scribe Workbench on http://localhost:{port}  (Ctrl+C stops it)")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(APP_PATH),
+           "--server.port", str(port), "--server.address", address,
+           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    raise typer.Exit(subprocess.call(cmd, env=env))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,106 @@
+"""Ingest: validate an audio file, store it by content hash and create its encounter."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.audio import AudioInfo, probe_audio
+from workbench import store as st
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EncounterMeta:
+    """What a person (or the demo) says about an encounter when ingesting it."""
+
+    encounter_id: str | None = None
+    title: str | None = None
+    specialty: str | None = None
+    visit_type: str | None = None
+    clinician: str | None = None
+    patient_label: str | None = None
+    source: str = "upload"
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    encounter_id: str
+    created: bool
+    audio: AudioInfo
+
+
+def audio_path(data_dir: Path, sha256: str, suffix: str) -> Path:
+    """Where the audio with this hash lives inside the data directory."""
+    return Path(data_dir) / "audio" / sha256[:2] / f"{sha256}{suffix.lower()}"
+
+
+def ingest_file(
+    store: st.Store, data_dir: Path, path: Path, user_id: str, meta: EncounterMeta | None = None
+) -> IngestResult:
+    """Validate and store ``path`` and create its encounter; ingesting it again is a no-op.
+
+    Raises pipelines.audio.AudioError with a readable message for unusable audio; then
+    nothing is written.
+    """
+    path = Path(path)
+    meta = meta or EncounterMeta()
+    info = probe_audio(path)
+    existing = st.find_encounter_by_audio(store, info.sha256)
+    if existing is not None:
+        return IngestResult(existing.encounter_id, False, info)
+    target = audio_path(data_dir, info.sha256, path.suffix)
+    _copy_atomically(path, target)
+    encounter_id = meta.encounter_id or f"enc-{info.sha256[:12]}"
+    with store.transaction():
+        st.add_audio(
+            store,
+            st.AudioRecord(
+                sha256=info.sha256,
+                stored_path=str(target.relative_to(data_dir)),
+                original_name=path.name,
+                format=info.format,
+                duration_s=info.duration_s,
+                sample_rate=info.sample_rate,
+                channels=info.channels,
+                size_bytes=info.size_bytes,
+            ),
+        )
+        created = st.add_encounter(
+            store,
+            st.EncounterRecord(
+                encounter_id=encounter_id,
+                title=meta.title or path.stem,
+                specialty=meta.specialty,
+                visit_type=meta.visit_type,
+                clinician=meta.clinician,
+                patient_label=meta.patient_label,
+                audio_sha256=info.sha256,
+                source=meta.source,
+            ),
+            user_id,
+        )
+    log.info("ingested encounter %s (%.1f s audio)", encounter_id, info.duration_s)
+    return IngestResult(encounter_id, created, info)
+
+
+def _copy_atomically(source: Path, target: Path) -> None:
+    """Copy via a temporary file and rename, so a crash never leaves half a file."""
+    if target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".ingest-")
+    try:
+        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+            shutil.copyfileobj(src, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

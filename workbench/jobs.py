@@ -1,0 +1,136 @@
+"""Run the pipelines for encounters and keep the results in the store.
+
+Slow work (ASR, NLP, drafting) runs outside any database lock; each result is then
+written in one short transaction. Every step is skipped when its output already exists
+for the current input, so processing twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from pipelines.asr import AsrOptions
+from pipelines.diarize import DiarizeOptions
+from workbench import store as st
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    """Options for every stage, one documented dataclass each."""
+
+    asr: AsrOptions = field(default_factory=AsrOptions)
+    diarize: DiarizeOptions = field(default_factory=DiarizeOptions)
+    nlp_cache_dir: str | None = None
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    encounter_id: str
+    transcript_version: int
+    entity_count: int
+    note_version: int
+    steps_run: tuple[str, ...]
+    seconds: float
+
+
+class Engine:
+    """Loads each heavy model once, on first use, and shares it (thread-safe)."""
+
+    def __init__(self, options: PipelineOptions | None = None) -> None:
+        self.options = options or PipelineOptions()
+        self._lock = threading.Lock()
+        self._asr = None
+        self._nlp = None
+
+    @property
+    def asr(self):
+        with self._lock:
+            if self._asr is None:
+                from pipelines.asr import load_model
+
+                self._asr = load_model(self.options.asr)
+            return self._asr
+
+    @property
+    def nlp(self):
+        with self._lock:
+            if self._nlp is None:
+                from pipelines.nlp import NlpOptions, load_nlp
+
+                opts = NlpOptions(cache_dir=self.options.nlp_cache_dir) if (
+                    self.options.nlp_cache_dir
+                ) else NlpOptions()
+                self._nlp = load_nlp(opts)
+            return self._nlp
+
+
+def process_encounter(
+    store: st.Store,
+    data_dir: Path,
+    engine: Engine,
+    encounter_id: str,
+    user_id: str,
+    progress: Progress | None = None,
+) -> ProcessResult:
+    """Transcribe, find entities and draft one encounter, skipping steps already done."""
+    from pipelines.asr import transcribe
+    from pipelines.audio import load_samples
+    from pipelines.diarize import assign_speakers
+    from pipelines.drafting import draft_note
+    from pipelines.nlp import NLP_VERSION, extract_entities
+
+    started = time.perf_counter()
+    report = progress or (lambda step, fraction: None)
+    encounter = st.get_encounter(store, encounter_id)
+    if encounter is None:
+        raise st.NotFound(f"No encounter {encounter_id}")
+    steps: list[str] = []
+
+    found = st.get_transcript(store, encounter_id)
+    if found is None:
+        audio = st.get_audio(store, encounter.audio_sha256 or "")
+        if audio is None:
+            raise st.NotFound(f"Encounter {encounter_id} has no stored audio")
+        samples = load_samples(Path(data_dir) / audio.stored_path)
+        transcript = transcribe(
+            engine.asr, samples, engine.options.asr,
+            progress=lambda f: report("transcribing", 0.8 * f),
+        )
+        transcript = assign_speakers(transcript, samples, engine.options.diarize)
+        transcript = replace(transcript, input_sha256=audio.sha256)
+        version = st.save_transcript(store, encounter_id, transcript, user_id)
+        found = (version, transcript)
+        steps.append("asr")
+    transcript_version, transcript = found
+
+    report("finding medical entities", 0.85)
+    if st.entity_set_version(store, encounter_id, transcript_version) is not None:
+        entities = st.get_entities(store, encounter_id, transcript_version)
+    else:
+        entities = extract_entities(engine.nlp, transcript)
+        st.save_entities(store, encounter_id, transcript_version, entities, NLP_VERSION, user_id)
+        steps.append("nlp")
+
+    report("drafting the note", 0.95)
+    note = st.get_note(store, encounter_id)
+    if note is None:
+        draft = draft_note(transcript, entities)
+        note_version = st.save_draft(store, encounter_id, draft, transcript_version, user_id)
+        steps.append("draft")
+    else:
+        note_version = note.version
+    report("done", 1.0)
+    elapsed = time.perf_counter() - started
+    log.info("processed %s: %s in %.1f s", encounter_id, ",".join(steps) or "nothing", elapsed)
+    return ProcessResult(
+        encounter_id, transcript_version, len(entities), note_version, tuple(steps), elapsed
+    )

@@ -1,0 +1,73 @@
+"""The DuckDB store: all SQL lives in this package, one named function per query."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workbench.store.db import (
+    ConcurrentEdit,
+    NoteLocked,
+    NotFound,
+    Store,
+    StoreBusy,
+    StoreError,
+)
+from workbench.store.encounters import (
+    add_audio,
+    add_encounter,
+    ensure_user,
+    find_encounter_by_audio,
+    get_audio,
+    get_encounter,
+    list_encounters,
+    list_users,
+)
+from workbench.store.entities import entity_set_version, get_entities, save_entities
+from workbench.store.events import append_event, list_events, new_event
+from workbench.store.migrations import migrate, schema_version
+from workbench.store.notes import (
+    ATTESTATION,
+    diff_sentences,
+    get_note,
+    list_note_versions,
+    save_draft,
+    save_note,
+    sign_note,
+)
+from workbench.store.records import (
+    AudioRecord,
+    EncounterRecord,
+    EncounterSummary,
+    Event,
+    NoteVersion,
+)
+from workbench.store.status import status_counts
+from workbench.store.transcripts import (
+    get_transcript,
+    latest_transcript_version,
+    save_transcript,
+)
+
+DB_FILENAME = "scribe.duckdb"
+
+
+def open_store(data_dir: Path, lock_timeout_s: float = 120.0) -> Store:
+    """Open (creating and migrating if needed) the store inside ``data_dir``."""
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(data_dir / DB_FILENAME, lock_timeout_s=lock_timeout_s)
+    migrate(store)
+    return store
+
+
+__all__ = [
+    "ATTESTATION", "AudioRecord", "ConcurrentEdit", "DB_FILENAME", "EncounterRecord",
+    "EncounterSummary", "Event", "NoteLocked", "NoteVersion", "NotFound", "Store", "StoreBusy",
+    "StoreError", "add_audio", "add_encounter", "append_event", "diff_sentences",
+    "ensure_user", "entity_set_version", "find_encounter_by_audio", "get_audio",
+    "get_encounter", "get_entities",
+    "get_note", "get_transcript", "latest_transcript_version", "list_encounters",
+    "list_events", "list_note_versions", "list_users", "migrate", "new_event", "open_store",
+    "save_draft", "save_entities", "save_note", "save_transcript", "schema_version",
+    "sign_note", "status_counts",
+]

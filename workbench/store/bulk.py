@@ -1,0 +1,50 @@
+"""Fast multi-row inserts: DuckDB inserts an Arrow table far faster than executemany."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+import pyarrow as pa
+
+# Table and column names are fixed identifiers from this package, never user input.
+_TABLES = {
+    "segments": (
+        "encounter_id", "transcript_version", "idx", "start_s", "end_s", "speaker", "text",
+        "avg_logprob", "no_speech_prob", "compression_ratio",
+    ),
+    "words": (
+        "encounter_id", "transcript_version", "segment_idx", "idx", "start_s", "end_s", "text",
+        "probability",
+    ),
+    "entities": (
+        "encounter_id", "set_version", "idx", "segment_idx", "start_char", "end_char", "text",
+        "label", "negated", "historical", "family", "hypothetical", "uncertain", "code",
+        "code_system", "code_label", "attributes", "source",
+    ),
+    "note_sentences": (
+        "encounter_id", "note_version", "idx", "sentence_id", "section", "text", "origin",
+    ),
+    "evidence": (
+        "encounter_id", "note_version", "sentence_idx", "idx", "segment_idx", "start_char",
+        "end_char", "start_s", "end_s",
+    ),
+}
+
+_INSERT_SQL = {
+    table: "INSERT INTO " + table + " (" + ", ".join(cols) + ") SELECT * FROM _bulk_rows"
+    for table, cols in _TABLES.items()
+}
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[tuple]) -> None:
+    """Insert tuples (in the column order above) into one of the known tables."""
+    if not rows:
+        return
+    columns = _TABLES[table]
+    arrow = pa.Table.from_pylist([dict(zip(columns, row, strict=True)) for row in rows])
+    con.register("_bulk_rows", arrow)
+    try:
+        con.execute(_INSERT_SQL[table])
+    finally:
+        con.unregister("_bulk_rows")

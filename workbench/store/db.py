@@ -1,0 +1,131 @@
+"""The DuckDB handle: one writer at a time, across threads and processes.
+
+DuckDB lets only one process hold a database file open read-write, and a second
+process that tries fails at once. The workbench server and a batch ``scribe process``
+run therefore never keep the file open: every unit of work takes an exclusive
+``fcntl`` lock on a sidecar ``.lock`` file (blocking, with a timeout), opens the
+database, runs one transaction, closes it and releases the lock. Opening costs about
+20 ms, slow work (ASR, NLP) happens outside the lock, and the waiting side simply
+queues instead of crashing. Nested calls in one thread reuse the open connection.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+log = logging.getLogger(__name__)
+
+
+class StoreError(Exception):
+    """A database problem, with a title a person can act on."""
+
+
+class StoreBusy(StoreError):
+    """Another process held the database for longer than the lock timeout."""
+
+
+class NotFound(StoreError):
+    """The encounter, version or object asked for does not exist."""
+
+
+class ConcurrentEdit(StoreError):
+    """Someone saved a newer version since this edit started; nothing was written."""
+
+
+class NoteLocked(StoreError):
+    """The note is signed and can no longer be edited."""
+
+
+def utcnow() -> datetime:
+    """Naive UTC now: the store keeps every timestamp in UTC."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Store:
+    """A DuckDB database file plus the lock that serialises access to it.
+
+    Use ``with store.connect() as con:`` for reads and ``with store.transaction() as con:``
+    for writes; both are re-entrant within a thread.
+    """
+
+    def __init__(self, path: Path, lock_timeout_s: float = 120.0) -> None:
+        self.path = Path(path)
+        self.lock_path = self.path.with_name(self.path.name + ".lock")
+        self.lock_timeout_s = lock_timeout_s
+        self._thread_lock = threading.RLock()
+        self._local = threading.local()
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """An open connection, holding the exclusive lock until the outermost exit."""
+        con = getattr(self._local, "con", None)
+        if con is not None:
+            yield con
+            return
+        with self._thread_lock, self._file_lock():
+            try:
+                con = duckdb.connect(str(self.path))
+            except duckdb.Error as exc:
+                raise StoreError(f"Cannot open database {self.path.name}: {exc}") from exc
+            self._local.con = con
+            try:
+                yield con
+            finally:
+                self._local.con = None
+                con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection inside one transaction: committed on success, rolled back on error."""
+        with self.connect() as con:
+            if getattr(self._local, "in_tx", False):
+                yield con
+                return
+            con.execute("BEGIN TRANSACTION")
+            self._local.in_tx = True
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            else:
+                con.execute("COMMIT")
+            finally:
+                self._local.in_tx = False
+
+    @contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.lock_path, "a+") as fh:
+            deadline = time.monotonic() + self.lock_timeout_s
+            waited = False
+            while True:
+                try:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise StoreBusy(
+                            f"Database {self.path.name} is busy: another process held it "
+                            f"for more than {self.lock_timeout_s:.0f} s"
+                        ) from None
+                    waited = True
+                    time.sleep(0.02)
+            if waited:
+                log.debug("store lock acquired after waiting")
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)

@@ -1,0 +1,169 @@
+"""Encounters, their audio files and users."""
+
+from __future__ import annotations
+
+from workbench.store.db import Store, utcnow
+from workbench.store.events import insert_events, new_event
+from workbench.store.records import AudioRecord, EncounterRecord, EncounterSummary
+
+
+def add_audio(store: Store, audio: AudioRecord) -> bool:
+    """Record an audio file by its sha256; returns False if it was already known."""
+    with store.transaction() as con:
+        exists = con.execute(
+            "SELECT 1 FROM audio_files WHERE sha256 = ?", [audio.sha256]
+        ).fetchone()
+        if exists:
+            return False
+        con.execute(
+            "INSERT INTO audio_files (sha256, stored_path, original_name, format, duration_s,"
+            " sample_rate, channels, size_bytes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                audio.sha256,
+                audio.stored_path,
+                audio.original_name,
+                audio.format,
+                audio.duration_s,
+                audio.sample_rate,
+                audio.channels,
+                audio.size_bytes,
+                utcnow(),
+            ],
+        )
+        return True
+
+
+def get_audio(store: Store, sha256: str) -> AudioRecord | None:
+    """The audio file with this content hash, if stored."""
+    with store.connect() as con:
+        row = con.execute(
+            "SELECT sha256, stored_path, original_name, format, duration_s, sample_rate,"
+            " channels, size_bytes FROM audio_files WHERE sha256 = ?",
+            [sha256],
+        ).fetchone()
+    return AudioRecord(*row) if row else None
+
+
+def add_encounter(store: Store, encounter: EncounterRecord, user_id: str) -> bool:
+    """Create an encounter; returns False (and changes nothing) if the id exists."""
+    with store.transaction() as con:
+        if con.execute(
+            "SELECT 1 FROM encounters WHERE encounter_id = ?", [encounter.encounter_id]
+        ).fetchone():
+            return False
+        con.execute(
+            "INSERT INTO encounters (encounter_id, title, specialty, visit_type, clinician,"
+            " patient_label, audio_sha256, source, created_at, created_by)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                encounter.encounter_id,
+                encounter.title,
+                encounter.specialty,
+                encounter.visit_type,
+                encounter.clinician,
+                encounter.patient_label,
+                encounter.audio_sha256,
+                encounter.source,
+                utcnow(),
+                user_id,
+            ],
+        )
+        insert_events(
+            con,
+            [
+                new_event(
+                    user_id,
+                    encounter.encounter_id,
+                    "encounter.created",
+                    object_type="encounter",
+                    object_id=encounter.encounter_id,
+                    after={"audio_sha256": encounter.audio_sha256, "source": encounter.source},
+                )
+            ],
+        )
+        return True
+
+
+
+
+def get_encounter(store: Store, encounter_id: str) -> EncounterRecord | None:
+    """One encounter by id."""
+    with store.connect() as con:
+        row = con.execute(
+            "SELECT e.encounter_id, e.title, e.specialty, e.visit_type, e.clinician,"
+            " e.patient_label, e.audio_sha256, e.source, e.created_at, e.created_by"
+            " FROM encounters e WHERE e.encounter_id = ?",
+            [encounter_id],
+        ).fetchone()
+    return EncounterRecord(*row) if row else None
+
+
+def find_encounter_by_audio(store: Store, sha256: str) -> EncounterRecord | None:
+    """The first encounter made from this audio file, if any."""
+    with store.connect() as con:
+        row = con.execute(
+            "SELECT e.encounter_id, e.title, e.specialty, e.visit_type, e.clinician,"
+            " e.patient_label, e.audio_sha256, e.source, e.created_at, e.created_by"
+            " FROM encounters e WHERE e.audio_sha256 = ? ORDER BY e.created_at LIMIT 1",
+            [sha256],
+        ).fetchone()
+    return EncounterRecord(*row) if row else None
+
+
+def list_encounters(store: Store) -> list[EncounterSummary]:
+    """Every encounter with its workflow status, newest first."""
+    with store.connect() as con:
+        rows = con.execute(
+            "SELECT e.encounter_id, e.title, e.specialty, e.visit_type, e.clinician,"
+            " e.patient_label, e.audio_sha256, e.source, e.created_at, e.created_by,"
+            " a.duration_s, t.v AS transcript_version, n.v AS note_version, s.signed_at"
+            " FROM encounters e"
+            " LEFT JOIN audio_files a ON a.sha256 = e.audio_sha256"
+            " LEFT JOIN (SELECT encounter_id, max(version) v FROM transcripts GROUP BY 1) t"
+            "   ON t.encounter_id = e.encounter_id"
+            " LEFT JOIN (SELECT encounter_id, max(version) v FROM notes GROUP BY 1) n"
+            "   ON n.encounter_id = e.encounter_id"
+            " LEFT JOIN (SELECT encounter_id, max(signed_at) signed_at FROM signatures"
+            "   GROUP BY 1) s ON s.encounter_id = e.encounter_id"
+            " ORDER BY e.created_at DESC, e.encounter_id"
+        ).fetchall()
+    return [
+        EncounterSummary(
+            encounter=EncounterRecord(*row[:10]),
+            status=_status(row[11], row[12], row[13]),
+            duration_s=row[10],
+            transcript_version=row[11],
+            note_version=row[12],
+            signed_at=row[13],
+        )
+        for row in rows
+    ]
+
+
+def _status(transcript_version: int | None, note_version: int | None, signed_at) -> str:
+    if signed_at is not None:
+        return "signed"
+    if note_version is not None:
+        return "in review" if note_version > 1 else "drafted"
+    if transcript_version is not None:
+        return "transcribed"
+    return "ingested"
+
+
+def ensure_user(store: Store, user_id: str, display_name: str, role: str) -> None:
+    """Create the user if missing (roles are enforced in a later schema)."""
+    with store.transaction() as con:
+        if con.execute("SELECT 1 FROM users WHERE user_id = ?", [user_id]).fetchone():
+            return
+        con.execute(
+            "INSERT INTO users (user_id, display_name, role, created_at) VALUES (?, ?, ?, ?)",
+            [user_id, display_name, role, utcnow()],
+        )
+
+
+def list_users(store: Store) -> list[tuple[str, str, str]]:
+    """(user_id, display_name, role) for every user."""
+    with store.connect() as con:
+        return con.execute(
+            "SELECT user_id, display_name, role FROM users ORDER BY user_id"
+        ).fetchall()

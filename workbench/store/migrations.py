@@ -1,0 +1,79 @@
+"""Numbered schema migrations, applied in order when a store is opened.
+
+Each migration is a file ``migrations/NNNN_name.sql`` and runs in its own transaction
+together with the row that records it, so a crash leaves the schema at a whole version.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from workbench.store.db import Store, StoreError, utcnow
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def available_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    """All migrations shipped with the code, in version order."""
+    found = []
+    for path in sorted(directory.glob("*.sql")):
+        match = _NAME.match(path.name)
+        if not match:
+            raise StoreError(f"Badly named migration file: {path.name}")
+        found.append(Migration(int(match.group(1)), match.group(2), path.read_text()))
+    versions = [m.version for m in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise StoreError(f"Migrations must be numbered 1..N without gaps, found {versions}")
+    return found
+
+
+def applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
+    """Versions already applied to this database (empty for a new file)."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL)"
+    )
+    return {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+
+
+def migrate(store: Store, migrations: list[Migration] | None = None) -> list[int]:
+    """Apply every pending migration; returns the versions applied now."""
+    migrations = available_migrations() if migrations is None else migrations
+    applied_now: list[int] = []
+    with store.connect() as con:
+        done = applied_versions(con)
+        newest_known = max((m.version for m in migrations), default=0)
+        if done and max(done) > newest_known:
+            raise StoreError(
+                f"Database schema version {max(done)} is newer than this code knows "
+                f"({newest_known}); upgrade Scribe Workbench"
+            )
+        for migration in migrations:
+            if migration.version in done:
+                continue
+            with store.transaction() as tx:
+                tx.execute(migration.sql)
+                tx.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                    [migration.version, migration.name, utcnow()],
+                )
+            applied_now.append(migration.version)
+    return applied_now
+
+
+def schema_version(store: Store) -> int:
+    """The highest applied migration (0 for a blank database)."""
+    with store.connect() as con:
+        return max(applied_versions(con), default=0)

@@ -1,0 +1,275 @@
+"""Note versions, their sentences and evidence, edits as events, and signatures."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+
+from pipelines.types import Draft, Evidence, NoteSentence
+from workbench.store.bulk import insert_rows
+from workbench.store.db import ConcurrentEdit, NoteLocked, NotFound, Store, utcnow
+from workbench.store.events import insert_events, new_event
+from workbench.store.records import NoteVersion
+
+ATTESTATION = (
+    "I have reviewed this note against the encounter recording and transcript, "
+    "and it accurately reflects the visit."
+)
+
+
+def save_draft(
+    store: Store, encounter_id: str, draft: Draft, transcript_version: int | None, user_id: str
+) -> int:
+    """Store a machine draft as the next note version; refused once the note is signed."""
+    with store.transaction() as con:
+        _check_unsigned(con, encounter_id)
+        version = _insert_note(con, encounter_id, draft, transcript_version, user_id, None)
+        insert_events(
+            con,
+            [
+                new_event(
+                    user_id, encounter_id, "note.drafted", object_type="note",
+                    object_id=f"{encounter_id}/note/{version}",
+                    after={"version": version, "sentences": len(draft.sentences)},
+                    model_version=draft.model_version, note_version=version,
+                )
+            ],
+        )
+        return version
+
+
+def save_note(
+    store: Store,
+    encounter_id: str,
+    base_version: int,
+    sentences: tuple[NoteSentence, ...],
+    user_id: str,
+) -> int:
+    """Save a clinician's edit of ``base_version`` as a new version, with one event per change.
+
+    Raises ConcurrentEdit if someone saved a newer version meanwhile, and NoteLocked if the
+    note is signed; in both cases nothing is written.
+    """
+    with store.transaction() as con:
+        _check_unsigned(con, encounter_id)
+        latest = _latest_version(con, encounter_id)
+        if latest != base_version:
+            raise ConcurrentEdit(
+                f"Note for {encounter_id} changed: you edited version {base_version}, "
+                f"the newest is {latest}. Reload to see the other changes."
+            )
+        base = _read_note(con, encounter_id, base_version)
+        changes = diff_sentences(base.draft.sentences, sentences)
+        if not changes:
+            return base_version
+        draft = Draft(
+            template=base.draft.template,
+            sections=base.draft.sections,
+            sentences=sentences,
+            model_version=base.draft.model_version,
+            input_sha256=base.draft.input_sha256,
+            options=base.draft.options,
+        )
+        version = _insert_note(
+            con, encounter_id, draft, base.transcript_version, user_id, base_version
+        )
+        events = [
+            new_event(
+                user_id, encounter_id, kind, object_type="sentence", object_id=sentence_id,
+                before=before, after=after, model_version=draft.model_version,
+                note_version=version,
+            )
+            for kind, sentence_id, before, after in changes
+        ]
+        events.append(
+            new_event(
+                user_id, encounter_id, "note.saved", object_type="note",
+                object_id=f"{encounter_id}/note/{version}",
+                before={"version": base_version}, after={"version": version,
+                                                         "changes": len(changes)},
+                model_version=draft.model_version, note_version=version,
+            )
+        )
+        insert_events(con, events)
+        return version
+
+
+def sign_note(
+    store: Store, encounter_id: str, version: int, user_id: str, attestation: str = ATTESTATION
+) -> None:
+    """Sign the newest version; after this the note is read-only."""
+    with store.transaction() as con:
+        _check_unsigned(con, encounter_id)
+        latest = _latest_version(con, encounter_id)
+        if latest != version:
+            raise ConcurrentEdit(
+                f"Cannot sign version {version} of {encounter_id}: the newest is {latest}"
+            )
+        now = utcnow()
+        con.execute(
+            "INSERT INTO signatures (encounter_id, note_version, signed_by, signed_at,"
+            " attestation) VALUES (?, ?, ?, ?, ?)",
+            [encounter_id, version, user_id, now, attestation],
+        )
+        insert_events(
+            con,
+            [
+                new_event(
+                    user_id, encounter_id, "note.signed", object_type="note",
+                    object_id=f"{encounter_id}/note/{version}",
+                    after={"version": version, "attestation": attestation},
+                    note_version=version,
+                )
+            ],
+        )
+
+
+def get_note(store: Store, encounter_id: str, version: int | None = None) -> NoteVersion | None:
+    """The given or newest note version, or None if the encounter has no note."""
+    with store.connect() as con:
+        if version is None:
+            version = _latest_version(con, encounter_id)
+            if version is None:
+                return None
+        return _read_note(con, encounter_id, version)
+
+
+def list_note_versions(store: Store, encounter_id: str) -> list[tuple[int, str, object]]:
+    """(version, created_by, created_at) for every version, oldest first."""
+    with store.connect() as con:
+        return con.execute(
+            "SELECT version, created_by, created_at FROM notes WHERE encounter_id = ?"
+            " ORDER BY version",
+            [encounter_id],
+        ).fetchall()
+
+
+def diff_sentences(
+    before: tuple[NoteSentence, ...], after: tuple[NoteSentence, ...]
+) -> list[tuple[str, str, dict | None, dict | None]]:
+    """(kind, sentence_id, before, after) for every sentence added, deleted, edited or moved."""
+    old = {s.sentence_id: s for s in before}
+    new = {s.sentence_id: s for s in after}
+    changes: list[tuple[str, str, dict | None, dict | None]] = []
+    for s in after:
+        prev = old.get(s.sentence_id)
+        if prev is None:
+            changes.append(("sentence.added", s.sentence_id, None, _snap(s)))
+        elif prev.text != s.text:
+            changes.append(("sentence.edited", s.sentence_id, _snap(prev), _snap(s)))
+        elif prev.section != s.section:
+            changes.append(("sentence.moved", s.sentence_id, _snap(prev), _snap(s)))
+    for s in before:
+        if s.sentence_id not in new:
+            changes.append(("sentence.deleted", s.sentence_id, _snap(s), None))
+    return changes
+
+
+
+
+def _snap(s: NoteSentence) -> dict:
+    return {"section": s.section, "text": s.text, "origin": s.origin}
+
+
+def _latest_version(con: duckdb.DuckDBPyConnection, encounter_id: str) -> int | None:
+    return con.execute(
+        "SELECT max(version) FROM notes WHERE encounter_id = ?", [encounter_id]
+    ).fetchone()[0]
+
+
+def _check_unsigned(con: duckdb.DuckDBPyConnection, encounter_id: str) -> None:
+    row = con.execute(
+        "SELECT note_version, signed_by FROM signatures WHERE encounter_id = ?", [encounter_id]
+    ).fetchone()
+    if row:
+        raise NoteLocked(f"The note for {encounter_id} was signed (version {row[0]}) by {row[1]}")
+
+
+def _insert_note(
+    con: duckdb.DuckDBPyConnection,
+    encounter_id: str,
+    draft: Draft,
+    transcript_version: int | None,
+    user_id: str,
+    parent_version: int | None,
+) -> int:
+    if not con.execute(
+        "SELECT 1 FROM encounters WHERE encounter_id = ?", [encounter_id]
+    ).fetchone():
+        raise NotFound(f"No encounter {encounter_id}")
+    version = (_latest_version(con, encounter_id) or 0) + 1
+    con.execute(
+        "INSERT INTO notes (encounter_id, version, parent_version, template, sections,"
+        " model_version, transcript_version, input_sha256, options, created_at, created_by)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            encounter_id, version, parent_version, draft.template, json.dumps(draft.sections),
+            draft.model_version, transcript_version, draft.input_sha256,
+            json.dumps(draft.options, sort_keys=True, default=str), utcnow(), user_id,
+        ],
+    )
+    insert_rows(
+        con,
+        "note_sentences",
+        [
+            (encounter_id, version, i, s.sentence_id, s.section, s.text, s.origin)
+            for i, s in enumerate(draft.sentences)
+        ],
+    )
+    insert_rows(
+        con,
+        "evidence",
+        [
+            (encounter_id, version, i, j, ev.segment_idx, ev.start_char, ev.end_char,
+             ev.start_s, ev.end_s)
+            for i, s in enumerate(draft.sentences)
+            for j, ev in enumerate(s.evidence)
+        ],
+    )
+    return version
+
+
+def _read_note(con: duckdb.DuckDBPyConnection, encounter_id: str, version: int) -> NoteVersion:
+    head = con.execute(
+        "SELECT n.parent_version, n.template, n.sections, n.model_version, n.transcript_version,"
+        " n.input_sha256, n.options, n.created_at, n.created_by, s.signed_by, s.signed_at"
+        " FROM notes n LEFT JOIN signatures s"
+        "   ON s.encounter_id = n.encounter_id AND s.note_version = n.version"
+        " WHERE n.encounter_id = ? AND n.version = ?",
+        [encounter_id, version],
+    ).fetchone()
+    if head is None:
+        raise NotFound(f"No note version {version} for {encounter_id}")
+    ev_rows = con.execute(
+        "SELECT sentence_idx, segment_idx, start_char, end_char, start_s, end_s FROM evidence"
+        " WHERE encounter_id = ? AND note_version = ? ORDER BY sentence_idx, idx",
+        [encounter_id, version],
+    ).fetchall()
+    evidence: dict[int, list[Evidence]] = {}
+    for r in ev_rows:
+        evidence.setdefault(r[0], []).append(Evidence(r[1], r[2], r[3], r[4], r[5]))
+    sentences = tuple(
+        NoteSentence(
+            sentence_id=r[1], section=r[2], text=r[3], evidence=tuple(evidence.get(r[0], ())),
+            origin=r[4],
+        )
+        for r in con.execute(
+            "SELECT idx, sentence_id, section, text, origin FROM note_sentences"
+            " WHERE encounter_id = ? AND note_version = ? ORDER BY idx",
+            [encounter_id, version],
+        ).fetchall()
+    )
+    draft = Draft(
+        template=head[1],
+        sections=tuple(json.loads(head[2])),
+        sentences=sentences,
+        model_version=head[3],
+        input_sha256=head[5] or "",
+        options=json.loads(head[6]) if head[6] else {},
+    )
+    return NoteVersion(
+        encounter_id=encounter_id, version=version, parent_version=head[0], draft=draft,
+        transcript_version=head[4], created_at=head[7], created_by=head[8],
+        signed_by=head[9], signed_at=head[10],
+    )

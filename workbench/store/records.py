@@ -1,0 +1,85 @@
+"""Plain records the store returns (domain objects come from ``pipelines.types``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pipelines.types import Draft
+
+STATUSES: tuple[str, ...] = ("ingested", "transcribed", "drafted", "in review", "signed")
+
+
+@dataclass(frozen=True)
+class AudioRecord:
+    sha256: str
+    stored_path: str
+    original_name: str | None
+    format: str | None
+    duration_s: float | None
+    sample_rate: int | None
+    channels: int | None
+    size_bytes: int | None
+
+
+@dataclass(frozen=True)
+class EncounterRecord:
+    encounter_id: str
+    title: str
+    specialty: str | None = None
+    visit_type: str | None = None
+    clinician: str | None = None
+    patient_label: str | None = None
+    audio_sha256: str | None = None
+    source: str | None = None
+    created_at: datetime | None = None
+    created_by: str | None = None
+
+
+@dataclass(frozen=True)
+class EncounterSummary:
+    """One worklist row: the encounter plus where it stands in the workflow."""
+
+    encounter: EncounterRecord
+    status: str
+    duration_s: float | None
+    transcript_version: int | None
+    note_version: int | None
+    signed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class NoteVersion:
+    """One stored version of an encounter's note."""
+
+    encounter_id: str
+    version: int
+    parent_version: int | None
+    draft: Draft
+    transcript_version: int | None
+    created_at: datetime
+    created_by: str
+    signed_by: str | None = None
+    signed_at: datetime | None = None
+
+    @property
+    def signed(self) -> bool:
+        return self.signed_at is not None
+
+
+@dataclass(frozen=True)
+class Event:
+    """An append-only record of one change: who, when, what, before and after."""
+
+    event_id: str
+    ts: datetime
+    user_id: str
+    encounter_id: str | None
+    kind: str
+    object_type: str | None = None
+    object_id: str | None = None
+    before: Any = None
+    after: Any = None
+    model_version: str | None = None
+    note_version: int | None = None
