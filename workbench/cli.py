@@ -21,6 +21,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="Scribe Workb
 console = Console(stderr=True)
 
 APP_PATH = Path(__file__).resolve().parent / "ui" / "app.py"
+REPO_ROOT = Path(__file__).resolve().parents[1]  # holds .streamlit/config.toml
 
 
 class State:
@@ -155,7 +156,7 @@ def serve(
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP_PATH),
            "--server.port", str(port), "--server.address", address,
            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    raise typer.Exit(subprocess.call(cmd, env=env))
+    raise typer.Exit(subprocess.call(cmd, env=env, cwd=REPO_ROOT))
 
 
 if __name__ == "__main__":

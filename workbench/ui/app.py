@@ -1,0 +1,36 @@
+"""Scribe Workbench: the Streamlit entry point. Owns navigation and who is signed in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from workbench import settings
+from workbench import store as db
+from workbench.ui import resources
+
+PAGES = Path(__file__).resolve().parent / "pages"
+
+st.set_page_config(page_title="Scribe Workbench", page_icon="🩺", layout="wide")
+
+store = resources.get_store()
+users = [u[0] for u in db.list_users(store)] or [settings.setting("SCRIBE_USER")]
+default_user = settings.setting("SCRIBE_USER")
+with st.sidebar:
+    st.selectbox(
+        "Reviewing as",
+        users,
+        index=users.index(default_user) if default_user in users else 0,
+        key="user_id",
+        help="Local demo identity; sign-in and roles come with authentication.",
+    )
+    st.caption(f"Data: `{resources.data_dir()}` · nothing leaves this machine")
+
+page = st.navigation(
+    [
+        st.Page(str(PAGES / "worklist.py"), title="Worklist", icon="📋", default=True),
+        st.Page(str(PAGES / "review.py"), title="Review", icon="📝", url_path="review"),
+    ]
+)
+page.run()

@@ -1,0 +1,94 @@
+"""HTML pieces for the workbench pages: plain functions from data to escaped markup.
+
+Everything shown from a transcript or note goes through ``html.escape``: clinical text
+is data, never markup.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+from collections.abc import Iterable, Mapping
+
+from pipelines.types import Entity, Evidence, Segment
+
+SPEAKER_STYLE = {
+    "clinician": ("Clinician", "#1f4e79"),
+    "patient": ("Patient", "#7a3b00"),
+    "unknown": ("Speaker", "#555555"),
+}
+EVIDENCE_BG = "#fff3b0"
+
+
+def fmt_time(seconds: float) -> str:
+    """m:ss for transcript timestamps."""
+    seconds = max(0, int(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def highlight_segment(
+    segment: Segment,
+    entities: Iterable[Entity],
+    colours: Mapping[str, str],
+    evidence: Iterable[Evidence] = (),
+) -> str:
+    """The segment's text as HTML: entities coloured by label (negated ones struck through
+    and tagged), evidence spans of the selected sentence underlined on a yellow ground."""
+    text = segment.text
+    marks: list[tuple[int, int, str, str]] = []
+    for ent in entities:
+        if ent.segment_idx != segment.idx or not 0 <= ent.start < ent.end <= len(text):
+            continue
+        colour = colours.get(ent.label, "#444444")
+        flags = [name for name in ("negated", "historical", "family", "hypothetical")
+                 if getattr(ent, name)]
+        title = ent.label + (f" · {ent.code}" if ent.code else "") + "".join(
+            f" · {f}" for f in flags
+        )
+        style = f"border-bottom:3px solid {colour};color:{colour};font-weight:600;"
+        if ent.negated:
+            style += "text-decoration:line-through;border-bottom-style:dashed;"
+        tag = "" if not flags else (
+            f"<sup style='font-size:0.65em;color:{colour}'>{'/'.join(f[:3] for f in flags)}</sup>"
+        )
+        marks.append((ent.start, ent.end, f"<span title='{html.escape(title)}' "
+                      f"style='{style}'>", f"</span>{tag}"))
+    ev_spans = [(e.start_char, e.end_char) for e in evidence if e.segment_idx == segment.idx]
+    out: list[str] = []
+    # Walk character boundaries so entity and evidence marks may overlap safely.
+    cuts = sorted({0, len(text), *[m[0] for m in marks], *[m[1] for m in marks],
+                   *[a for a, _ in ev_spans], *[b for _, b in ev_spans]})
+    for a, b in itertools.pairwise(cuts):
+        piece = html.escape(text[a:b])
+        ent = next((m for m in marks if m[0] <= a and b <= m[1]), None)
+        if ent:
+            piece = ent[2] + piece + "</span>"
+        if any(s <= a and b <= e for s, e in ev_spans):
+            piece = f"<mark style='background:{EVIDENCE_BG};padding:0'>{piece}</mark>"
+        out.append(piece)
+        if ent and b == ent[1] and ent[3] != "</span>":
+            out.append(ent[3][len("</span>"):])
+    return "".join(out)
+
+
+def segment_row(segment: Segment, body_html: str, selected: bool = False) -> str:
+    """One transcript line: time, speaker badge, highlighted text."""
+    label, colour = SPEAKER_STYLE.get(segment.speaker, SPEAKER_STYLE["unknown"])
+    border = f"border-left:4px solid {EVIDENCE_BG if not selected else '#e0a800'};"
+    return (
+        f"<div style='margin:0 0 6px 0;padding:2px 8px;{border if selected else ''}'>"
+        f"<span style='color:#666;font-family:monospace'>{fmt_time(segment.start)}</span> "
+        f"<span style='background:{colour};color:white;border-radius:4px;padding:0 6px;"
+        f"font-size:0.8em'>{label}</span> {body_html}</div>"
+    )
+
+
+def legend(colours: Mapping[str, str]) -> str:
+    """A one-line key of entity colours, with the negated style."""
+    items = [
+        f"<span style='border-bottom:3px solid {c};color:{c};font-weight:600'>"
+        f"{html.escape(label.title())}</span>"
+        for label, c in colours.items()
+    ]
+    items.append("<span style='text-decoration:line-through'>negated</span>")
+    return " &nbsp; ".join(items)

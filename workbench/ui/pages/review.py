@@ -1,0 +1,123 @@
+"""Review: the recording, its transcript and the draft note side by side; edit, save, sign."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from workbench import store as db
+from workbench.ui import components as ui
+from workbench.ui import note_editor as ed
+from workbench.ui import resources
+
+store = resources.get_store()
+encounter_id = st.session_state.get("encounter_id") or st.query_params.get("encounter")
+choices = [r.encounter.encounter_id for r in db.list_encounters(store) if r.note_version]
+if not choices:
+    st.info("No drafted encounters yet. Run `scribe demo` first.")
+    st.stop()
+encounter_id = st.selectbox(
+    "Encounter", choices, index=choices.index(encounter_id) if encounter_id in choices else 0,
+    key="review_encounter",
+)
+st.session_state["encounter_id"] = encounter_id
+st.query_params["encounter"] = encounter_id
+
+encounter = db.get_encounter(store, encounter_id)
+version, transcript = db.get_transcript(store, encounter_id)
+entities = db.get_entities(store, encounter_id, version)
+note = db.get_note(store, encounter_id)
+audio = db.get_audio(store, encounter.audio_sha256)
+user = resources.current_user()
+
+st.title(encounter.title)
+st.caption(f"`{encounter_id}` · {encounter.specialty or '—'} · {encounter.clinician or '—'} · "
+           f"note version {note.version} · transcript version {version}")
+
+sentences_by_id = {s.sentence_id: s for s in note.draft.sentences}
+selected = sentences_by_id.get(st.session_state.get("selected_sentence", ""))
+evidence = selected.evidence if selected else ()
+
+
+def _play(sentence_id: str) -> None:
+    sentence = sentences_by_id[sentence_id]
+    st.session_state["selected_sentence"] = sentence_id
+    st.session_state["play_from"] = min((e.start_s for e in sentence.evidence), default=0.0)
+
+
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader("Recording and transcript")
+    st.audio(resources.audio_bytes(str(resources.data_dir() / audio.stored_path)),
+             start_time=int(st.session_state.get("play_from", 0)),
+             autoplay=selected is not None)
+    if selected:
+        quotes = " … ".join(
+            f"“{transcript.segments[e.segment_idx].text[e.start_char:e.end_char]}” "
+            f"({ui.fmt_time(e.start_s)})" for e in evidence
+        )
+        st.info(f"**Source of:** {selected.text}  \n{quotes}", icon="🔊")
+    colours = resources.label_colours()
+    st.markdown(ui.legend(colours), unsafe_allow_html=True)
+    cited = {e.segment_idx for e in evidence}
+    with st.container(height=560):
+        st.markdown("".join(
+            ui.segment_row(seg, ui.highlight_segment(seg, entities, colours, evidence),
+                           seg.idx in cited)
+            for seg in transcript.segments
+        ), unsafe_allow_html=True)
+    with st.expander(f"Medical entities ({len(entities)})"):
+        st.dataframe(
+            [{"text": e.text, "label": e.label, "code": e.code, "negated": e.negated,
+              "historical": e.historical, "family": e.family,
+              "at": ui.fmt_time(transcript.segments[e.segment_idx].start)} for e in entities],
+            hide_index=True, use_container_width=True,
+        )
+
+with right:
+    if note.signed:
+        st.subheader("Signed note")
+        st.success(f"Signed by {note.signed_by} at {note.signed_at:%Y-%m-%d %H:%M} UTC "
+                   "(read-only)")
+        st.text(note.draft.render_text())
+        st.stop()
+    st.subheader("Draft note")
+    st.caption("🤖 machine suggestion until you edit or sign it · ▶ plays the source audio")
+    for section in note.draft.sections:
+        st.markdown(f"#### {section}")
+        for sentence in note.draft.section_sentences(section):
+            key = ed.sentence_key(note, sentence)
+            text_col, btn_col = st.columns([0.86, 0.14], vertical_alignment="center")
+            text_col.text_area(sentence.section, value=sentence.text, key=key, height=68,
+                               label_visibility="collapsed")
+            edited = st.session_state.get(key, sentence.text) != sentence.text
+            btn_col.markdown(ed.origin_badge(sentence, edited))
+            btn_col.button("▶", key=f"play-{sentence.sentence_id}", help="Play the evidence",
+                           on_click=_play, args=(sentence.sentence_id,),
+                           disabled=not sentence.evidence)
+        with st.expander(f"Edit all of {section} / add a sentence"):
+            st.text_area("Whole section", value=ed.section_text(note.draft.sentences, section),
+                         key=ed.section_key(note, section))
+            st.text_input("Add a sentence", key=ed.add_key(note, section))
+
+    pending = ed.pending_sentences(note)
+    changed = db.diff_sentences(note.draft.sentences, pending)
+    save_col, sign_col = st.columns(2)
+    if save_col.button(f"Save ({len(changed)} changes)", key="save", type="primary",
+                       disabled=not changed):
+        try:
+            db.save_note(store, encounter_id, note.version, pending, user)
+        except (db.ConcurrentEdit, db.NoteLocked) as exc:
+            st.error(str(exc))
+        else:
+            st.toast(f"Saved version {note.version + 1}")
+            st.rerun()
+    attest = sign_col.checkbox(db.ATTESTATION, key="attest")
+    if changed:
+        sign_col.caption("Save your changes before signing.")
+    if sign_col.button("Sign note", key="sign", disabled=bool(changed) or not attest):
+        try:
+            db.sign_note(store, encounter_id, note.version, user)
+        except (db.ConcurrentEdit, db.NoteLocked) as exc:
+            st.error(str(exc))
+        else:
+            st.rerun()

@@ -1,0 +1,45 @@
+"""Shared, process-wide resources for the Streamlit app (cached once per server)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import streamlit as st
+
+from workbench import settings
+from workbench import store as db
+
+LABELS_PATH = Path(__file__).resolve().parents[2] / "annotations" / "labels.json"
+
+
+@st.cache_resource(show_spinner=False)
+def _store(data_dir: str) -> db.Store:
+    return db.open_store(Path(data_dir))
+
+
+def get_store() -> db.Store:
+    """The store for $SCRIPE_HOME (one handle per server; each call locks briefly)."""
+    return _store(str(settings.data_dir()))
+
+
+def data_dir() -> Path:
+    return settings.data_dir()
+
+
+@st.cache_data(show_spinner=False)
+def label_colours() -> dict[str, str]:
+    """Entity label -> display colour, from the label schema in annotations/."""
+    data = json.loads(LABELS_PATH.read_text())
+    return {item["name"]: item["colour"] for item in data["labels"]}
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def audio_bytes(path: str) -> bytes:
+    """The stored audio file, read once per file."""
+    return Path(path).read_bytes()
+
+
+def current_user() -> str:
+    """The reviewing user's id (a picker until authentication lands)."""
+    return st.session_state.get("user_id") or settings.setting("SCRIBE_USER")
