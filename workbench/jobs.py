@@ -42,11 +42,22 @@ class ProcessResult:
     seconds: float
 
 
+def options_from_settings() -> PipelineOptions:
+    """Pipeline options from the declared settings (environment or defaults)."""
+    from workbench.settings import setting
+
+    asr = AsrOptions(
+        model=setting("SCRIBE_ASR_MODEL"), cpu_threads=int(setting("SCRIBE_ASR_THREADS"))
+    )
+    cache = str(Path(setting("SCRIBE_CACHE")).expanduser())
+    return PipelineOptions(asr=asr, nlp_cache_dir=cache)
+
+
 class Engine:
     """Loads each heavy model once, on first use, and shares it (thread-safe)."""
 
     def __init__(self, options: PipelineOptions | None = None) -> None:
-        self.options = options or PipelineOptions()
+        self.options = options or options_from_settings()
         self._lock = threading.Lock()
         self._asr = None
         self._nlp = None
