@@ -54,7 +54,7 @@ def test_every_demo_draft_sentence_points_at_transcript_text(demo_dir: Path) -> 
         _, transcript = st.get_transcript(store, row.encounter.encounter_id)
         note = st.get_note(store, row.encounter.encounter_id)
         assert len(note.draft.sentences) >= 5
-        assert {s.section for s in note.draft.sentences} >= {"Subjective", "Plan"}
+        assert {s.section for s in note.draft.sentences} >= {"subjective", "plan"}
         for sentence in note.draft.sentences:
             assert sentence.evidence
             for ev in sentence.evidence:

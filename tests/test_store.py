@@ -14,12 +14,14 @@ from tests.conftest import make_transcript
 from workbench import store as st
 from workbench.store.migrations import Migration, available_migrations, migrate
 
+TABLES_SQL = "SELECT table_name FROM information_schema.tables"
+
 
 def test_blank_database_gets_every_migration(tmp_path: Path) -> None:
     store = st.open_store(tmp_path)
     assert st.schema_version(store) == len(available_migrations())
     with store.connect() as con:
-        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        tables = {r[0] for r in con.execute(TABLES_SQL).fetchall()}
     assert {"encounters", "transcripts", "segments", "words", "entities", "notes",
             "note_sentences", "evidence", "events", "users", "audio_files"} <= tables
 
@@ -39,7 +41,7 @@ def test_failed_migration_rolls_back_whole(tmp_path: Path) -> None:
         migrate(store, [*good, bad])
     assert st.schema_version(store) == len(good)
     with store.connect() as con:
-        names = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        names = {r[0] for r in con.execute(TABLES_SQL).fetchall()}
     assert "half" not in names
 
 

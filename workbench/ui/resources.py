@@ -19,7 +19,7 @@ def _store(data_dir: str) -> db.Store:
 
 
 def get_store() -> db.Store:
-    """The store for $SCRIPE_HOME (one handle per server; each call locks briefly)."""
+    """The store for $SCRIBE_HOME (one handle per server; each call locks briefly)."""
     return _store(str(settings.data_dir()))
 
 
@@ -43,3 +43,15 @@ def audio_bytes(path: str) -> bytes:
 def current_user() -> str:
     """The reviewing user's id (a picker until authentication lands)."""
     return st.session_state.get("user_id") or settings.setting("SCRIBE_USER")
+
+
+@st.cache_data(show_spinner=False)
+def section_headings(template: str) -> dict[str, str]:
+    """Section key -> heading for a note template (keys are shown if it is unknown)."""
+    from pipelines.drafting import load_template
+
+    try:
+        spec = load_template(template)
+    except FileNotFoundError:
+        return {}
+    return {section.key: section.heading for section in spec.sections}

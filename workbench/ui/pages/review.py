@@ -82,8 +82,9 @@ with right:
         st.stop()
     st.subheader("Draft note")
     st.caption("🤖 machine suggestion until you edit or sign it · ▶ plays the source audio")
+    headings = resources.section_headings(note.draft.template)
     for section in note.draft.sections:
-        st.markdown(f"#### {section}")
+        st.markdown(f"#### {headings.get(section, section.title())}")
         for sentence in note.draft.section_sentences(section):
             key = ed.sentence_key(note, sentence)
             text_col, btn_col = st.columns([0.86, 0.14], vertical_alignment="center")
@@ -94,7 +95,7 @@ with right:
             btn_col.button("▶", key=f"play-{sentence.sentence_id}", help="Play the evidence",
                            on_click=_play, args=(sentence.sentence_id,),
                            disabled=not sentence.evidence)
-        with st.expander(f"Edit all of {section} / add a sentence"):
+        with st.expander(f"Edit all of {headings.get(section, section)} / add a sentence"):
             st.text_area("Whole section", value=ed.section_text(note.draft.sentences, section),
                          key=ed.section_key(note, section))
             st.text_input("Add a sentence", key=ed.add_key(note, section))

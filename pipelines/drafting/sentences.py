@@ -1,0 +1,209 @@
+"""Sentence spans inside a segment, what kind of sentence each is, and spans -> audio times.
+
+Offsets are always relative to ``Segment.text`` so that an ``Evidence`` slices the very
+text the clinician sees next to the recording.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipelines.drafting.rewrite import clean, normalise
+from pipelines.types import Evidence, Segment
+
+_I = re.IGNORECASE
+
+# A sentence ends at . ? ! ; followed by whitespace or the end ("2.5 mg" does not split).
+_SENT_END = re.compile(r"[.?!;]+(?=\s|$)")
+# Spoken discourse markers: where unpunctuated speech (ACI-Bench style) changes clause.
+_MARKER = re.compile(r"\b(?:okay|ok|alright|all right|so|and then|but|now)\b", re.IGNORECASE)
+_WORD = re.compile(r"\S+")
+_MIN_PIECE_WORDS = 4  # never cut off a fragment shorter than this at a discourse marker
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Shrink [start, end) so it neither starts nor ends with whitespace."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _word_count(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def _split_long(text: str, start: int, end: int, max_words: int) -> list[tuple[int, int]]:
+    """Cut an over-long span at discourse markers, then into chunks of ``max_words`` words."""
+    cuts = [start]
+    for m in _MARKER.finditer(text, start, end):
+        if _word_count(text[cuts[-1] : m.start()]) >= _MIN_PIECE_WORDS:
+            cuts.append(m.start())
+    pieces = [(a, b) for a, b in zip(cuts, [*cuts[1:], end], strict=True)]
+    out: list[tuple[int, int]] = []
+    for a, b in pieces:
+        words = list(_WORD.finditer(text, a, b))
+        for i in range(0, len(words), max_words):
+            chunk = words[i : i + max_words]
+            out.append((chunk[0].start(), chunk[-1].end()))
+    return out
+
+
+def split_sentences(text: str, max_words: int = 40) -> tuple[tuple[int, int], ...]:
+    """Sentence spans ``(start, end)`` of ``text``, trimmed, in order, non-overlapping.
+
+    Punctuation splits first; a sentence longer than ``max_words`` words (unpunctuated
+    speech) is split further at discourse markers and, failing that, by word count.
+    Spans without any letter or digit are left out.
+    """
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for m in [*_SENT_END.finditer(text), None]:
+        end = m.end() if m else len(text)
+        start, stop = _trim(text, pos, end)
+        pos = end
+        if start >= stop:
+            continue
+        if max_words > 0 and _word_count(text[start:stop]) > max_words:
+            spans.extend(_split_long(text, start, stop, max_words))
+        else:
+            spans.append((start, stop))
+    return tuple((a, b) for a, b in spans if any(c.isalnum() for c in text[a:b]))
+
+
+# -- what kind of sentence: questions, pleasantries, bare yes/no answers ----------------
+
+_PLEASANTRY = re.compile(
+    r"^(?:hi|hello|hey|good (?:morning|afternoon|evening)|how are you|how's it going|"
+    r"nice to (?:meet|see)|(?:it's )?good to see|thanks?|thank you|bye|goodbye|take care|"
+    r"you're welcome|have a (?:good|great|nice))\b",
+    re.IGNORECASE,
+)
+# Spoken commands to a voice assistant ("hey dragon, show me the labs"): not about the patient.
+_COMMAND = re.compile(r"^(?:hey dragon|dragon|show me|finalize the note)\b", re.IGNORECASE)
+_QUESTION_START = re.compile(
+    r"^(?:do|does|did|are|is|was|were|have|has|any|anything|can|could|would|will|how|what|"
+    r"whats|when|where|why|which|who)\b",
+    re.IGNORECASE,
+)
+# Bare answers, matched on normalised text without fillers.
+_AFFIRM = re.compile(
+    r"^(?:yes|yeah|yep|yup|mm-hmm|uh-huh|i do|i have|i did|it does|it is|correct|sometimes)\b"
+)
+_DENY = re.compile(
+    r"^(?:no|nope|nah|not really|never|none|i don't|i do not|i haven't|i have not|i didn't|"
+    r"i did not|it doesn't|it does not)\b"
+)
+
+
+def is_question(text: str) -> bool:
+    """A question: ends with "?", or (unpunctuated speech) opens like one ("any fever")."""
+    t = text.rstrip()
+    if t.endswith("?"):
+        return True
+    return t[-1:] not in ".!;" and bool(_QUESTION_START.match(clean(t)))
+
+
+def is_pleasantry(text: str) -> bool:
+    """A short greeting, thanks or goodbye, or a voice-assistant command: not note material."""
+    t = clean(text)
+    return bool(_COMMAND.match(t)) or (bool(_PLEASANTRY.match(t)) and len(t.split()) <= 8)
+
+
+def answer_polarity(text: str, max_words: int = 6) -> bool | None:
+    """True for a bare "yes", False for a bare "no", None for anything longer or else."""
+    reply = re.sub(r"\b(?:u+m+|u+h+|hmm+|well|oh)\b[,.]?\s*", "", normalise(text)).strip()
+    if not reply or len(reply.split()) > max_words:
+        return None
+    if _DENY.match(reply):
+        return False
+    return True if _AFFIRM.match(reply) else None
+
+
+# A yes/no question about the presence of a symptom ("Any fever?", "Do you have chills?").
+_PRESENCE = re.compile(
+    r"\b(?:"
+    r"any|how about|(?:do|did) you (?:have|feel|get|notice)|is there|"
+    r"have you (?:had|noticed|been having|experienced|felt|got)|"
+    r"are you (?:having|experiencing|getting|feeling)"
+    r")\b",
+    re.IGNORECASE,
+)
+
+
+def asks_presence(question: str, topic_start: int) -> bool:
+    """Does the question ask whether the topic (at ``topic_start``) is present?
+
+    "Any fever?", "Do you have chills?" do; "Does the pain spread?" does not, so that its
+    "No." never becomes "Denies pain."
+    """
+    if len(clean(question).split()) <= 4:
+        return True  # "Fever?", "Any chills?", "And a cough?"
+    before = question[:topic_start]
+    for m in _PRESENCE.finditer(before):
+        gap = before[m.end() :]
+        if len(gap.split()) <= 3 and not re.search(r"\b(?:does|do|is|are|did|was)\b", gap, _I):
+            return True
+    return False
+
+
+# -- character spans -> audio times -----------------------------------------------------
+
+
+def align_words(segment: Segment) -> tuple[tuple[int, int, float, float], ...] | None:
+    """Character span and audio times of each word: ``(start_char, end_char, start_s, end_s)``.
+
+    Whisper words (leading space included) concatenate to the segment text; each stripped
+    word is searched a little ahead of the previous one so that small differences (a
+    corrected word, changed punctuation) only lose that word. Returns None when fewer than
+    half of the words are found: the caller then interpolates instead.
+    """
+    text, lowered = segment.text, segment.text.lower()
+    cursor, found = 0, []
+    words = [w for w in segment.words if w.text.strip()]
+    for word in words:
+        token = word.text.strip()
+        window_end = cursor + len(token) + 30
+        pos = text.find(token, cursor, window_end)
+        if pos < 0:
+            pos = lowered.find(token.lower(), cursor, window_end)
+        if pos < 0:
+            continue
+        found.append((pos, pos + len(token), word.start, word.end))
+        cursor = pos + len(token)
+    if not words or len(found) * 2 < len(words):
+        return None
+    return tuple(found)
+
+
+def _clamp(value: float, lo: float, hi: float) -> float:
+    return min(max(value, lo), hi)
+
+
+def span_times(segment: Segment, start: int, end: int) -> tuple[float, float]:
+    """Audio ``(start_s, end_s)`` of characters ``[start, end)`` of ``segment.text``.
+
+    Uses the word timings of the words overlapping the span; without usable words, it
+    interpolates proportionally over the segment. Always inside the segment's audio span
+    and ordered.
+    """
+    lo, hi = segment.start, max(segment.start, segment.end)
+    aligned = align_words(segment)
+    hits = [a for a in aligned or () if a[0] < end and a[1] > start]
+    if hits:
+        t0, t1 = min(h[2] for h in hits), max(h[3] for h in hits)
+    else:
+        n = max(len(segment.text), 1)
+        t0 = lo + (hi - lo) * start / n
+        t1 = lo + (hi - lo) * end / n
+    t0, t1 = _clamp(t0, lo, hi), _clamp(t1, lo, hi)
+    return (t0, t1) if t0 <= t1 else (t1, t0)
+
+
+def evidence_for(segment: Segment, start: int, end: int) -> Evidence:
+    """An ``Evidence`` for characters ``[start, end)`` of the segment, with audio times."""
+    if not 0 <= start < end <= len(segment.text):
+        raise ValueError(f"span {start}:{end} outside segment {segment.idx}")
+    t0, t1 = span_times(segment, start, end)
+    return Evidence(segment_idx=segment.idx, start_char=start, end_char=end, start_s=t0, end_s=t1)
