@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import streamlit as st
 
 from workbench import settings
 from workbench import store as db
-
-LABELS_PATH = Path(__file__).resolve().parents[2] / "annotations" / "labels.json"
 
 
 @st.cache_resource(show_spinner=False)
@@ -30,8 +27,9 @@ def data_dir() -> Path:
 @st.cache_data(show_spinner=False)
 def label_colours() -> dict[str, str]:
     """Entity label -> display colour, from the label schema in annotations/."""
-    data = json.loads(LABELS_PATH.read_text())
-    return {item["name"]: item["colour"] for item in data["labels"]}
+    from pipelines.schema import load_label_schema
+
+    return {label.name: label.color for label in load_label_schema().labels}
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -1,0 +1,86 @@
+"""medspacy ConText (negation, history, family, hypothetical, uncertainty) for conversations.
+
+medspacy's default rules were written for clinical notes. ``annotations/vocab/context.tsv``
+adapts them to speech: rows with category ``REMOVE`` drop a default rule by its literal, other
+rows add rules (optional ``pattern`` is a spaCy token pattern as JSON, optional
+``max_scope`` limits the rule to that many tokens).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from spacy.language import Language
+
+from pipelines.nlp.vocab import VOCAB_DIR
+
+CONTEXT_FILE = "context.tsv"
+CONTEXT_NAME = "medspacy_context"
+
+# Entity flag on pipelines.types.Entity <- medspacy Span extension.
+CONTEXT_FLAGS: dict[str, str] = {
+    "negated": "is_negated",
+    "historical": "is_historical",
+    "family": "is_family",
+    "hypothetical": "is_hypothetical",
+    "uncertain": "is_uncertain",
+}
+
+
+def silence_medspacy_logging() -> None:
+    """medspacy (via PyRuSH) logs at DEBUG through loguru; mute only those modules."""
+    from loguru import logger
+
+    for module in ("medspacy", "PyRuSH"):
+        logger.disable(module)
+
+
+def load_context_rules(vocab_dir: Path = VOCAB_DIR) -> list[Any]:
+    """medspacy's default English rules, minus the removed ones, plus ours."""
+    import medspacy.context.context as context_module
+    from medspacy.context import ConTextRule
+
+    rows = read_tsv_literal(vocab_dir / CONTEXT_FILE)
+    removed = {r["literal"].lower() for r in rows if r["category"] == "REMOVE"}
+    # The same file medspacy loads for rules="default" (resources/ sits beside the package).
+    site = Path(context_module.__file__).resolve().parents[2]
+    defaults = ConTextRule.from_json(str(site / "resources" / "en" / "context_rules.json"))
+    rules = [rule for rule in defaults if rule.literal.lower() not in removed]
+    for row in rows:
+        if row["category"] == "REMOVE":
+            continue
+        pattern = json.loads(row["pattern"]) if row.get("pattern") else None
+        max_scope = int(row["max_scope"]) if row.get("max_scope") else None
+        rules.append(
+            ConTextRule(
+                row["literal"],
+                row["category"],
+                pattern=pattern,
+                direction=row["direction"] or "BIDIRECTIONAL",
+                max_scope=max_scope,
+            )
+        )
+    return rules
+
+
+def read_tsv_literal(path: Path) -> list[dict[str, str]]:
+    """context.tsv rows (its first column is ``literal``, not ``term``)."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+        return [
+            {k: (v or "").strip() for k, v in row.items()}
+            for row in reader
+            if (row.get("literal") or "").strip()
+        ]
+
+
+def add_context(nlp: Language, vocab_dir: Path = VOCAB_DIR) -> None:
+    """Append medspacy ConText, configured with our rules, to ``nlp``."""
+    silence_medspacy_logging()
+    import medspacy  # noqa: F401  (registers the factory and the Span extensions)
+
+    context = nlp.add_pipe(CONTEXT_NAME, config={"rules": None})
+    context.add(load_context_rules(vocab_dir))

@@ -1,0 +1,67 @@
+"""Public entry points: load the pipeline once, extract entities from transcripts."""
+
+from __future__ import annotations
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from pipelines.nlp.context import CONTEXT_FLAGS
+from pipelines.nlp.matcher import CONCEPT_ATTR
+from pipelines.nlp.options import NlpOptions
+from pipelines.nlp.pipeline import NLP_VERSION, build_pipeline
+from pipelines.nlp.values import ATTRS_ATTR
+from pipelines.types import Entity, Transcript
+
+__all__ = ["NLP_VERSION", "NlpOptions", "extract_entities", "extract_text", "load_nlp"]
+
+
+def load_nlp(options: NlpOptions | None = None) -> Language:
+    """Build the clinical NLP pipeline (warm: about a second; first run builds the cache).
+
+    Load it once per process and reuse it (``st.cache_resource`` in the UI).
+    """
+    return build_pipeline(options or NlpOptions())
+
+
+def _flag(span: Span, attr: str) -> bool:
+    return bool(Span.has_extension(attr) and span._.get(attr))
+
+
+def _entity(segment_idx: int, span: Span) -> Entity:
+    concept = span._.get(CONCEPT_ATTR)
+    attributes = dict(span._.get(ATTRS_ATTR) or {})
+    if concept is not None:
+        attributes["vocabulary"] = concept.source
+    return Entity(
+        segment_idx=segment_idx,
+        start=span.start_char,
+        end=span.end_char,
+        text=span.text,
+        label=span.label_,
+        code=concept.code if concept else None,
+        code_system=concept.code_system if concept else None,
+        code_label=concept.code_label if concept else None,
+        attributes=attributes,
+        **{flag: _flag(span, attr) for flag, attr in CONTEXT_FLAGS.items()},
+    )
+
+
+def _entities(segment_idx: int, doc: Doc) -> list[Entity]:
+    return [_entity(segment_idx, span) for span in doc.ents]
+
+
+def extract_entities(nlp: Language, transcript: Transcript) -> tuple[Entity, ...]:
+    """Entities of every segment; offsets are character offsets within ``segment.text``."""
+    batch_size = int(nlp.meta.get("scribe", {}).get("options", {}).get("batch_size", 64))
+    texts = (segment.text for segment in transcript.segments)
+    entities: list[Entity] = []
+    for segment, doc in zip(
+        transcript.segments, nlp.pipe(texts, batch_size=batch_size), strict=True
+    ):
+        entities.extend(_entities(segment.idx, doc))
+    return tuple(entities)
+
+
+def extract_text(nlp: Language, text: str) -> tuple[Entity, ...]:
+    """Entities of a single text, reported as segment 0."""
+    return tuple(_entities(0, nlp(text)))
