@@ -107,30 +107,28 @@ def _two_means(features: np.ndarray, min_separation: float) -> np.ndarray | None
     usable = ~np.isnan(features).any(axis=1)
     if usable.sum() < 2:
         return None
-    x = features.copy()
-    mean, std = np.nanmean(x, axis=0), np.nanstd(x, axis=0) + 1e-9
-    x = (x - mean) / std
+    # Robust scaling (median / IQR, clipped) so one odd segment (a cough, a click) cannot
+    # pull a cluster centre away from the two voices.
+    median = np.nanmedian(features, axis=0)
+    q75, q25 = np.nanpercentile(features, [75, 25], axis=0)
+    x = np.clip((features - median) / ((q75 - q25) / 1.349 + 1e-9), -4.0, 4.0)
     x[~usable] = 0.0
-    # Deterministic start: the extremes of the first feature (pitch).
-    order = np.argsort(x[usable][:, 0])
-    centres = np.stack([x[usable][order[0]], x[usable][order[-1]]])
-    labels = np.zeros(len(x), dtype=int)
+    pts = x[usable]
+    # Deterministic start: the segments nearest the 10th and 90th pitch percentiles.
+    lo, hi = np.percentile(pts[:, 0], [10, 90])
+    centres = np.stack([pts[np.abs(pts[:, 0] - lo).argmin()], pts[np.abs(pts[:, 0] - hi).argmin()]])
+    labels = np.full(len(x), -1)
     for _ in range(50):
-        dist = ((x[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
-        new = dist.argmin(axis=1)
-        if (new == labels).all() and _ > 0:
+        new = ((x[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
+        if (new == labels).all():
             break
         labels = new
         for k in (0, 1):
-            if (labels[usable] == k).any():
-                centres[k] = x[usable][labels[usable] == k].mean(axis=0)
+            members = pts[labels[usable] == k]
+            if len(members):
+                centres[k] = members.mean(axis=0)
     if len(set(labels[usable])) < 2:
         return None
-    spread = np.sqrt(
-        np.mean([x[usable][labels[usable] == k].var(axis=0).sum() for k in (0, 1)])
-    )
+    spread = np.sqrt(np.mean([pts[labels[usable] == k].var(axis=0).sum() for k in (0, 1)]))
     separation = float(np.linalg.norm(centres[0] - centres[1]) / (spread + 1e-9))
-    if separation < min_separation:
-        return None
-    # Segments without usable audio features follow their words' nearest... keep cluster 0.
-    return labels
+    return labels if separation >= min_separation else None

@@ -63,6 +63,21 @@ def test_every_demo_draft_sentence_points_at_transcript_text(demo_dir: Path) -> 
                 assert seg.start - 0.05 <= ev.start_s <= ev.end_s <= seg.end + 0.05
 
 
+def test_demo_speakers_match_the_script(demo_dir: Path) -> None:
+    """Share of segments attributed to the role that spoke them (>= 95% per encounter)."""
+    store = st.open_store(demo_dir)
+    for item in demo_encounters():
+        turns = json.loads((item.folder / "turns.json").read_text())
+        _, transcript = st.get_transcript(store, item.meta.encounter_id)
+        right = sum(
+            seg.speaker == max(
+                turns, key=lambda t, s=seg: min(s.end, t["end"]) - max(s.start, t["start"])
+            )["speaker"]
+            for seg in transcript.segments
+        )
+        assert right / len(transcript.segments) >= 0.95, item.meta.encounter_id
+
+
 @pytest.fixture
 def review_app(demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     data = tmp_path / "data"
