@@ -86,15 +86,16 @@ def add_encounter(store: Store, encounter: EncounterRecord, user_id: str) -> boo
 
 
 
+_SELECT_ENCOUNTER = (
+    "SELECT encounter_id, title, specialty, visit_type, clinician, patient_label, audio_sha256,"
+    " source, created_at, created_by FROM encounters"
+)
+
+
 def get_encounter(store: Store, encounter_id: str) -> EncounterRecord | None:
     """One encounter by id."""
     with store.connect() as con:
-        row = con.execute(
-            "SELECT e.encounter_id, e.title, e.specialty, e.visit_type, e.clinician,"
-            " e.patient_label, e.audio_sha256, e.source, e.created_at, e.created_by"
-            " FROM encounters e WHERE e.encounter_id = ?",
-            [encounter_id],
-        ).fetchone()
+        row = con.execute(_SELECT_ENCOUNTER + " WHERE encounter_id = ?", [encounter_id]).fetchone()
     return EncounterRecord(*row) if row else None
 
 
@@ -102,10 +103,7 @@ def find_encounter_by_audio(store: Store, sha256: str) -> EncounterRecord | None
     """The first encounter made from this audio file, if any."""
     with store.connect() as con:
         row = con.execute(
-            "SELECT e.encounter_id, e.title, e.specialty, e.visit_type, e.clinician,"
-            " e.patient_label, e.audio_sha256, e.source, e.created_at, e.created_by"
-            " FROM encounters e WHERE e.audio_sha256 = ? ORDER BY e.created_at LIMIT 1",
-            [sha256],
+            _SELECT_ENCOUNTER + " WHERE audio_sha256 = ? ORDER BY created_at LIMIT 1", [sha256]
         ).fetchone()
     return EncounterRecord(*row) if row else None
 
