@@ -88,7 +88,7 @@ def review_app(demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.session_state["encounter_id"] = encounter_id
     at.run()
-    at.switch_page("pages/review.py").run()
+    at.switch_page("views/review.py").run()
     assert not at.exception, at.exception
     return at, st.open_store(data), encounter_id
 

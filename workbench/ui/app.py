@@ -10,9 +10,9 @@ from workbench import settings
 from workbench import store as db
 from workbench.ui import resources
 
-PAGES = Path(__file__).resolve().parent / "pages"
+VIEWS = Path(__file__).resolve().parent / "views"
 
-st.set_page_config(page_title="Scribe Workbench", page_icon="🩺", layout="wide")
+st.set_page_config(page_title="Scribe Workbench", page_icon=":material/stethoscope:", layout="wide")
 
 store = resources.get_store()
 users = [u[0] for u in db.list_users(store)] or [settings.setting("SCRIBE_USER")]
@@ -29,8 +29,10 @@ with st.sidebar:
 
 page = st.navigation(
     [
-        st.Page(str(PAGES / "worklist.py"), title="Worklist", icon="📋", default=True),
-        st.Page(str(PAGES / "review.py"), title="Review", icon="📝", url_path="review"),
+        st.Page(str(VIEWS / "worklist.py"), title="Worklist", icon=":material/checklist:",
+                default=True),
+        st.Page(str(VIEWS / "review.py"), title="Review", icon=":material/edit_note:",
+                url_path="review"),
     ]
 )
 page.run()

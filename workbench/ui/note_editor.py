@@ -57,5 +57,5 @@ def _insert_after_section(
 def origin_badge(sentence: NoteSentence, edited: bool) -> str:
     """Machine suggestion or human decision, always visible."""
     if sentence.origin == "human" or edited:
-        return ":green-badge[✍ clinician]"
-    return ":blue-badge[🤖 draft]"
+        return ":green-badge[:material/person: clinician]"
+    return ":blue-badge[:material/smart_toy: draft]"

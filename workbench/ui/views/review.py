@@ -55,7 +55,7 @@ with left:
             f"“{transcript.segments[e.segment_idx].text[e.start_char:e.end_char]}” "
             f"({ui.fmt_time(e.start_s)})" for e in evidence
         )
-        st.info(f"**Source of:** {selected.text}  \n{quotes}", icon="🔊")
+        st.info(f"**Source of:** {selected.text}  \n{quotes}", icon=":material/volume_up:")
     colours = resources.label_colours()
     st.markdown(ui.legend(colours), unsafe_allow_html=True)
     cited = {e.segment_idx for e in evidence}
@@ -81,7 +81,8 @@ with right:
         st.text(note.draft.render_text())
         st.stop()
     st.subheader("Draft note")
-    st.caption("🤖 machine suggestion until you edit or sign it · ▶ plays the source audio")
+    st.caption(":material/smart_toy: machine suggestion until you edit or sign it · "
+               "▶ plays the source audio and marks it in the transcript")
     headings = resources.section_headings(note.draft.template)
     for section in note.draft.sections:
         st.markdown(f"#### {headings.get(section, section.title())}")

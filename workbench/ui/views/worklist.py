@@ -35,4 +35,4 @@ for row in shown:
         else row.status)
     if c4.button("Open", key=f"open-{enc.encounter_id}", disabled=row.note_version is None):
         st.session_state["encounter_id"] = enc.encounter_id
-        st.switch_page("pages/review.py")
+        st.switch_page("views/review.py")
