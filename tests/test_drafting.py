@@ -244,6 +244,22 @@ PATIENT_CASES = {
     "Okay so I've been feeling tired since Monday.": "Reports feeling tired since Monday.",
 }
 CLINICIAN_CASES = {
+    (
+        "This is essential hypertension that isn't controlled, and the ankle swelling is a side"
+        " effect of amlodipine.",
+        "assessment",
+    ): (
+        "Essential hypertension, not controlled, and the ankle swelling is a side effect of"
+        " amlodipine."
+    ),
+    ("So your diabetes isn't well controlled.", "assessment"): "Diabetes, not well controlled.",
+    ("It sounds like a chest infection.", "assessment"): "Likely a chest infection.",
+    ("Yes, it's early diabetic neuropathy.", "assessment"): "Early diabetic neuropathy.",
+    (
+        "With no fever and clear lungs, this looks like acute bronchitis, most likely viral.",
+        "assessment",
+    ): "With no fever and clear lungs, likely acute bronchitis, most likely viral.",
+    ("Let me examine you, your throat is a little red.", "objective"): "Throat is a little red.",
     ("Your blood pressure is 148 over 92.", "objective"): "Blood pressure is 148 over 92.",
     ("i do n't appreciate any murmur", "objective"): "Clinician notes no murmur.",
     ("It looks like you have a viral infection.", "assessment"): "Likely a viral infection.",
@@ -411,3 +427,214 @@ def test_aci_bench_evidence_invariants_on_every_valid_dialogue(aci_rows):
         draft = draft_note(tr, keyword_entities(tr))
         check_evidence(draft, tr)
         assert draft.sentences, row["encounter_id"]
+
+
+# -- ASR transcripts: turns split over segments, questions without "?", impressions -----------
+
+
+def test_sentence_cut_over_two_segments_is_drafted_whole_with_evidence_in_each():
+    tr = transcript(
+        ("clinician", " On examination your heart sounds are normal, your lungs are clear, and there's"),  # noqa: E501
+        ("clinician", " no swelling in your ankles."),
+        ("patient", " My ankles have been swollen since I started it two months ago"),
+        ("patient", " And I get headaches in the morning."),
+    )
+    draft = draft_note(tr)
+    (exam,) = [s for s in draft.sentences if "lungs" in s.text]
+    assert exam.section == "objective"
+    assert exam.text == (
+        "On examination heart sounds are normal, lungs are clear, and there's no swelling"
+        " in ankles."
+    )
+    first, second = exam.evidence
+    assert (first.segment_idx, second.segment_idx) == (0, 1)
+    assert tr.segments[0].text[first.start_char : first.end_char].endswith("and there's")
+    assert tr.segments[1].text[second.start_char : second.end_char] == "no swelling in your ankles."
+    assert first.end_s <= second.start_s
+    # no punctuation, then a capital: a new sentence, one segment each
+    assert texts(draft, "subjective") == [
+        "Patient's ankles have been swollen since they started it two months ago.",
+        "Reports headaches in the morning.",
+    ]
+    assert [len(s.evidence) for s in draft.section_sentences("subjective")] == [1, 1]
+    check_evidence(draft, tr)
+
+
+def test_function_word_at_segment_end_continues_the_sentence():
+    tr = transcript(
+        ("clinician", " Because of your asthma, I'll give you a"),
+        ("clinician", " Salbutamol inhaler, two puffs every four hours as needed."),
+    )
+    draft = draft_note(tr)
+    (plan,) = draft.section_sentences("plan")
+    assert plan.text.endswith("a Salbutamol inhaler, two puffs every four hours as needed.")
+    assert [e.segment_idx for e in plan.evidence] == [0, 1]
+    check_evidence(draft, tr)
+
+
+IMPRESSIONS = transcript(
+    (
+        "clinician",
+        " This is essential hypertension that isn't controlled, and the ankle swelling is a side"
+        " effect of amlodipine.",
+    ),
+    ("clinician", " It sounds like a chest infection."),
+    ("clinician", " So your diabetes isn't well controlled at the moment."),
+    ("clinician", " I think this is acute otitis media, so let's start amoxicillin."),
+    ("clinician", " Your symptoms are consistent with reflux."),
+    ("clinician", " It's early diabetic neuropathy."),
+)
+IMPRESSION_ENTITIES = (
+    ent(IMPRESSIONS, 0, "essential hypertension", "PROBLEM"),
+    ent(IMPRESSIONS, 0, "ankle swelling", "PROBLEM"),
+    ent(IMPRESSIONS, 0, "amlodipine", "MEDICATION"),
+    ent(IMPRESSIONS, 1, "chest infection", "PROBLEM"),
+    ent(IMPRESSIONS, 2, "diabetes", "PROBLEM"),
+    ent(IMPRESSIONS, 3, "acute otitis media", "PROBLEM"),
+    ent(IMPRESSIONS, 3, "amoxicillin", "MEDICATION"),
+    ent(IMPRESSIONS, 4, "reflux", "PROBLEM"),
+    ent(IMPRESSIONS, 5, "diabetic neuropathy", "PROBLEM"),
+)
+
+
+@pytest.mark.parametrize("entities", [IMPRESSION_ENTITIES, ()], ids=["entities", "keywords"])
+def test_clinician_impressions_go_to_assessment(entities):
+    draft = draft_note(IMPRESSIONS, entities)
+    assert texts(draft, "assessment") == [
+        "Essential hypertension, not controlled, and the ankle swelling is a side effect of"
+        " amlodipine.",
+        "Likely a chest infection.",
+        "Diabetes, not well controlled at the moment.",
+        "Likely acute otitis media.",
+        "Symptoms are consistent with reflux.",
+        "Early diabetic neuropathy.",
+    ]
+    assert texts(draft, "plan") == ["Start amoxicillin."]  # the plan clause is split off
+    assert texts(draft, "subjective") == texts(draft, "objective") == []
+    check_evidence(draft, IMPRESSIONS)
+
+
+@pytest.mark.parametrize("with_entities", [True, False], ids=["entities", "keywords"])
+def test_clinician_questions_without_question_mark_are_not_findings(with_entities):
+    tr = transcript(
+        ("clinician", " Any shortness and breath are swelling in your ankles."),
+        ("patient", " My ankles swell a bit in the evening."),
+        ("clinician", " Do you smoke or drink alcohol."),
+        ("patient", " I quit smoking five years ago."),
+        ("clinician", " Have you had any chest pain."),
+        ("patient", " No."),
+        ("clinician", " What medications are you taking"),
+        ("patient", " Metformin 500 milligrams twice a day."),
+    )
+    ents = (
+        (ent(tr, 0, "swelling", "PROBLEM"), ent(tr, 0, "ankles", "ANATOMY"),
+         ent(tr, 1, "ankles", "ANATOMY"), ent(tr, 4, "chest pain", "PROBLEM"),
+         ent(tr, 7, "Metformin", "MEDICATION"))
+        if with_entities else ()
+    )
+    draft = draft_note(tr, ents)
+    assert texts(draft, "objective") == texts(draft, "assessment") == texts(draft, "plan") == []
+    assert "Denies chest pain." in texts(draft, "subjective")  # "." question + bare "No."
+    assert "Takes metformin 500 milligrams twice a day." not in texts(draft, "objective")
+    check_evidence(draft, tr)
+
+
+@pytest.mark.parametrize("with_entities", [True, False], ids=["entities", "keywords"])
+def test_vitals_are_objective_and_ordered_tests_are_plan(with_entities):
+    tr = transcript(
+        ("clinician", " Okay, your temperature today is 37.1 degrees."),
+        ("clinician", " Your blood pressure is 148 over 92, which is high, and your pulse is 78."),
+        ("clinician", " We'll get a chest X-ray."),
+        ("clinician", " You had a heart attack in 2015."),
+        ("clinician", " If it stays above 140 over 90, we'll add another medicine."),
+    )
+    ents = (
+        (ent(tr, 0, "temperature", "VITAL"), ent(tr, 1, "blood pressure", "VITAL"),
+         ent(tr, 1, "pulse", "VITAL"), ent(tr, 2, "chest X-ray", "TEST"),
+         ent(tr, 3, "heart attack", "PROBLEM", historical=True))
+        if with_entities else ()
+    )
+    draft = draft_note(tr, ents)
+    assert texts(draft, "objective") == [
+        "Temperature today is 37.1 degrees.",
+        "Blood pressure is 148 over 92, which is high, and pulse is 78.",
+    ]
+    assert texts(draft, "plan") == [
+        "Get a chest X-ray.",
+        "If it stays above 140 over 90, we'll add another medicine.",
+    ]
+    assert texts(draft, "subjective") == ["Patient had a heart attack in 2015."]
+    check_evidence(draft, tr)
+
+
+def test_patient_greetings_are_trimmed_and_exam_announcements_dropped():
+    tr = transcript(
+        ("clinician", " Hello, I'm Dr. Petro. What brings you in today?"),
+        ("patient", " Hi, I'm Hannah, I've had this cough for about ten days now."),
+        ("patient", " Hi, Leo is two, and he's had a fever since Tuesday."),
+        ("patient", " Hello there."),
+        ("clinician", " Let me look in his ears."),
+    )
+    draft = draft_note(tr)
+    assert texts(draft, "subjective") == [
+        "Reports this cough for about ten days now.",
+        "Leo is two, and he's had a fever since Tuesday.",
+    ]
+    (cough, fever) = draft.section_sentences("subjective")
+    (ev,) = cough.evidence
+    assert tr.segments[1].text[ev.start_char : ev.end_char].startswith("I've had this cough")
+    assert tr.segments[2].text[fever.evidence[0].start_char :].startswith("Leo is two")
+    assert [len(draft.section_sentences(s)) for s in ("objective", "plan")] == [0, 0]
+    check_evidence(draft, tr)
+
+
+def test_draft_stays_deterministic_over_turns():
+    tr = transcript(
+        ("clinician", " Your lungs are clear, and there's"),
+        ("clinician", " no swelling. This is acute bronchitis."),
+        ("clinician", " We'll get a chest X-ray."),
+    )
+    assert draft_note(tr) == draft_note(tr)
+    assert draft_note(tr).model_version == "draft.soap-rules.v2"
+
+
+# -- the demo encounters' scripts, through the real NLP --------------------------------------
+
+DEMO_DIR = Path(__file__).resolve().parents[1] / "demo" / "encounters"
+DEMO_SCRIPTS = sorted(DEMO_DIR.glob("*/script.txt"))
+
+
+def script_transcript(path: Path) -> Transcript:
+    """One segment per script turn; times proportional to the words (0.4 s each)."""
+    from pipelines.synth import parse_script
+
+    segments, t = [], 0.0
+    for i, turn in enumerate(parse_script(path.read_text(encoding="utf-8"))):
+        dur = 0.4 * len(turn.text.split())
+        segments.append(Segment(i, t, t + dur, turn.text, turn.speaker))
+        t += dur + 0.5
+    return Transcript(tuple(segments), "en", t, "script", input_sha256=path.parent.name)
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    from pipelines.nlp import load_nlp
+
+    return load_nlp()
+
+
+@pytest.mark.parametrize("path", DEMO_SCRIPTS, ids=lambda p: p.parent.name)
+def test_demo_script_drafts_every_section(path, nlp):
+    from pipelines.nlp import extract_entities
+
+    tr = script_transcript(path)
+    entities = extract_entities(nlp, tr)
+    draft = draft_note(tr, entities)
+    for section in SOAP_SECTIONS:
+        assert draft.section_sentences(section), (path.parent.name, section)
+    check_evidence(draft, tr)
+    assert draft == draft_note(tr, entities)
+
+
+def test_demo_scripts_found():
+    assert len(DEMO_SCRIPTS) >= 5

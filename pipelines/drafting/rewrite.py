@@ -175,8 +175,19 @@ _IMPRESSION_HEAD = re.compile(
     r"(?:most likely|probably|likely|possibly)?\s*",
     _I,
 )
+_HEDGE = re.compile(r"\b(?:think|believe|suspect|like|likely|probably|possibly)\b", _I)
+# "..., this looks like X" inside a sentence -> "..., likely X".
+_MID_IMPRESSION = re.compile(r",\s+(?:this|it|that) (?:looks|sounds|seems) like\s+", _I)
+# "X that isn't controlled" / "X isn't well controlled" -> "X, not (well) controlled".
+_NOT_CONTROLLED = re.compile(
+    r",?\s+(?:that\s+|which\s+)?(?:isn't|is not|aren't|are not)\s+"
+    r"((?:well |adequately |optimally |fully )?controlled)",
+    _I,
+)
 _CLINICIAN_HEADS: tuple[tuple[str, str], ...] = (
     (r"(start|restart|continue|keep) you on\s+", r"\1 "),
+    # exam narration before a finding: "Let me examine you, your throat is red"
+    (r"(?:let me|let's|i'll|i will) (?:examine|check|look at|look in|listen to)[^,.]*,\s*", ""),
 )
 # Clinician observations anywhere in the sentence ("i don't appreciate any murmur").
 _CLINICIAN_NOTES: tuple[tuple[str, str], ...] = (
@@ -206,16 +217,19 @@ def rewrite_clinician(text: str, section: str) -> str | None:
 
     "I'm going to start you on lisinopril" (plan) -> "Start lisinopril.";
     "your lungs are clear" (objective) -> "Lungs are clear.";
-    "I think this is bronchitis" (assessment) -> "Likely bronchitis."
+    "I think this is bronchitis" (assessment) -> "Likely bronchitis.";
+    "This is hypertension that isn't controlled" (assessment) -> "Hypertension, not controlled."
     """
     t = clean(text)
     if section == "plan":
         while (m := _PLAN_HEAD.match(t)) and m.end() < len(t):
             t = t[m.end() :]
-    elif section == "assessment" and (m := _IMPRESSION_HEAD.match(t)) and m.end() > 0:
-        rest = t[m.end() :]
-        hedged = re.match(r"(?:consistent|likely|probably|possibly)\b", rest, _I)
-        t = rest if hedged else "Likely " + rest
+    elif section == "assessment":
+        t = _NOT_CONTROLLED.sub(r", not \1", _MID_IMPRESSION.sub(", likely ", t))
+        if (m := _IMPRESSION_HEAD.match(t)) and m.end() < len(t):
+            rest = t[m.end() :]
+            hedged = re.match(r"(?:consistent|likely|probably|possibly)\b", rest, _I)
+            t = "Likely " + rest if _HEDGE.search(m.group()) and not hedged else rest
     t, _ = _apply(_CLINICIAN_HEADS, t)
     return _finish(_substitute(_CLINICIAN_PRONOUNS, _substitute(_CLINICIAN_NOTES, t)))
 

@@ -97,12 +97,43 @@ _DENY = re.compile(
 )
 
 
-def is_question(text: str) -> bool:
-    """A question: ends with "?", or (unpunctuated speech) opens like one ("any fever")."""
+# Openings that make a clinician's sentence a question even with a full stop: ASR often
+# writes "Any shortness of breath." ("what I'd like to do", "when we ..." are not).
+_QUESTION_FORM = re.compile(
+    r"^(?:any(?!\s+(?:time|more|longer|way)\b)|anything|do you|does|did|have you|has (?:he|she)|"
+    r"are you|is (?:there|he|she|it|that|this)|how(?! about we)|what|when|where|which|why|"
+    r"can you|could you|would you)\b(?!\s+(?:i|we)\b)",
+    re.IGNORECASE,
+)
+
+
+def is_question(text: str, speaker: str = "unknown") -> bool:
+    """A question: ends with "?", or (unpunctuated speech) opens like one ("any fever").
+
+    A clinician's sentence that opens with a question form ("Any ...", "Do you ...",
+    "Have you ...") is a question whatever its final punctuation.
+    """
     t = text.rstrip()
     if t.endswith("?"):
         return True
+    if speaker == "clinician" and _QUESTION_FORM.match(clean(t)):
+        return True
     return t[-1:] not in ".!;" and bool(_QUESTION_START.match(clean(t)))
+
+
+# A leading greeting and self-introduction ("Hi, I'm Hannah, ..."): trimmed off a sentence.
+_GREETING = re.compile(
+    r"(?i:(?:hi|hello|hey|good (?:morning|afternoon|evening))(?: there)?)\b[,.!]?\s*"
+    r"(?:(?i:i'm|i am|my name is|this is)\s+(?:(?i:dr|doctor)\.?\s+)?[A-Z][\w'-]*[,.!]?\s*)?"
+)
+
+
+def greeting_end(text: str, start: int, end: int) -> int:
+    """Where the sentence ``text[start:end]`` continues after a greeting (``start`` if none).
+
+    "Hi, I'm Hannah, I've had a cough" continues at "I've"."""
+    m = _GREETING.match(text, start, end)
+    return m.end() if m else start
 
 
 def is_pleasantry(text: str) -> bool:

@@ -1,18 +1,20 @@
 """Deterministic SOAP drafting: transcript + entities -> a Draft whose sentences carry evidence.
 
-Each transcript sentence is routed by speaker, entity labels and keyword cues to one SOAP
-section (or dropped), then rewritten by ``rewrite``. A clinician's symptom question answered
-by a bare "yes"/"no" becomes "Reports X." / "Denies X." with evidence on both turns.
+Consecutive segments of one speaker form a turn (``turns``), so a sentence Whisper cut in
+two is drafted whole, with one Evidence per segment. Each sentence is routed by speaker,
+entity labels and keyword cues (``cues``) to one SOAP section (or dropped), then rewritten
+by ``rewrite``. A clinician's symptom question answered by a bare "yes"/"no" becomes
+"Reports X." / "Denies X." with evidence on both turns.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 import uuid
 from dataclasses import asdict, dataclass, field
 
+from pipelines.drafting import cues
 from pipelines.drafting.rewrite import (
     clean,
     denial,
@@ -25,18 +27,18 @@ from pipelines.drafting.rewrite import (
 from pipelines.drafting.sentences import (
     answer_polarity,
     asks_presence,
-    evidence_for,
+    greeting_end,
     is_pleasantry,
     is_question,
     split_sentences,
 )
 from pipelines.drafting.templates import load_template
-from pipelines.types import Draft, Entity, NoteSentence, Segment, Transcript
+from pipelines.drafting.turns import Turn, group_turns
+from pipelines.types import Draft, Entity, Evidence, NoteSentence, Transcript
 
-DRAFTER_VERSION = "draft.soap-rules.v1"
+DRAFTER_VERSION = "draft.soap-rules.v2"
 SOAP_SECTIONS = ("subjective", "objective", "assessment", "plan")
 _ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "scribe-workbench:drafting")
-_I = re.IGNORECASE
 
 
 @dataclass(frozen=True)
@@ -58,82 +60,33 @@ class DraftOptions:
     keyword_cues: bool = True
 
 
-def _cue(words: str) -> re.Pattern[str]:
-    return re.compile(r"\b(?:" + words + r")\b", _I)
-
-
-# Keyword cues: used with entity labels; all matching is on cleaned, lower-cased text.
-_SYMPTOM = _cue(
-    r"pains?|aches?|aching|hurts?|hurting|sore|fevers?|chills|cough\w*|nause\w*|vomit\w*|"
-    r"diarrh\w*|constipat\w*|headaches?|dizz\w*|lightheaded|short(?:ness)? of breath|wheez\w*|"
-    r"fatigue\w*|tired|numbness|tingling|swelling|swollen|rash|itch\w*|bleeding|"
-    r"weight (?:loss|gain)|sweats|palpitations|cramps?|bloat\w*|heartburn|reflux|anxi\w*|"
-    r"depress\w*|insomnia|injur\w*|fractur\w*|infection|diabetes|hypertension|asthma|copd|"
-    r"allerg\w*|migraines?|arthritis|cancer|stroke|heart failure|blood pressure|cholesterol|"
-    r"s[tp]rains?"
-)
-_MEDICATION = _cue(
-    r"\d+(?:\.\d+)?\s*(?:mg|milligrams?|mcg|micrograms?|units?)|medications?|medicines?|"
-    r"pills?|tablets?|inhaler|insulin|ibuprofen|tylenol|advil|aspirin|metformin|lisinopril"
-)
-_VITAL = _cue(
-    r"blood pressure|heart rate|pulse|temperature|oxygen|o2|saturation|sats|respiratory rate|"
-    r"weight|bmi|\d+ over \d+"
-)
-_EXAM = _cue(
-    r"lungs?|heart|abdomen|belly|throat|ears?|eyes?|skin|neck|murmurs?|rub|gallop|wheez\w*|"
-    r"crackles|rales|clear|tender\w*|swelling|swollen|edema|rash|exam\w*|auscultation|"
-    r"palpat\w*|range of motion|reflexes|pulses|x-ray|ct|mri|ultrasound|ekg|results?|labs?|"
-    r"a1c|bruising|ecchymosis|erythema|deformity|crepitus|intact"
-)
-_FINDING = _cue(
-    r"is|are|was|were|looks?|sounds?|feels?|shows?|showed|appears?|hear|see|appreciate|"
-    r"notice|note|came back|positive|negative|normal|abnormal|elevated|intact"
-)
-_IMPRESSION = _cue(
-    r"i think|i believe|i suspect|looks like|sounds like|seems like|likely|probably|"
-    r"consistent with|diagnos\w*|impression|suggestive of|due to|"
-    r"(?:first|second|third|next|last|other) problem"  # "for your first problem, back pain"
-)
-# A diagnosis statement even without a known problem word ("I think this is angina").
-_DIAGNOSIS = _cue(
-    r"i think (?:this|it|that) is|i think you have|consistent with|(?:my )?diagnosis|my impression"
-)
-_PLAN = _cue(
-    r"start|stop|discontinue|increase|decrease|continue|order|refer|referral|prescribe|"
-    r"prescription|schedule|follow[- ]?up|come back|see you (?:back|again)|switch|taper|"
-    r"physical therapy|put you on|give you|recommend|"
-    r"(?:check|recheck|get|do|run|draw|repeat)\b.{0,30}\b(?:x-ray|ct|mri|ultrasound|blood ?work|"
-    r"labs?|ekg|echo\w*|tests?|panel|a1c|culture|biopsy|scan|levels?)"
-)
-_FOLLOW_UP = _cue(r"follow[- ]?up|come back|see you (?:back|again|in (?:a|an|\w+ weeks?))|schedule")
-_DIRECTIVE = _cue(r"going to|gonna|will|'ll|want|wanna|let's|need to|should|recommend")
-_CLAUSE = re.compile(r",(\s+)(?:and|so|but)\s", _I)
-_PLAN_EXCLUDE = _cue(r"let me|listen to|take a look|examine|physical exam")  # exam narration
-_HISTORY = _cue(
-    r"history of|medical history|you've been|you have been|you've had|you have had|"
-    r"you mentioned|you said|you told|presents (?:today|for|with)|complain\w*|you're taking|"
-    r"you take|year[- ]old"
-)
-
-
 @dataclass(frozen=True)
 class _Unit:
-    """One transcript sentence (or clause): segment, span and the entities inside it."""
+    """One transcript sentence (or clause) of a turn: span and the entities inside it.
 
-    seg: Segment
+    Offsets (``start``, ``end`` and the entities') are into ``turn.text``.
+    """
+
+    turn: Turn
     start: int
     end: int
-    ents: tuple[Entity, ...]  # of the whole segment; narrowed in __post_init__
-    last_in_segment: bool
+    ents: tuple[Entity, ...]  # of the whole turn; narrowed in __post_init__
+    last_in_turn: bool
     text: str = field(init=False)
     low: str = field(init=False)  # cleaned and lower-cased, for the keyword cues
 
     def __post_init__(self) -> None:
         inside = tuple(e for e in self.ents if e.start < self.end and e.end > self.start)
         object.__setattr__(self, "ents", inside)  # frozen: set once, here
-        object.__setattr__(self, "text", self.seg.text[self.start : self.end])
+        object.__setattr__(self, "text", self.turn.text[self.start : self.end])
         object.__setattr__(self, "low", clean(self.text).lower())
+
+    @property
+    def speaker(self) -> str:
+        return self.turn.speaker
+
+    def evidence(self) -> tuple[Evidence, ...]:
+        return self.turn.evidence(self.start, self.end)
 
 
 def _units(transcript: Transcript, entities: tuple[Entity, ...], max_words: int) -> list[_Unit]:
@@ -141,24 +94,31 @@ def _units(transcript: Transcript, entities: tuple[Entity, ...], max_words: int)
     for ent in entities:
         by_segment.setdefault(ent.segment_idx, []).append(ent)
     units: list[_Unit] = []
-    for seg in transcript.segments:
-        spans = split_sentences(seg.text, max_words)
-        ents = tuple(by_segment.get(seg.idx, ()))
-        units += [_Unit(seg, a, b, ents, n == len(spans) - 1) for n, (a, b) in enumerate(spans)]
+    for turn in group_turns(transcript.segments):
+        spans = split_sentences(turn.text, max_words)
+        ents = turn.entities(by_segment)
+        for n, (a, b) in enumerate(spans):
+            a = greeting_end(turn.text, a, b)  # "Hi, I'm Hannah, ..." -> "..."
+            if any(c.isalnum() for c in turn.text[a:b]):
+                units.append(_Unit(turn, a, b, ents, n == len(spans) - 1))
     return units
 
 
 def _clauses(unit: _Unit, options: DraftOptions) -> list[_Unit]:
     """A clinician sentence that mixes sections ("I think it's X, so let's start Y"), split
-    at ", and / so / but"; any other sentence stays whole."""
-    if unit.seg.speaker == "patient":
+    at ", and / so / but"; any other sentence stays whole. An impression keeps the findings
+    that support it ("With no fever and clear lungs, this looks like ...") unless a clause
+    is plan."""
+    if unit.speaker == "patient":
         return [unit]
     cuts = [(unit.start, unit.end)]
-    for m in _CLAUSE.finditer(unit.text):
+    for m in cues.CLAUSE.finditer(unit.text):
         head = cuts.pop()[0]  # clause 1 keeps its comma, clause 2 starts at "and/so/but"
         cuts += [(head, unit.start + m.start() + 1), (unit.start + m.end(1), unit.end)]
-    pieces = [_Unit(unit.seg, a, b, unit.ents, unit.last_in_segment) for a, b in cuts]
+    pieces = [_Unit(unit.turn, a, b, unit.ents, unit.last_in_turn) for a, b in cuts]
     sections = {_classify(p, options) for p in pieces} - {None}
+    if _classify(unit, options) == "assessment" and "plan" not in sections:
+        return [unit]
     return pieces if len(sections) > 1 else [unit]
 
 
@@ -168,40 +128,60 @@ def _problems(unit: _Unit) -> list[Entity]:
 
 def _question_answer(q: _Unit, a: _Unit | None, options: DraftOptions) -> tuple | None:
     """'Any fever?' + 'No.' -> ('subjective', 'Denies fever.', evidence on both)."""
-    if a is None or not q.last_in_segment or a.seg.speaker != "patient":
+    if a is None or not q.last_in_turn or a.speaker != "patient":
         return None
-    if q.seg.speaker == "patient" or a.seg.idx == q.seg.idx:
+    if q.speaker == "patient" or a.turn is q.turn:
         return None
     spans = [(e.start, e.end) for e in _problems(q)]
     if not spans and options.keyword_cues and not q.ents:
-        spans = [(q.start + m.start(), q.start + m.end()) for m in _SYMPTOM.finditer(q.text)]
+        spans = [(q.start + m.start(), q.start + m.end()) for m in cues.SYMPTOM.finditer(q.text)]
     polarity = answer_polarity(a.text, options.max_answer_words)
     if not spans or polarity is None:
         return None
     if not asks_presence(q.text, spans[0][0] - q.start):
         return None
-    text = report(topic(q.seg.text, spans)) if polarity else denial(topic(q.seg.text, spans))
-    evidence = (evidence_for(q.seg, q.start, q.end), evidence_for(a.seg, a.start, a.end))
-    return "subjective", text, evidence
+    about = topic(q.turn.text, spans)
+    return "subjective", report(about) if polarity else denial(about), q.evidence() + a.evidence()
+
+
+def _impression(low: str, problems: list[Entity], kw: bool) -> bool:
+    """An impression cue, a hedged problem, or "This is / It's <problem>" near the start."""
+    if cues.IMPRESSION.search(low) or cues.DIAGNOSIS.search(low):
+        return True
+    if any(e.uncertain for e in problems):
+        return True
+    head = " ".join(low.split()[: cues.DEFINITE_WINDOW])
+    named = any(e.text.lower() in head for e in problems) or (kw and cues.SYMPTOM.search(head))
+    return bool(cues.DEFINITE.match(low) and named)
 
 
 def _clinician_section(unit: _Unit, low: str, clinical: bool, kw: bool) -> str | None:
     labels = {e.label for e in unit.ents}
-    if clinical and _HISTORY.search(low) and not _DIRECTIVE.search(low):
+    directive = bool(cues.DIRECTIVE.search(low))
+    vital = "VITAL" in labels or (kw and bool(cues.VITAL.search(low)))
+    if cues.NARRATION.match(low):
+        return None  # "Let me look in his ears."
+    measured = bool(cues.MEASURE.search(low))
+    other = directive or cues.PLAN.search(low) or cues.IMPRESSION.search(low)
+    if vital and measured and not other:
+        return "objective"  # "Your blood pressure today is 148 over 92."
+    if clinical and cues.HISTORY.search(low) and not directive:
         return "subjective"  # the clinician summarising history ("history of", "presents")
-    follow_up = bool(_FOLLOW_UP.search(low))
-    if _PLAN.search(low) and (clinical or follow_up):
-        if follow_up or not _PLAN_EXCLUDE.search(low):
+    follow_up = bool(cues.FOLLOW_UP.search(low))
+    ordered = directive and bool(cues.TEST_ORDER.search(low))  # "We'll get a chest X-ray."
+    if cues.PLAN.search(low) and (clinical or follow_up or ordered):
+        if follow_up or not cues.PLAN_EXCLUDE.search(low):
             return "plan"
     problems = [e for e in _problems(unit) if not e.negated]
-    has_problem = bool(problems) or (kw and bool(_SYMPTOM.search(low) or _DIAGNOSIS.search(low)))
-    impression = bool(_IMPRESSION.search(low)) or any(e.uncertain for e in problems)
-    if impression and has_problem:
+    has_problem = bool(problems) or (
+        kw and bool(cues.SYMPTOM.search(low) or cues.DIAGNOSIS.search(low))
+    )
+    if has_problem and _impression(low, problems, kw):
         return "assessment"
     examined = bool(labels & {"ANATOMY", "TEST", "VITAL"}) or (
-        kw and bool(_EXAM.search(low) or _VITAL.search(low))
+        kw and bool(cues.EXAM.search(low) or vital)
     )
-    return "objective" if examined and _FINDING.search(low) else None
+    return "objective" if examined and (measured or cues.FINDING.search(low)) else None
 
 
 def _classify(unit: _Unit, options: DraftOptions) -> str | None:
@@ -210,11 +190,11 @@ def _classify(unit: _Unit, options: DraftOptions) -> str | None:
     if not low or is_pleasantry(unit.text):
         return None
     clinical = any(not e.hypothetical for e in unit.ents) or (
-        kw and any(p.search(low) for p in (_SYMPTOM, _MEDICATION, _VITAL))
+        kw and any(p.search(low) for p in (cues.SYMPTOM, cues.MEDICATION, cues.VITAL))
     )
-    if unit.seg.speaker != "patient":
+    if unit.speaker != "patient":
         section = _clinician_section(unit, low, clinical, kw)
-        if section or unit.seg.speaker == "clinician":
+        if section or unit.speaker == "clinician":
             return section
     return "subjective" if clinical else None
 
@@ -224,19 +204,21 @@ def _statement(unit: _Unit, options: DraftOptions) -> tuple | None:
     section = _classify(unit, options)
     if section is None:
         return None
-    if section == "subjective" and unit.seg.speaker != "clinician":
+    if section == "subjective" and unit.speaker != "clinician":
         problems = _problems(unit)
         negated = [(e.start, e.end) for e in problems if e.negated]
         if negated and len(negated) == len(problems):
-            text: str | None = denial(topic(unit.seg.text, negated))
+            text: str | None = denial(topic(unit.turn.text, negated))
         else:
             text = rewrite_patient(unit.text)
     else:
         text = rewrite_clinician(unit.text, section)
+    evidence = unit.evidence()
+    slices = [unit.turn.evidence_text(e) for e in evidence]
     # Safety net: a rewrite that would add a content word is dropped, never shown.
-    if not text or unsupported_words(text, [unit.text]):
+    if not text or not evidence or unsupported_words(text, slices):
         return None
-    return section, text, (evidence_for(unit.seg, unit.start, unit.end),)
+    return section, text, evidence
 
 
 def transcript_fingerprint(transcript: Transcript) -> str:
@@ -267,7 +249,7 @@ def draft_note(
     for k, unit in enumerate(units):
         if k in answered:
             continue
-        if is_question(unit.text):
+        if is_question(unit.text, unit.speaker):
             qa = _question_answer(unit, units[k + 1] if k + 1 < len(units) else None, options)
             if qa:
                 found.append(qa)

@@ -15,13 +15,13 @@ VIEWS = Path(__file__).resolve().parent / "views"
 st.set_page_config(page_title="Scribe Workbench", page_icon=":material/stethoscope:", layout="wide")
 
 store = resources.get_store()
-users = [u[0] for u in db.list_users(store)] or [settings.setting("SCRIBE_USER")]
 default_user = settings.setting("SCRIBE_USER")
+users = sorted({u[0] for u in db.list_users(store)} | {default_user})
 with st.sidebar:
     st.selectbox(
         "Reviewing as",
         users,
-        index=users.index(default_user) if default_user in users else 0,
+        index=users.index(default_user),
         key="user_id",
         help="Local demo identity; sign-in and roles come with authentication.",
     )
