@@ -10,6 +10,7 @@ import re
 
 from pipelines.drafting.rewrite import clean, normalise
 from pipelines.types import Evidence, Segment
+from pipelines.words import word_spans
 
 _I = re.IGNORECASE
 
@@ -182,32 +183,6 @@ def asks_presence(question: str, topic_start: int) -> bool:
 # -- character spans -> audio times -----------------------------------------------------
 
 
-def align_words(segment: Segment) -> tuple[tuple[int, int, float, float], ...] | None:
-    """Character span and audio times of each word: ``(start_char, end_char, start_s, end_s)``.
-
-    Whisper words (leading space included) concatenate to the segment text; each stripped
-    word is searched a little ahead of the previous one so that small differences (a
-    corrected word, changed punctuation) only lose that word. Returns None when fewer than
-    half of the words are found: the caller then interpolates instead.
-    """
-    text, lowered = segment.text, segment.text.lower()
-    cursor, found = 0, []
-    words = [w for w in segment.words if w.text.strip()]
-    for word in words:
-        token = word.text.strip()
-        window_end = cursor + len(token) + 30
-        pos = text.find(token, cursor, window_end)
-        if pos < 0:
-            pos = lowered.find(token.lower(), cursor, window_end)
-        if pos < 0:
-            continue
-        found.append((pos, pos + len(token), word.start, word.end))
-        cursor = pos + len(token)
-    if not words or len(found) * 2 < len(words):
-        return None
-    return tuple(found)
-
-
 def _clamp(value: float, lo: float, hi: float) -> float:
     return min(max(value, lo), hi)
 
@@ -220,10 +195,9 @@ def span_times(segment: Segment, start: int, end: int) -> tuple[float, float]:
     and ordered.
     """
     lo, hi = segment.start, max(segment.start, segment.end)
-    aligned = align_words(segment)
-    hits = [a for a in aligned or () if a[0] < end and a[1] > start]
+    hits = [w for w in word_spans(segment) or () if w.start < end and w.end > start]
     if hits:
-        t0, t1 = min(h[2] for h in hits), max(h[3] for h in hits)
+        t0, t1 = min(h.word.start for h in hits), max(h.word.end for h in hits)
     else:
         n = max(len(segment.text), 1)
         t0 = lo + (hi - lo) * start / n

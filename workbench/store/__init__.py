@@ -47,6 +47,7 @@ from workbench.store.transcripts import (
     latest_transcript_version,
     save_transcript,
 )
+from workbench.store.vocabulary import add_term, list_terms, remove_term
 
 DB_FILENAME = "scribe.duckdb"
 
@@ -61,7 +62,8 @@ def open_store(data_dir: Path, lock_timeout_s: float = 120.0) -> Store:
 
 
 __all__ = [
-    "ATTESTATION", "AudioRecord", "ConcurrentEdit", "DB_FILENAME", "EncounterRecord",
+    "ATTESTATION", "add_term", "list_terms", "remove_term", "AudioRecord", "ConcurrentEdit",
+    "DB_FILENAME", "EncounterRecord",
     "EncounterSummary", "Event", "NoteLocked", "NoteVersion", "NotFound", "Store", "StoreBusy",
     "StoreError", "add_audio", "add_encounter", "append_event", "diff_sentences",
     "ensure_user", "entity_set_version", "find_encounter_by_audio", "get_audio",

@@ -45,11 +45,13 @@ def save_note(
     base_version: int,
     sentences: tuple[NoteSentence, ...],
     user_id: str,
+    transcript_version: int | None = None,
 ) -> int:
     """Save a clinician's edit of ``base_version`` as a new version, with one event per change.
 
-    Raises ConcurrentEdit if someone saved a newer version meanwhile, and NoteLocked if the
-    note is signed; in both cases nothing is written.
+    ``transcript_version`` moves the note onto a corrected transcript (its evidence already
+    remapped). Raises ConcurrentEdit if someone saved a newer version meanwhile, and
+    NoteLocked if the note is signed; in both cases nothing is written.
     """
     with store.transaction() as con:
         _check_unsigned(con, encounter_id)
@@ -61,7 +63,12 @@ def save_note(
             )
         base = _read_note(con, encounter_id, base_version)
         changes = diff_sentences(base.draft.sentences, sentences)
-        if not changes:
+        transcript_version = transcript_version or base.transcript_version
+        evidence_moved = transcript_version != base.transcript_version or any(
+            a.evidence != b.evidence
+            for a, b in zip(base.draft.sentences, sentences, strict=False)
+        )
+        if not changes and not evidence_moved:
             return base_version
         draft = Draft(
             template=base.draft.template,
@@ -71,9 +78,7 @@ def save_note(
             input_sha256=base.draft.input_sha256,
             options=base.draft.options,
         )
-        version = _insert_note(
-            con, encounter_id, draft, base.transcript_version, user_id, base_version
-        )
+        version = _insert_note(con, encounter_id, draft, transcript_version, user_id, base_version)
         events = [
             new_event(
                 user_id, encounter_id, kind, object_type="sentence", object_id=sentence_id,
@@ -82,6 +87,16 @@ def save_note(
             )
             for kind, sentence_id, before, after in changes
         ]
+        if evidence_moved:
+            events.append(
+                new_event(
+                    user_id, encounter_id, "note.evidence_remapped", object_type="note",
+                    object_id=f"{encounter_id}/note/{version}",
+                    before={"transcript_version": base.transcript_version},
+                    after={"transcript_version": transcript_version},
+                    note_version=version,
+                )
+            )
         events.append(
             new_event(
                 user_id, encounter_id, "note.saved", object_type="note",

@@ -6,14 +6,23 @@ import json
 
 from pipelines.types import Segment, Transcript, Word
 from workbench.store.bulk import insert_rows
-from workbench.store.db import NotFound, Store, utcnow
+from workbench.store.db import ConcurrentEdit, NotFound, Store, utcnow
 from workbench.store.events import insert_events, new_event
 
 
 def save_transcript(
-    store: Store, encounter_id: str, transcript: Transcript, user_id: str, kind: str = "asr"
+    store: Store,
+    encounter_id: str,
+    transcript: Transcript,
+    user_id: str,
+    kind: str = "asr",
+    base_version: int | None = None,
 ) -> int:
-    """Store a transcript as the encounter's next version; returns the version number."""
+    """Store a transcript as the encounter's next version; returns the version number.
+
+    With ``base_version`` (a correction), raises ConcurrentEdit unless that is still the
+    newest version, so two people correcting at once never overwrite each other.
+    """
     with store.transaction() as con:
         if not con.execute(
             "SELECT 1 FROM encounters WHERE encounter_id = ?", [encounter_id]
@@ -23,6 +32,11 @@ def save_transcript(
             "SELECT coalesce(max(version), 0) + 1 FROM transcripts WHERE encounter_id = ?",
             [encounter_id],
         ).fetchone()[0]
+        if base_version is not None and version - 1 != base_version:
+            raise ConcurrentEdit(
+                f"Transcript of {encounter_id} changed: you corrected version {base_version}, "
+                f"the newest is {version - 1}. Reload to see the other changes."
+            )
         con.execute(
             "INSERT INTO transcripts (encounter_id, version, model, language, duration_s,"
             " input_sha256, options, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
