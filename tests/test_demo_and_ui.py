@@ -142,3 +142,26 @@ def test_review_section_edit_keeps_unchanged_sentences(review_app) -> None:
     kinds = sorted(e.kind for e in st.list_events(store, encounter_id)
                    if e.kind.startswith("sentence."))
     assert kinds == ["sentence.added", "sentence.deleted"]
+
+
+def test_review_transcript_correction_and_vocabulary(review_app) -> None:
+    at, store, encounter_id = review_app
+    version, transcript = st.get_transcript(store, encounter_id)
+    seg = transcript.segments[1]
+    at.selectbox(key="fix_segment").select(seg.idx).run()
+    at.text_area(key=f"fix-text-{version}-{seg.idx}").input(seg.text + " Really.").run()
+    other = "clinician" if seg.speaker == "patient" else "patient"
+    at.radio(key=f"fix-speaker-{version}-{seg.idx}").set_value(other).run()
+    at.button(key="fix_save").click().run()
+    assert not at.exception, at.exception
+    new_version, corrected = st.get_transcript(store, encounter_id)
+    assert new_version == version + 1
+    assert corrected.segments[1].text.endswith("Really.") and corrected.segments[1].speaker == other
+    kinds = {e.kind for e in st.list_events(store, encounter_id)}
+    assert {"transcript.segment_corrected", "transcript.speaker_relabelled"} <= kinds
+    assert st.get_note(store, encounter_id).transcript_version == new_version
+
+    at.switch_page("views/vocabulary.py").run()
+    at.text_input(key="vocab_new").input("apixaban")
+    at.button(key="vocab_add").click().run()
+    assert st.list_terms(store, "dr-test") == ["apixaban"]

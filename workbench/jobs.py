@@ -8,6 +8,7 @@ for the current input, so processing twice changes nothing.
 from __future__ import annotations
 
 import logging
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from pipelines.asr import AsrOptions
 from pipelines.diarize import DiarizeOptions
+from pipelines.types import Transcript
 from workbench import store as st
 
 log = logging.getLogger(__name__)
@@ -93,9 +95,6 @@ def process_encounter(
     progress: Progress | None = None,
 ) -> ProcessResult:
     """Transcribe, find entities and draft one encounter, skipping steps already done."""
-    from pipelines.asr import transcribe
-    from pipelines.audio import load_samples
-    from pipelines.diarize import assign_speakers
     from pipelines.drafting import draft_note
     from pipelines.nlp import NLP_VERSION, extract_entities
 
@@ -111,12 +110,10 @@ def process_encounter(
         audio = st.get_audio(store, encounter.audio_sha256 or "")
         if audio is None:
             raise st.NotFound(f"Encounter {encounter_id} has no stored audio")
-        samples = load_samples(Path(data_dir) / audio.stored_path)
-        transcript = transcribe(
-            engine.asr, samples, engine.options.asr,
-            progress=lambda f: report("transcribing", 0.8 * f),
+        transcript = _transcribe_bounded(
+            Path(data_dir), Path(data_dir) / audio.stored_path, engine,
+            lambda f: report("transcribing", 0.8 * f),
         )
-        transcript = assign_speakers(transcript, samples, engine.options.diarize)
         transcript = replace(transcript, input_sha256=audio.sha256)
         version = st.save_transcript(store, encounter_id, transcript, user_id)
         found = (version, transcript)
@@ -145,3 +142,26 @@ def process_encounter(
     return ProcessResult(
         encounter_id, transcript_version, len(entities), note_version, tuple(steps), elapsed
     )
+
+
+def _transcribe_bounded(
+    data_dir: Path, audio_file: Path, engine: Engine, progress: Callable[[float], None]
+) -> Transcript:
+    """ASR and speaker turns with the samples on disk, so memory stays bounded.
+
+    The decoded samples go to a memmap under ``DATA_DIR/tmp`` (a disk, unlike a
+    tmpfs /tmp) that is deleted afterwards; long audio is transcribed in windows.
+    """
+    from pipelines.audio import decode_to_memmap
+    from pipelines.diarize import assign_speakers
+    from pipelines.longform import transcribe_long
+
+    scratch = data_dir / "tmp"
+    scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=scratch, prefix="decode-") as tmp:
+        samples = decode_to_memmap(audio_file, Path(tmp))
+        try:
+            transcript = transcribe_long(engine.asr, samples, engine.options.asr, progress)
+            return assign_speakers(transcript, samples, engine.options.diarize)
+        finally:
+            del samples  # unmap before the directory is removed

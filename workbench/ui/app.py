@@ -33,6 +33,10 @@ page = st.navigation(
                 default=True),
         st.Page(str(VIEWS / "review.py"), title="Review", icon=":material/edit_note:",
                 url_path="review"),
+        st.Page(str(VIEWS / "capture.py"), title="New encounter", icon=":material/mic:",
+                url_path="new"),
+        st.Page(str(VIEWS / "vocabulary.py"), title="My vocabulary", icon=":material/spellcheck:",
+                url_path="vocabulary"),
     ]
 )
 page.run()

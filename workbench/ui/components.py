@@ -11,6 +11,7 @@ import itertools
 from collections.abc import Iterable, Mapping
 
 from pipelines.types import Entity, Evidence, Segment
+from pipelines.words import word_spans
 
 SPEAKER_STYLE = {
     "clinician": ("Clinician", "#1f4e79"),
@@ -18,6 +19,9 @@ SPEAKER_STYLE = {
     "unknown": ("Speaker", "#555555"),
 }
 EVIDENCE_BG = "#fff3b0"
+# Words below this recogniser probability are marked for the reviewer to check.
+LOW_CONFIDENCE = 0.5
+LOW_CONFIDENCE_STYLE = "background:#ececec;text-decoration:underline dotted #888;"
 
 
 def fmt_time(seconds: float) -> str:
@@ -31,10 +35,14 @@ def highlight_segment(
     entities: Iterable[Entity],
     colours: Mapping[str, str],
     evidence: Iterable[Evidence] = (),
+    low_confidence: float = LOW_CONFIDENCE,
 ) -> str:
     """The segment's text as HTML: entities coloured by label (negated ones struck through
-    and tagged), evidence spans of the selected sentence underlined on a yellow ground."""
+    and tagged), evidence spans of the selected sentence on a yellow ground, and words the
+    recogniser was unsure of (probability below ``low_confidence``) dotted and greyed."""
     text = segment.text
+    unsure = [(w.start, w.end, w.word.probability) for w in word_spans(segment) or ()
+              if w.word.probability < low_confidence]
     marks: list[tuple[int, int, str, str]] = []
     for ent in entities:
         if ent.segment_idx != segment.idx or not 0 <= ent.start < ent.end <= len(text):
@@ -57,9 +65,14 @@ def highlight_segment(
     out: list[str] = []
     # Walk character boundaries so entity and evidence marks may overlap safely.
     cuts = sorted({0, len(text), *[m[0] for m in marks], *[m[1] for m in marks],
-                   *[a for a, _ in ev_spans], *[b for _, b in ev_spans]})
+                   *[a for a, _ in ev_spans], *[b for _, b in ev_spans],
+                   *[u[0] for u in unsure], *[u[1] for u in unsure]})
     for a, b in itertools.pairwise(cuts):
         piece = html.escape(text[a:b])
+        doubt = next((u for u in unsure if u[0] <= a and b <= u[1]), None)
+        if doubt:
+            piece = (f"<span class='lowconf' title='recogniser unsure ({doubt[2]:.0%})' "
+                     f"style='{LOW_CONFIDENCE_STYLE}'>{piece}</span>")
         ent = next((m for m in marks if m[0] <= a and b <= m[1]), None)
         if ent:
             piece = ent[2] + piece + "</span>"
@@ -91,4 +104,5 @@ def legend(colours: Mapping[str, str]) -> str:
         for label, c in colours.items()
     ]
     items.append("<span style='text-decoration:line-through'>negated</span>")
+    items.append(f"<span style='{LOW_CONFIDENCE_STYLE}'>unsure word</span>")
     return " &nbsp; ".join(items)

@@ -20,6 +20,18 @@ def get_store() -> db.Store:
     return _store(str(settings.data_dir()))
 
 
+@st.cache_resource(show_spinner=False)
+def _runner(data_dir: str):
+    from workbench.runner import encounter_runner
+
+    return encounter_runner(_store(data_dir), Path(data_dir))
+
+
+def get_runner():
+    """The server's background runner (one worker) for processing new encounters."""
+    return _runner(str(settings.data_dir()))
+
+
 def data_dir() -> Path:
     return settings.data_dir()
 
@@ -53,3 +65,11 @@ def section_headings(template: str) -> dict[str, str]:
     except FileNotFoundError:
         return {}
     return {section.key: section.heading for section in spec.sections}
+
+
+@st.cache_resource(show_spinner="Loading the clinical language pipeline…")
+def get_engine():
+    """The process-wide pipeline engine; models load on first use and are shared."""
+    from workbench.jobs import Engine
+
+    return Engine()

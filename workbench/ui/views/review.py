@@ -8,6 +8,7 @@ from workbench import store as db
 from workbench.ui import components as ui
 from workbench.ui import note_editor as ed
 from workbench.ui import resources
+from workbench.ui.transcript_editor import transcript_editor
 
 store = resources.get_store()
 encounter_id = st.session_state.get("encounter_id") or st.query_params.get("encounter")
@@ -65,12 +66,13 @@ with left:
                            seg.idx in cited)
             for seg in transcript.segments
         ), unsafe_allow_html=True)
+    transcript_editor(encounter_id, version, transcript, locked=note.signed)
     with st.expander(f"Medical entities ({len(entities)})"):
         st.dataframe(
             [{"text": e.text, "label": e.label, "code": e.code, "negated": e.negated,
               "historical": e.historical, "family": e.family,
               "at": ui.fmt_time(transcript.segments[e.segment_idx].start)} for e in entities],
-            hide_index=True, use_container_width=True,
+            hide_index=True, width="stretch",
         )
 
 with right:
