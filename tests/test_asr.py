@@ -95,3 +95,21 @@ def test_truncated_file_is_refused_or_shorter(tmp_path: Path) -> None:
                     "sine=frequency=440:duration=2", str(wav)], check=True)
     info = probe_audio(wav)
     assert abs(info.duration_s - 2.0) < 0.05 and info.format == "wav"
+
+
+def test_cli_transcribe_json(tmp_path: Path) -> None:
+    import json
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-m", "workbench.cli", "--data-dir", str(tmp_path), "transcribe",
+         str(FIXTURE / "audio.ogg"), "--json"],
+        capture_output=True, text=True, cwd=REPO, timeout=300, check=True,
+    )
+    data = json.loads(run.stdout)
+    turns = json.loads((FIXTURE / "turns.json").read_text())
+    assert [s["speaker"] for s in data["segments"]] == [t["speaker"] for t in turns]
+    for seg in data["segments"]:
+        assert set(seg) >= {"start", "end", "speaker", "text", "words"}
+        assert all(0 <= w["probability"] <= 1 and w["word"] for w in seg["words"])
+    assert not (tmp_path / "scribe.duckdb").exists(), "transcribe stores nothing"

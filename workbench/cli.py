@@ -70,6 +70,8 @@ def ingest(files: Annotated[list[Path], typer.Argument(help="Audio files to add.
             continue
         verb = "created" if result.created else "already present"
         console.print(f"{result.encounter_id}: {verb} ({result.audio.duration_s:.1f} s)")
+        for note in result.audio.notes:
+            console.print(f"  [yellow]note[/yellow]: {note}")
     if failed:
         raise typer.Exit(1)
 
@@ -107,6 +109,49 @@ def _process_ids(store: st.Store, ids: list[str]) -> None:
                                        progress=report)
             bar.update(task, completed=1.0, step=",".join(result.steps_run) or "up to date")
             bar.advance(overall)
+
+
+@app.command()
+def transcribe(
+    file: Annotated[Path, typer.Argument(help="An audio file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Segments as one JSON object.")] = False,
+) -> None:
+    """Transcribe one file with speaker turns, without storing anything."""
+    from pipelines.audio import AudioError, load_samples, probe_audio
+    from pipelines.diarize import assign_speakers
+    from workbench.jobs import Engine
+
+    try:
+        probe_audio(file)
+        samples = load_samples(file)
+    except AudioError as exc:
+        console.print(f"[red]Cannot transcribe[/red]: {exc}")
+        raise typer.Exit(1) from None
+    engine = Engine()
+    from pipelines.asr import transcribe as run_asr
+
+    result = assign_speakers(run_asr(engine.asr, samples, engine.options.asr), samples)
+    if as_json:
+        typer.echo(json.dumps(transcript_json(result)))
+        return
+    for seg in result.segments:
+        typer.echo(f"[{seg.start:7.2f}-{seg.end:7.2f}] {seg.speaker:>9}: {seg.text}")
+
+
+def transcript_json(transcript) -> dict:
+    """The transcript as plain JSON: segments with speaker, text and word probabilities."""
+    return {
+        "model": transcript.model,
+        "duration_s": transcript.duration_s,
+        "segments": [
+            {
+                "start": s.start, "end": s.end, "speaker": s.speaker, "text": s.text,
+                "words": [{"start": w.start, "end": w.end, "word": w.text.strip(),
+                           "probability": w.probability} for w in s.words],
+            }
+            for s in transcript.segments
+        ],
+    }
 
 
 @app.command()

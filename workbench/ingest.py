@@ -42,10 +42,7 @@ def max_duration_s() -> float:
     """The longest recording ingest accepts: $SCRIBE_MAX_AUDIO_HOURS, default 4 hours."""
     from workbench.settings import setting
 
-    try:
-        return float(setting("SCRIBE_MAX_AUDIO_HOURS")) * 3600
-    except KeyError:  # not declared in workbench.settings (yet): the built-in limit
-        return MAX_DURATION_S
+    return float(setting("SCRIBE_MAX_AUDIO_HOURS")) * 3600
 
 
 def audio_path(data_dir: Path, sha256: str, suffix: str) -> Path:

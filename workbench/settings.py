@@ -23,6 +23,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SCRIBE_ASR_MODEL", "tiny.en", "Bundled `tiny.en` or a CTranslate2 Whisper folder."),
     Setting("SCRIBE_ASR_THREADS", "2", "CPU threads for one transcription."),
     Setting("SCRIBE_CACHE", "~/.cache/scribe-workbench", "Cache for built NLP vocabularies."),
+    Setting("SCRIBE_MAX_AUDIO_HOURS", "4", "Longest recording ingest accepts, in hours."),
 )
 
 

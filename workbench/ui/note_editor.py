@@ -41,13 +41,14 @@ def pending_sentences(note: NoteVersion) -> tuple[NoteSentence, ...]:
             sentences = apply_section_edit(sentences, section, typed)
         added = (st.session_state.get(add_key(note, section)) or "").strip()
         if added:
-            sentences = _insert_after_section(sentences, new_sentence(section, added))
+            sentences = insert_in_section(sentences, new_sentence(section, added))
     return sentences
 
 
-def _insert_after_section(
+def insert_in_section(
     sentences: tuple[NoteSentence, ...], sentence: NoteSentence
 ) -> tuple[NoteSentence, ...]:
+    """Place a new sentence at the end of its section (or at the end of the note)."""
     last = max((i for i, s in enumerate(sentences) if s.section == sentence.section), default=-1)
     if last < 0:
         return (*sentences, sentence)

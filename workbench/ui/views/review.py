@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pipelines.editing import new_sentence
 from workbench import store as db
 from workbench.ui import components as ui
 from workbench.ui import note_editor as ed
 from workbench.ui import resources
+from workbench.ui.dictation_panel import dictation_panel
 from workbench.ui.transcript_editor import transcript_editor
 
 store = resources.get_store()
@@ -103,7 +105,26 @@ with right:
                          key=ed.section_key(note, section))
             st.text_input("Add a sentence", key=ed.add_key(note, section))
 
+    with st.expander("Dictate into the note", icon=":material/mic:"):
+        dictated = dictation_panel(f"dict-{note.version}", note.draft.sections, headings,
+                                   note.draft.sections[0], terms=db.list_terms(store, user))
     pending = ed.pending_sentences(note)
+    if dictated is not None:
+        for section in dictated.dictated_sections:
+            for text in dictated.sentences(section):
+                pending = ed.insert_in_section(pending, new_sentence(section, text))
+        try:
+            db.save_note(store, encounter_id, note.version, pending, user)
+        except (db.ConcurrentEdit, db.NoteLocked) as exc:
+            st.error(str(exc))
+        else:
+            db.append_event(store, db.new_event(
+                user, encounter_id, "note.dictated", object_type="note",
+                after={"commands": [c.command for c in dictated.commands],
+                       "sections": list(dictated.dictated_sections)},
+                model_version=dictated.model,
+            ))
+            st.rerun()
     changed = db.diff_sentences(note.draft.sentences, pending)
     save_col, sign_col = st.columns(2)
     if save_col.button(f"Save ({len(changed)} changes)", key="save", type="primary",
