@@ -10,7 +10,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.audio import MAX_DURATION_S, AudioInfo, probe_audio
+from pipelines.audio import AudioInfo, probe_audio
 from workbench import store as st
 
 log = logging.getLogger(__name__)
