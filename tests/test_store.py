@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import multiprocessing as mp
+import subprocess
+import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import duckdb
 import pytest
 
 from pipelines.types import Entity
-from tests.conftest import make_transcript
+from tests.conftest import REPO, make_transcript
 from workbench import store as st
 from workbench.store.migrations import Migration, available_migrations, migrate
 
@@ -129,55 +131,62 @@ def test_failed_transaction_leaves_no_rows(store: st.Store) -> None:
 
 def test_lock_timeout_gives_clear_error(tmp_path: Path) -> None:
     store = st.open_store(tmp_path)
-    holder = mp.get_context("spawn").Process(target=_hold_lock, args=(str(tmp_path), 3.0))
-    holder.start()
+    holder = _python(_HOLD_LOCK, str(tmp_path), "3.0")
     try:
-        _wait_for_lock(store)
+        _wait_for(tmp_path / "held")
         impatient = st.Store(store.path, lock_timeout_s=0.3)
         with pytest.raises(st.StoreBusy, match="busy"):
             st.status_counts(impatient)
     finally:
-        holder.join()
+        holder.wait(timeout=60)
     assert st.status_counts(store)["encounters"] == 0
 
 
 def test_two_processes_write_at_once_without_loss(tmp_path: Path) -> None:
     """A batch process and a 'server' both write; neither crashes, nothing is lost."""
     store = st.open_store(tmp_path)
-    ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=_writer, args=(str(tmp_path), name, 25)) for name in "ab"]
+    procs = [_python(_WRITER, str(tmp_path), name, "25") for name in "ab"]
     for p in procs:
-        p.start()
-    for p in procs:
-        p.join(timeout=120)
-        assert p.exitcode == 0
+        assert p.wait(timeout=180) == 0, p.stderr.read()
     counts = st.status_counts(store)
     assert counts["encounters"] == 50 and counts["transcribed"] == 50
     assert counts["events"] == 100
 
 
-def _writer(data_dir: str, name: str, n: int) -> None:
-    store = st.open_store(Path(data_dir))
-    transcript = make_transcript([("patient", "I have a headache.")])
-    for i in range(n):
-        st.add_encounter(store, st.EncounterRecord(f"{name}-{i}", "t"), name)
-        st.save_transcript(store, f"{name}-{i}", transcript, name)
+# Child processes are plain interpreters (not multiprocessing), so they share nothing
+# with the test process: exactly like the server and a batch run.
+_WRITER = """
+import sys
+from pathlib import Path
+from tests.conftest import REPO, make_transcript
+from workbench import store as st
+data_dir, name, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+store = st.open_store(Path(data_dir))
+transcript = make_transcript([("patient", "I have a headache.")])
+for i in range(n):
+    st.add_encounter(store, st.EncounterRecord(f"{name}-{i}", "t"), name)
+    st.save_transcript(store, f"{name}-{i}", transcript, name)
+"""
+
+_HOLD_LOCK = """
+import sys, time
+from pathlib import Path
+from workbench import store as st
+store = st.Store(Path(sys.argv[1]) / st.DB_FILENAME)
+with store.connect():
+    (Path(sys.argv[1]) / "held").touch()
+    time.sleep(float(sys.argv[2]))
+"""
 
 
-def _hold_lock(data_dir: str, seconds: float) -> None:
-    import time
-
-    store = st.Store(Path(data_dir) / st.DB_FILENAME)
-    with store.connect():
-        (Path(data_dir) / "held").touch()
-        time.sleep(seconds)
+def _python(code: str, *args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", code, *args], cwd=REPO,
+                            stderr=subprocess.PIPE, text=True)
 
 
-def _wait_for_lock(store: st.Store) -> None:
-    import time
-
-    for _ in range(500):
-        if (store.path.parent / "held").exists():
+def _wait_for(path: Path) -> None:
+    for _ in range(1000):
+        if path.exists():
             return
         time.sleep(0.02)
     raise AssertionError("helper never took the lock")
