@@ -49,8 +49,11 @@ class AsrOptions:
         loops ("thank you thank you ...") and are dropped after the fallback.
     max_ngram_repeats: a segment in which any 1-4 word sequence repeats back to back this
         many times is dropped (0 turns the guard off).
-    hallucination_silence_threshold: skip silent stretches longer than this (seconds) around
-        suspected hallucinations (needs word timestamps; None turns it off).
+    hallucination_silence_threshold: drop suspected hallucinations (improbable words)
+        surrounded by more than this many seconds of silence and re-decode from there
+        (needs word timestamps; None turns it off). Measured on CAR0001: no change
+        without biasing, but with hotwords it stops tiny.en from skipping the rest of a
+        30-s window (WER 15.5% -> 8.8%).
     without_timestamps: decode without timestamp tokens (word timings still come from
         cross-attention alignment when word_timestamps is on).
     initial_prompt / hotwords: optional vocabulary biasing (see pipelines.biasing).
@@ -71,7 +74,7 @@ class AsrOptions:
     log_prob_threshold: float = -1.0
     temperature: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
     max_ngram_repeats: int = 5
-    hallucination_silence_threshold: float | None = None
+    hallucination_silence_threshold: float | None = 2.0
     without_timestamps: bool = False
     vad_threshold: float = 0.5
     vad_min_silence_ms: int = 2000

@@ -110,9 +110,10 @@ def process_encounter(
         audio = st.get_audio(store, encounter.audio_sha256 or "")
         if audio is None:
             raise st.NotFound(f"Encounter {encounter_id} has no stored audio")
+        terms = custom_terms(store, encounter.clinician, user_id)
         transcript = _transcribe_bounded(
             Path(data_dir), Path(data_dir) / audio.stored_path, engine,
-            lambda f: report("transcribing", 0.8 * f),
+            lambda f: report("transcribing", 0.8 * f), terms,
         )
         transcript = replace(transcript, input_sha256=audio.sha256)
         version = st.save_transcript(store, encounter_id, transcript, user_id)
@@ -144,15 +145,32 @@ def process_encounter(
     )
 
 
+def custom_terms(store: st.Store, clinician: str | None, user_id: str) -> list[str]:
+    """The encounter clinician's and the processing user's vocabulary, deduplicated."""
+    owners = [o for o in (clinician, user_id) if o]
+    terms: dict[str, str] = {}
+    for owner in owners:
+        for term in st.list_terms(store, owner):
+            terms.setdefault(term.lower(), term)
+    return list(terms.values())
+
+
 def _transcribe_bounded(
-    data_dir: Path, audio_file: Path, engine: Engine, progress: Callable[[float], None]
+    data_dir: Path,
+    audio_file: Path,
+    engine: Engine,
+    progress: Callable[[float], None],
+    terms: list[str] | None = None,
 ) -> Transcript:
     """ASR and speaker turns with the samples on disk, so memory stays bounded.
 
     The decoded samples go to a memmap under ``DATA_DIR/tmp`` (a disk, unlike a
     tmpfs /tmp) that is deleted afterwards; long audio is transcribed in windows.
+    A clinician's own terms become hotwords; the curated terminology is left out because
+    measured on ACI-Bench it doubled the WER (see README, evaluating speech recognition).
     """
     from pipelines.audio import decode_to_memmap
+    from pipelines.biasing import BiasOptions, bias_options
     from pipelines.diarize import assign_speakers
     from pipelines.longform import transcribe_long
 
@@ -161,7 +179,12 @@ def _transcribe_bounded(
     with tempfile.TemporaryDirectory(dir=scratch, prefix="decode-") as tmp:
         samples = decode_to_memmap(audio_file, Path(tmp))
         try:
-            transcript = transcribe_long(engine.asr, samples, engine.options.asr, progress)
+            options = engine.options.asr
+            if terms:
+                # Hotwords from the clinician's own list only: no curated terms, no prompt.
+                only_custom = BiasOptions(include_curated=False, prompt_tokens=0, prompt_prefix="")
+                options = bias_options(options, terms, only_custom)
+            transcript = transcribe_long(engine.asr, samples, options, progress)
             return assign_speakers(transcript, samples, engine.options.diarize)
         finally:
             del samples  # unmap before the directory is removed

@@ -1,0 +1,113 @@
+"""`scribe eval ...`: measure the pipeline on evaluation sets (registered in workbench.cli)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+eval_app = typer.Typer(
+    no_args_is_help=True, add_completion=False,
+    help="Measure ASR quality and speed on evaluation sets (nothing is downloaded).",
+)
+console = Console(stderr=True)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+NAMED = {"fareez": "fareez-osce-interviews", "synthetic-aci": "aci-bench"}
+
+
+def datasets_root() -> Path:
+    """``$SCRIBE_DATASETS`` (default ``../shared/datasets``); relative to the repository."""
+    from workbench.settings import setting
+
+    return (REPO_ROOT / Path(setting("SCRIBE_DATASETS")).expanduser()).resolve()
+
+
+@eval_app.callback()
+def main() -> None:
+    """Measure ASR quality and speed on evaluation sets (nothing is downloaded)."""
+
+
+@eval_app.command()
+def asr(
+    dataset: Annotated[str, typer.Option(
+        "--dataset", "-d",
+        help="fareez, synthetic-aci, or a folder of NAME.<audio> + NAME.txt references.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    limit: Annotated[int | None, typer.Option(
+        "--limit", help="At most N recordings (synthetic-aci default: 10).")] = None,
+    split: Annotated[str, typer.Option(
+        "--split", help="ACI-Bench split for synthetic-aci: train, valid, test1, test2.")
+    ] = "test1",
+    bias: Annotated[bool, typer.Option(
+        "--bias/--no-bias",
+        help="Medical vocabulary biasing (hotwords + prompt); experimental, off by default.")
+    ] = False,
+    terms: Annotated[list[str] | None, typer.Option(
+        "--term", help="A custom vocabulary term (repeatable), put first in the prompt.")
+    ] = None,
+    model: Annotated[str | None, typer.Option(
+        "--model", help="tiny.en, a CTranslate2 Whisper folder or an installed model package.")
+    ] = None,
+    beam_size: Annotated[int | None, typer.Option("--beam-size", help="1 = greedy.")] = None,
+    threads: Annotated[int | None, typer.Option("--threads", help="CPU threads.")] = None,
+    compute_type: Annotated[str | None, typer.Option(
+        "--compute-type", help="CTranslate2 compute type (int8, float32, ...).")] = None,
+    per_item: Annotated[bool, typer.Option("--per-item", help="Add per-recording counts.")
+    ] = False,
+) -> None:
+    """Transcribe an evaluation set and print wer, medical_wer, medical_term_recall, rtf
+    (and speaker_accuracy for synthetic-aci and folders), scored with medwer's protocol."""
+    from pipelines.asr import AsrOptions, load_model
+    from pipelines.asr_eval import evaluate, fareez_items, folder_items, synthetic_aci_items
+    from pipelines.biasing import bias_options
+
+    options = AsrOptions()
+    overrides = {"model": model, "beam_size": beam_size, "cpu_threads": threads,
+                 "compute_type": compute_type}
+    options = replace(options, **{k: v for k, v in overrides.items() if v is not None})
+    if bias:
+        options = bias_options(options, tuple(terms or ()))
+
+    speakers = True
+    if dataset == "fareez":
+        items, speakers = fareez_items(_named(dataset), limit), False
+    elif dataset == "synthetic-aci":
+        with console.status("synthesising ACI-Bench dialogues (cached after the first run)"):
+            items = synthetic_aci_items(_named(dataset), split, 10 if limit is None else limit)
+    elif Path(dataset).is_dir():
+        items = folder_items(Path(dataset), limit)
+    else:
+        raise typer.BadParameter(
+            f"{dataset!r} is not fareez, synthetic-aci or a folder", param_hint="--dataset")
+    if not items:
+        raise typer.BadParameter(f"no recordings with references in {dataset}",
+                                 param_hint="--dataset")
+
+    asr_model = load_model(options)
+    with console.status("transcribing") as status:
+        report = evaluate(
+            asr_model, items, options, dataset=dataset, speakers=speakers,
+            progress=lambda n, total, name: status.update(f"transcribing {n + 1}/{total} {name}"),
+        )
+    result = report.to_json(per_item=per_item)
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    for key in ("items", "audio_s", "wer", "medical_wer", "medical_term_recall",
+                "speaker_accuracy", "rtf"):
+        if key in result:
+            typer.echo(f"{key:>20}  {result[key]}")
+
+
+def _named(name: str) -> Path:
+    path = datasets_root() / NAMED[name]
+    if not path.is_dir():
+        raise typer.BadParameter(
+            f"{path} not found (set SCRIBE_DATASETS to the folder holding {NAMED[name]})",
+            param_hint="--dataset")
+    return path
