@@ -22,6 +22,15 @@ lowers WER 11.0% -> 8.8% and medical WER 3.6% -> 0% (term recall 96.4% -> 100%),
 synthetic ACI-Bench dialogues it raises WER 22.0% -> 47.7% (term recall 62% -> 44%): tiny.en
 follows a term-list prompt by dropping or garbling speech, and the gain on CAR0001 depends on
 the exact prefix. Biasing is therefore opt-in (``--bias``), not applied by default.
+
+Why ACI-Bench loses words (measured on D2N088, first 100 s): with the hotword list in the
+prompt, tiny.en decodes a few words of a 30-s window and then jumps its timestamps or ends,
+so 20-40 s stretches vanish (19 segments instead of 113 per dialogue). It is the decoder
+itself, not our thresholds: temperature (0.0,) only, log_prob_threshold -10, and
+hallucination_silence_threshold None or word timestamps off give the same gap;
+no_speech_threshold 1.0 only recovers part (ACI WER 51% -> 42%). Hotwords without the
+initial prompt (CAR0001 8.1%, ACI 48%), a 40-token budget (10.3% / 40%) were no better on
+ACI. For misheard terms without this risk see ``pipelines.term_repair`` (after recognition).
 """
 
 from __future__ import annotations

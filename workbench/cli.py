@@ -132,7 +132,12 @@ def transcribe(
     engine = Engine()
     from pipelines.asr import transcribe as run_asr
 
-    result = assign_speakers(run_asr(engine.asr, samples, engine.options.asr), samples)
+    result = run_asr(engine.asr, samples, engine.options.asr)
+    if engine.options.term_repair:
+        from pipelines.term_repair import repair_transcript
+
+        result = repair_transcript(result)
+    result = assign_speakers(result, samples)
     if as_json:
         typer.echo(json.dumps(transcript_json(result)))
         return

@@ -59,6 +59,9 @@ def asr(
         "--compute-type", help="CTranslate2 compute type (int8, float32, ...).")] = None,
     per_item: Annotated[bool, typer.Option("--per-item", help="Add per-recording counts.")
     ] = False,
+    repair: Annotated[bool, typer.Option(
+        "--repair/--no-repair", help="Repair misheard medical terms after recognition.")
+    ] = True,
 ) -> None:
     """Transcribe an evaluation set and print wer, medical_wer, medical_term_recall, rtf
     (and speaker_accuracy for synthetic-aci and folders), scored with medwer's protocol."""
@@ -91,7 +94,7 @@ def asr(
     asr_model = load_model(options)
     with console.status("transcribing") as status:
         report = evaluate(
-            asr_model, items, options, dataset=dataset, speakers=speakers,
+            asr_model, items, options, dataset=dataset, speakers=speakers, repair=repair,
             progress=lambda n, total, name: status.update(f"transcribing {n + 1}/{total} {name}"),
         )
     result = report.to_json(per_item=per_item)

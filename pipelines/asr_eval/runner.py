@@ -10,6 +10,7 @@ from pipelines.asr import AsrOptions, transcribe
 from pipelines.asr_eval.datasets import EvalItem
 from pipelines.asr_eval.scoring import ItemScore, score_item, speaker_counts, summarize
 from pipelines.audio import SAMPLE_RATE, load_samples
+from pipelines.term_repair import repair_transcript
 
 
 @dataclass(frozen=True)
@@ -36,12 +37,14 @@ def evaluate(
     *,
     dataset: str = "",
     speakers: bool = False,
+    repair: bool = True,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> EvalReport:
     """Transcribe every item and score it; ``speakers`` also runs the diariser.
 
-    RTF counts transcription time only (decoding the file and loading the model are
-    excluded), summed over items and divided by the summed audio duration.
+    ``repair`` runs the medical term repair right after recognition, as processing does.
+    RTF counts recognition (and repair) time only (decoding the file and loading the model
+    are excluded), summed over items and divided by the summed audio duration.
     """
     scores: list[ItemScore] = []
     for n, item in enumerate(items):
@@ -50,6 +53,8 @@ def evaluate(
         samples = load_samples(item.audio)
         started = time.perf_counter()
         transcript = transcribe(model, samples, options)
+        if repair:
+            transcript = repair_transcript(transcript)
         asr_s = time.perf_counter() - started
         counts = (0, 0)
         if speakers:
@@ -65,4 +70,4 @@ def evaluate(
     summary = summarize(scores)
     if not speakers:
         summary.pop("speaker_accuracy")
-    return EvalReport(dataset, summary, tuple(scores), asdict(options))
+    return EvalReport(dataset, summary, tuple(scores), {**asdict(options), "term_repair": repair})
