@@ -18,6 +18,7 @@ from pipelines.audio import load_samples
 from pipelines.diarize import assign_speakers
 from pipelines.drafting import draft_note
 from pipelines.nlp import extract_entities
+from pipelines.term_repair import repair_transcript
 from workbench import store as st
 from workbench.demo import demo_encounters
 from workbench.ingest import ingest_file
@@ -26,8 +27,8 @@ from workbench.jobs import Engine
 
 def main() -> dict:
     engine = Engine()
-    timings = {"load_asr": 0.0, "load_nlp": 0.0, "ingest": 0.0, "asr": 0.0, "diarize": 0.0,
-               "nlp": 0.0, "draft": 0.0}
+    timings = {"load_asr": 0.0, "load_nlp": 0.0, "ingest": 0.0, "asr": 0.0, "repair": 0.0,
+               "diarize": 0.0, "nlp": 0.0, "draft": 0.0}
     t = time.perf_counter()
     _ = engine.asr
     timings["load_asr"] = time.perf_counter() - t
@@ -46,6 +47,9 @@ def main() -> dict:
             t = time.perf_counter()
             transcript = transcribe(engine.asr, samples, engine.options.asr)
             timings["asr"] += time.perf_counter() - t
+            t = time.perf_counter()
+            transcript = repair_transcript(transcript)
+            timings["repair"] += time.perf_counter() - t
             t = time.perf_counter()
             transcript = assign_speakers(transcript, samples)
             timings["diarize"] += time.perf_counter() - t
