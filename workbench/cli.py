@@ -119,25 +119,18 @@ def transcribe(
     as_json: Annotated[bool, typer.Option("--json", help="Segments as one JSON object.")] = False,
 ) -> None:
     """Transcribe one file with speaker turns, without storing anything."""
-    from pipelines.audio import AudioError, load_samples, probe_audio
-    from pipelines.diarize import assign_speakers
-    from workbench.jobs import Engine
+    import tempfile
+
+    from pipelines.audio import AudioError, probe_audio
+    from workbench.jobs import Engine, recognise
 
     try:
         probe_audio(file)
-        samples = load_samples(file)
     except AudioError as exc:
         console.print(f"[red]Cannot transcribe[/red]: {exc}")
         raise typer.Exit(1) from None
-    engine = Engine()
-    from pipelines.asr import transcribe as run_asr
-
-    result = run_asr(engine.asr, samples, engine.options.asr)
-    if engine.options.term_repair:
-        from pipelines.term_repair import repair_transcript
-
-        result = repair_transcript(result)
-    result = assign_speakers(result, samples)
+    with tempfile.TemporaryDirectory(prefix="scribe-transcribe-") as scratch:
+        result = recognise(Engine(), file, Path(scratch))
     if as_json:
         typer.echo(json.dumps(transcript_json(result)))
         return

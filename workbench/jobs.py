@@ -113,8 +113,8 @@ def process_encounter(
         if audio is None:
             raise st.NotFound(f"Encounter {encounter_id} has no stored audio")
         terms = custom_terms(store, encounter.clinician, user_id)
-        transcript = _transcribe_bounded(
-            Path(data_dir), Path(data_dir) / audio.stored_path, engine,
+        transcript = recognise(
+            engine, Path(data_dir) / audio.stored_path, Path(data_dir) / "tmp",
             lambda f: report("transcribing", 0.8 * f), terms,
         )
         transcript = replace(transcript, input_sha256=audio.sha256)
@@ -157,19 +157,19 @@ def custom_terms(store: st.Store, clinician: str | None, user_id: str) -> list[s
     return list(terms.values())
 
 
-def _transcribe_bounded(
-    data_dir: Path,
-    audio_file: Path,
+def recognise(
     engine: Engine,
-    progress: Callable[[float], None],
+    audio_file: Path,
+    scratch: Path,
+    progress: Callable[[float], None] | None = None,
     terms: list[str] | None = None,
 ) -> Transcript:
-    """ASR and speaker turns with the samples on disk, so memory stays bounded.
+    """Speech to a speaker-labelled transcript: ASR, term repair, then speaker turns.
 
-    The decoded samples go to a memmap under ``DATA_DIR/tmp`` (a disk, unlike a
-    tmpfs /tmp) that is deleted afterwards; long audio is transcribed in windows.
-    A clinician's own terms become hotwords; the curated terminology is left out because
-    measured on ACI-Bench it doubled the WER (see README, evaluating speech recognition).
+    The decoded samples go to a memmap under ``scratch`` (a disk, unlike a tmpfs /tmp)
+    that is deleted afterwards, and long audio is transcribed in windows, so memory stays
+    bounded. A clinician's own terms become hotwords; the curated terminology is left out
+    because measured on ACI-Bench it doubled the WER (docs/asr-experiments.md).
     """
     from pipelines.audio import decode_to_memmap
     from pipelines.biasing import BiasOptions, bias_options
@@ -177,7 +177,6 @@ def _transcribe_bounded(
     from pipelines.longform import transcribe_long
     from pipelines.term_repair import repair_transcript
 
-    scratch = data_dir / "tmp"
     scratch.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=scratch, prefix="decode-") as tmp:
         samples = decode_to_memmap(audio_file, Path(tmp))

@@ -13,11 +13,10 @@ from dataclasses import replace
 
 import streamlit as st
 
-from pipelines.asr import AsrOptions, load_model
 from pipelines.audio import AudioError
 from pipelines.dictation import DictationResult
 from workbench.dictation import dictate_bytes
-from workbench.settings import setting
+from workbench.ui import resources
 
 AUDIO_TYPES = ["wav", "mp3", "m4a", "ogg", "opus", "webm", "flac"]
 HELP = (
@@ -25,18 +24,6 @@ HELP = (
     "*open/close paren*, *new line*, *new paragraph*, *scratch that*, *next section*, "
     "*go to plan*."
 )
-
-
-@st.cache_resource(show_spinner=False)
-def _asr_model(model: str, threads: int):
-    """The Whisper model, loaded once per server and shared by every session."""
-    return load_model(AsrOptions(model=model, cpu_threads=threads))
-
-
-def asr_options() -> AsrOptions:
-    """Recogniser options from the declared settings (same model as encounter ASR)."""
-    return AsrOptions(model=setting("SCRIBE_ASR_MODEL"),
-                      cpu_threads=int(setting("SCRIBE_ASR_THREADS")))
 
 
 def dictation_panel(
@@ -84,12 +71,12 @@ def _result_for(
     cached = st.session_state.get(f"{key_prefix}-result")
     if cached and cached[0] == fingerprint:
         return cached[1]
-    options = asr_options()
+    # The same shared model as encounter processing: one copy per server.
+    engine = resources.get_engine()
     try:
         with st.spinner("Transcribing the dictation…"):
-            model = _asr_model(options.model, options.cpu_threads)
-            result = dictate_bytes(model, data, sections, start, terms,
-                                   headings=headings, asr_options=options)
+            result = dictate_bytes(engine.asr, data, sections, start, terms,
+                                   headings=headings, asr_options=engine.options.asr)
     except AudioError as exc:
         st.error(str(exc))
         return None
