@@ -1,10 +1,12 @@
 """Transcript corrections: a new transcript version, typed events, and only the changed
-segments' entities and evidence recomputed."""
+segments' entities and evidence recomputed, keeping what people did to the entities."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from pipelines.entity_edit import EntityChange, carry_human_work, entity_order
 from pipelines.transcript_edit import SegmentFix, apply_fix, remap_evidence
 from pipelines.types import Entity, Transcript
 from workbench import store as st
@@ -30,9 +32,10 @@ def correct_transcript(
     """Apply ``fixes`` to transcript ``base_version``.
 
     Writes the corrected transcript as a new version with one typed event per change,
-    a new entity set where only segments whose text changed are re-extracted, and (if the
+    a new entity set where only segments whose text changed are re-extracted (people's
+    entities there move with their words or are dropped, each with an event), and (if the
     note is not signed) a note version whose evidence points into the corrected text.
-    Raises ConcurrentEdit if the transcript changed since ``base_version``.
+    Raises ConcurrentEdit if the transcript or its entities changed since ``base_version``.
     """
     found = st.get_transcript(store, encounter_id, base_version)
     if found is None:
@@ -52,8 +55,9 @@ def correct_transcript(
         {s.segment_idx for s in summaries if s.kind != "transcript.speaker_relabelled"}
     )
     # NLP runs before the write so the database lock is held only for the writes.
-    entities = _recompute_entities(store, nlp, encounter_id, base_version, corrected,
-                                   text_changed)
+    entities, carried, entity_base = _recompute_entities(
+        store, nlp, encounter_id, base_version, corrected, text_changed
+    )
     with store.transaction() as con:
         note = st.get_note(store, encounter_id)
         version = st.save_transcript(store, encounter_id, corrected, user_id,
@@ -64,7 +68,8 @@ def correct_transcript(
                       before=s.before, after=s.after, model_version=transcript.model)
             for s in summaries
         ])
-        st.save_entities(store, encounter_id, version, entities, _nlp_version(nlp), user_id)
+        st.save_entities(store, encounter_id, version, entities, _nlp_version(nlp), user_id,
+                         changes=carried, base_version=entity_base)
         note_version = None
         if note is not None and not note.signed:
             sentences = note.draft.sentences
@@ -82,15 +87,42 @@ def _recompute_entities(
     base_version: int,
     corrected: Transcript,
     changed: list[int],
-) -> tuple[Entity, ...]:
+) -> tuple[tuple[Entity, ...], tuple[EntityChange, ...], int | None]:
     from pipelines.nlp import extract_entities
 
-    kept = [e for e in st.get_entities(store, encounter_id, base_version)
-            if e.segment_idx not in changed]
+    fresh: tuple[Entity, ...] = ()
     if changed:
         only_changed = corrected.with_segments(tuple(corrected.segments[i] for i in changed))
-        kept.extend(extract_entities(nlp, only_changed))
-    return tuple(sorted(kept, key=lambda e: (e.segment_idx, e.start)))
+        fresh = extract_entities(nlp, only_changed)
+    return keep_human_work(store, encounter_id, corrected, fresh, changed, base_version)
+
+
+def keep_human_work(
+    store: st.Store,
+    encounter_id: str,
+    transcript: Transcript,
+    fresh: Sequence[Entity],
+    recomputed: Collection[int] | None = None,
+    from_transcript: int | None = None,
+) -> tuple[tuple[Entity, ...], tuple[EntityChange, ...], int | None]:
+    """Merge the machine's ``fresh`` entities for ``transcript`` with people's earlier work.
+
+    Starts from the newest entity set (of transcript version ``from_transcript``, if given);
+    ``recomputed`` are the segments ``fresh`` covers (default: all). Returns the merged
+    entities, what happened to people's entities (see ``carry_human_work``) and the entity
+    set version it started from (None if there was none), to save with ``save_entities``.
+    """
+    previous = st.get_entity_set(store, encounter_id, transcript_version=from_transcript)
+    if previous is None:
+        return tuple(sorted(fresh, key=entity_order)), (), None
+    _, old = st.get_transcript(store, encounter_id, previous.transcript_version)
+    if recomputed is None:
+        recomputed = [s.idx for s in transcript.segments]
+    entities, changes = carry_human_work(
+        previous.entities, old.segments, transcript.segments, fresh, recomputed,
+        st.removed_entities(store, encounter_id),
+    )
+    return entities, changes, previous.version
 
 
 def _nlp_version(nlp) -> str:

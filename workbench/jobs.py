@@ -127,8 +127,14 @@ def process_encounter(
     if st.entity_set_version(store, encounter_id, transcript_version) is not None:
         entities = st.get_entities(store, encounter_id, transcript_version)
     else:
-        entities = extract_entities(engine.nlp, transcript)
-        st.save_entities(store, encounter_id, transcript_version, entities, NLP_VERSION, user_id)
+        from workbench.corrections import keep_human_work
+
+        # A newer transcript (or a newer model) must not discard people's entity corrections.
+        entities, carried, base = keep_human_work(
+            store, encounter_id, transcript, extract_entities(engine.nlp, transcript)
+        )
+        st.save_entities(store, encounter_id, transcript_version, entities, NLP_VERSION, user_id,
+                         changes=carried, base_version=base)
         steps.append("nlp")
 
     report("drafting the note", 0.95)

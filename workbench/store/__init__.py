@@ -6,6 +6,7 @@ from pathlib import Path
 
 from workbench.store.db import (
     ConcurrentEdit,
+    InvalidEdit,
     NoteLocked,
     NotFound,
     Store,
@@ -22,7 +23,22 @@ from workbench.store.encounters import (
     list_encounters,
     list_users,
 )
-from workbench.store.entities import entity_set_version, get_entities, save_entities
+from workbench.store.entities import (
+    entity_set_version,
+    get_entities,
+    get_entity_set,
+    save_entities,
+)
+from workbench.store.entity_edits import (
+    add_entity,
+    change_entity_code,
+    confirm_entities,
+    relabel_entity,
+    remove_entity,
+    removed_entities,
+    set_entity_attributes,
+    set_entity_context,
+)
 from workbench.store.events import append_event, list_events, new_event
 from workbench.store.migrations import migrate, schema_version
 from workbench.store.notes import (
@@ -38,6 +54,7 @@ from workbench.store.records import (
     AudioRecord,
     EncounterRecord,
     EncounterSummary,
+    EntitySet,
     Event,
     NoteVersion,
 )
@@ -62,6 +79,9 @@ def open_store(data_dir: Path, lock_timeout_s: float = 120.0) -> Store:
 
 
 __all__ = [
+    "EntitySet", "InvalidEdit", "add_entity", "change_entity_code", "confirm_entities",
+    "get_entity_set", "relabel_entity", "remove_entity", "removed_entities",
+    "set_entity_attributes", "set_entity_context",
     "ATTESTATION", "add_term", "list_terms", "remove_term", "AudioRecord", "ConcurrentEdit",
     "DB_FILENAME", "EncounterRecord",
     "EncounterSummary", "Event", "NoteLocked", "NoteVersion", "NotFound", "Store", "StoreBusy",

@@ -45,6 +45,10 @@ class NoteLocked(StoreError):
     """The note is signed and can no longer be edited."""
 
 
+class InvalidEdit(StoreError):
+    """A correction that does not fit the data (bad span, unknown label, ...); nothing written."""
+
+
 def utcnow() -> datetime:
     """Naive UTC now: the store keeps every timestamp in UTC."""
     return datetime.now(UTC).replace(tzinfo=None)

@@ -23,7 +23,7 @@ def save_draft(
 ) -> int:
     """Store a machine draft as the next note version; refused once the note is signed."""
     with store.transaction() as con:
-        _check_unsigned(con, encounter_id)
+        check_unsigned(con, encounter_id)
         version = _insert_note(con, encounter_id, draft, transcript_version, user_id, None)
         insert_events(
             con,
@@ -54,7 +54,7 @@ def save_note(
     NoteLocked if the note is signed; in both cases nothing is written.
     """
     with store.transaction() as con:
-        _check_unsigned(con, encounter_id)
+        check_unsigned(con, encounter_id)
         latest = _latest_version(con, encounter_id)
         if latest != base_version:
             raise ConcurrentEdit(
@@ -115,7 +115,7 @@ def sign_note(
 ) -> None:
     """Sign the newest version; after this the note is read-only."""
     with store.transaction() as con:
-        _check_unsigned(con, encounter_id)
+        check_unsigned(con, encounter_id)
         latest = _latest_version(con, encounter_id)
         if latest != version:
             raise ConcurrentEdit(
@@ -193,7 +193,8 @@ def _latest_version(con: duckdb.DuckDBPyConnection, encounter_id: str) -> int | 
     ).fetchone()[0]
 
 
-def _check_unsigned(con: duckdb.DuckDBPyConnection, encounter_id: str) -> None:
+def check_unsigned(con: duckdb.DuckDBPyConnection, encounter_id: str) -> None:
+    """Raise NoteLocked if the encounter's note is signed (inside the caller's transaction)."""
     row = con.execute(
         "SELECT note_version, signed_by FROM signatures WHERE encounter_id = ?", [encounter_id]
     ).fetchone()

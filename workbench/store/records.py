@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pipelines.types import Draft
+from pipelines.types import Draft, Entity
 
 STATUSES: tuple[str, ...] = ("ingested", "transcribed", "drafted", "in review", "signed")
 
@@ -83,3 +83,22 @@ class Event:
     after: Any = None
     model_version: str | None = None
     note_version: int | None = None
+
+
+@dataclass(frozen=True)
+class EntitySet:
+    """One stored version of an encounter's entities, and whether a clinician confirmed it."""
+
+    encounter_id: str
+    version: int
+    transcript_version: int
+    model_version: str
+    created_at: datetime
+    created_by: str
+    entities: tuple[Entity, ...]
+    confirmed_by: str | None = None
+    confirmed_at: datetime | None = None
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None
