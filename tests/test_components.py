@@ -40,3 +40,20 @@ def test_evidence_is_highlighted_and_row_shows_speaker() -> None:
     assert "<mark" in out
     row = segment_row(seg, out, selected=True)
     assert "Patient" in row and "0:00" in row
+
+
+def test_context_style_follows_the_label_schema() -> None:
+    from pipelines.schema import load_label_schema
+
+    schema = load_label_schema()
+    seg = make_transcript([("patient", "No fever, my mother had asthma, maybe reflux")]).segments[0]
+    ents = (Entity(0, 3, 8, "fever", "PROBLEM", negated=True),
+            Entity(0, 24, 30, "asthma", "PROBLEM", family=True, historical=True),
+            Entity(0, 38, 44, "reflux", "PROBLEM", uncertain=True))
+    out = highlight_segment(seg, ents, COLOURS, negated_colour=schema.negated.color)
+    negated = out[: out.index("fever")]
+    assert f"color:{schema.negated.color}" in negated and "line-through" in negated
+    assert "title='absent: PROBLEM'" in negated, "hover says the finding is absent"
+    assert "dashed #882255" in out and ">hx fam</sup>" in out and ">?</sup>" in out
+    assert out.count("line-through") == 1
+    assert ">asthma</span><sup" in out and ">reflux</span><sup" in out

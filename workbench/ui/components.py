@@ -19,6 +19,11 @@ SPEAKER_STYLE = {
     "unknown": ("Speaker", "#555555"),
 }
 EVIDENCE_BG = "#fff3b0"
+# annotations/labels.json ("negated" block): negated entities are grey and struck through
+# with a thin underline in their label colour; the other contexts keep their colour, get a
+# dashed underline and one of these text badges, so no context relies on colour alone.
+NEGATED_COLOUR = "#6B6B6B"
+CONTEXT_BADGES = {"historical": "hx", "family": "fam", "hypothetical": "if", "uncertain": "?"}
 # Words below this recogniser probability are marked for the reviewer to check.
 LOW_CONFIDENCE = 0.5
 LOW_CONFIDENCE_STYLE = "background:#ececec;text-decoration:underline dotted #888;"
@@ -36,10 +41,12 @@ def highlight_segment(
     colours: Mapping[str, str],
     evidence: Iterable[Evidence] = (),
     low_confidence: float = LOW_CONFIDENCE,
+    negated_colour: str = NEGATED_COLOUR,
 ) -> str:
-    """The segment's text as HTML: entities coloured by label (negated ones struck through
-    and tagged), evidence spans of the selected sentence on a yellow ground, and words the
-    recogniser was unsure of (probability below ``low_confidence``) dotted and greyed."""
+    """The segment's text as HTML: entities coloured by label (negated ones grey and struck
+    through, other contexts with a dashed underline and a text badge), evidence spans of the
+    selected sentence on a yellow ground, and words the recogniser was unsure of
+    (probability below ``low_confidence``) dotted and greyed."""
     text = segment.text
     unsure = [(w.start, w.end, w.word.probability) for w in word_spans(segment) or ()
               if w.word.probability < low_confidence]
@@ -47,20 +54,7 @@ def highlight_segment(
     for ent in entities:
         if ent.segment_idx != segment.idx or not 0 <= ent.start < ent.end <= len(text):
             continue
-        colour = colours.get(ent.label, "#444444")
-        flags = [name for name in ("negated", "historical", "family", "hypothetical")
-                 if getattr(ent, name)]
-        title = ent.label + (f" · {ent.code}" if ent.code else "") + "".join(
-            f" · {f}" for f in flags
-        )
-        style = f"border-bottom:3px solid {colour};color:{colour};font-weight:600;"
-        if ent.negated:
-            style += "text-decoration:line-through;border-bottom-style:dashed;"
-        tag = "" if not flags else (
-            f"<sup style='font-size:0.65em;color:{colour}'>{'/'.join(f[:3] for f in flags)}</sup>"
-        )
-        marks.append((ent.start, ent.end, f"<span title='{html.escape(title)}' "
-                      f"style='{style}'>", f"</span>{tag}"))
+        marks.append((ent.start, ent.end, *_entity_mark(ent, colours, negated_colour)))
     ev_spans = [(e.start_char, e.end_char) for e in evidence if e.segment_idx == segment.idx]
     out: list[str] = []
     # Walk character boundaries so entity and evidence marks may overlap safely.
@@ -84,6 +78,27 @@ def highlight_segment(
     return "".join(out)
 
 
+def _entity_mark(
+    ent: Entity, colours: Mapping[str, str], negated_colour: str
+) -> tuple[str, str]:
+    """Opening and closing markup of one entity (the closing part carries its badge)."""
+    colour = colours.get(ent.label, "#444444")
+    contexts = [name for name in CONTEXT_BADGES if getattr(ent, name)]
+    title = ("absent: " if ent.negated else "") + ent.label + (
+        f" · {ent.code}" if ent.code else "") + "".join(f" · {c}" for c in contexts)
+    if ent.negated:
+        style = (f"border-bottom:1px solid {colour};color:{negated_colour};"
+                 "text-decoration:line-through;")
+    else:
+        line = "dashed" if contexts else "solid"
+        style = f"border-bottom:3px {line} {colour};color:{colour};font-weight:600;"
+    badge = "" if not contexts else (
+        f"<sup style='font-size:0.7em;color:{colour}'>"
+        f"{html.escape(' '.join(CONTEXT_BADGES[c] for c in contexts))}</sup>"
+    )
+    return f"<span title='{html.escape(title)}' style='{style}'>", f"</span>{badge}"
+
+
 def segment_row(segment: Segment, body_html: str, selected: bool = False) -> str:
     """One transcript line: time, speaker badge, highlighted text."""
     label, colour = SPEAKER_STYLE.get(segment.speaker, SPEAKER_STYLE["unknown"])
@@ -96,13 +111,16 @@ def segment_row(segment: Segment, body_html: str, selected: bool = False) -> str
     )
 
 
-def legend(colours: Mapping[str, str]) -> str:
-    """A one-line key of entity colours, with the negated style."""
+def legend(colours: Mapping[str, str], negated_colour: str = NEGATED_COLOUR) -> str:
+    """A one-line key of entity colours, with the context styles."""
     items = [
         f"<span style='border-bottom:3px solid {c};color:{c};font-weight:600'>"
         f"{html.escape(label.title())}</span>"
         for label, c in colours.items()
     ]
-    items.append("<span style='text-decoration:line-through'>negated</span>")
+    items.append(f"<span style='color:{negated_colour};text-decoration:line-through'>"
+                 "negated</span>")
+    items.append(" ".join(f"<sup>{html.escape(b)}</sup>&nbsp;{c}"
+                          for c, b in CONTEXT_BADGES.items()))
     items.append(f"<span style='{LOW_CONFIDENCE_STYLE}'>unsure word</span>")
     return " &nbsp; ".join(items)

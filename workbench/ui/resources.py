@@ -37,11 +37,16 @@ def data_dir() -> Path:
 
 
 @st.cache_data(show_spinner=False)
-def label_colours() -> dict[str, str]:
-    """Entity label -> display colour, from the label schema in annotations/."""
+def label_schema():
+    """The entity label schema (annotations/labels.json): labels, colours, attributes."""
     from pipelines.schema import load_label_schema
 
-    return {label.name: label.color for label in load_label_schema().labels}
+    return load_label_schema()
+
+
+def label_colours() -> dict[str, str]:
+    """Entity label -> display colour, from the label schema in annotations/."""
+    return {label.name: label.color for label in label_schema().labels}
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

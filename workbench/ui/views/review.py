@@ -10,6 +10,7 @@ from workbench.ui import components as ui
 from workbench.ui import note_editor as ed
 from workbench.ui import resources
 from workbench.ui.dictation_panel import dictation_panel
+from workbench.ui.entity_panel import entity_panel
 from workbench.ui.transcript_editor import transcript_editor
 
 store = resources.get_store()
@@ -27,7 +28,8 @@ st.query_params["encounter"] = encounter_id
 
 encounter = db.get_encounter(store, encounter_id)
 version, transcript = db.get_transcript(store, encounter_id)
-entities = db.get_entities(store, encounter_id, version)
+entity_set = db.get_entity_set(store, encounter_id, transcript_version=version)
+entities = entity_set.entities if entity_set else ()
 note = db.get_note(store, encounter_id)
 audio = db.get_audio(store, encounter.audio_sha256)
 user = resources.current_user()
@@ -60,22 +62,18 @@ with left:
         )
         st.info(f"**Source of:** {selected.text}  \n{quotes}", icon=":material/volume_up:")
     colours = resources.label_colours()
-    st.markdown(ui.legend(colours), unsafe_allow_html=True)
+    negated = resources.label_schema().negated.color
+    st.markdown(ui.legend(colours, negated), unsafe_allow_html=True)
     cited = {e.segment_idx for e in evidence}
     with st.container(height=560):
         st.markdown("".join(
-            ui.segment_row(seg, ui.highlight_segment(seg, entities, colours, evidence),
+            ui.segment_row(seg, ui.highlight_segment(seg, entities, colours, evidence,
+                                                     negated_colour=negated),
                            seg.idx in cited)
             for seg in transcript.segments
         ), unsafe_allow_html=True)
     transcript_editor(encounter_id, version, transcript, locked=note.signed)
-    with st.expander(f"Medical entities ({len(entities)})"):
-        st.dataframe(
-            [{"text": e.text, "label": e.label, "code": e.code, "negated": e.negated,
-              "historical": e.historical, "family": e.family,
-              "at": ui.fmt_time(transcript.segments[e.segment_idx].start)} for e in entities],
-            hide_index=True, width="stretch",
-        )
+    entity_panel(encounter_id, transcript, entity_set, locked=note.signed)
 
 with right:
     if note.signed:
