@@ -149,12 +149,12 @@ def test_change_code_takes_the_icd_description(review) -> None:
 def test_toggle_context_flags(review) -> None:
     at, store = review
     i = pick(at, "asthma")
-    at.toggle(key=entity_key(1, i, "family")).set_value(True).run()
+    at.checkbox(key=entity_key(1, i, "family")).set_value(True).run()
     assert not at.exception, at.exception
     assert st.get_entities(store, ENC)[i].family
-    at.toggle(key=entity_key(2, i, "uncertain")).set_value(True).run()
+    at.checkbox(key=entity_key(2, i, "uncertain")).set_value(True).run()
     j = pick(at, "chest pain · PROBLEM · negated")
-    at.toggle(key=entity_key(3, j, "negated")).set_value(False).run()
+    at.checkbox(key=entity_key(3, j, "negated")).set_value(False).run()
     kinds = events(store, "entity.context_changed")
     assert [(e.before["text"], {f for f, on in e.after["flags"].items() if on}) for e in kinds] == [
         ("asthma", {"family"}),

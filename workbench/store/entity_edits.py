@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from functools import cache
 from typing import Any
 
 import duckdb
@@ -43,9 +42,8 @@ Edit = Callable[
 ]
 
 
-@cache
 def label_schema() -> LabelSchema:
-    """The label schema (annotations/labels.json), read once per process."""
+    """The label schema (annotations/labels.json), read on each edit so edits to it count."""
     return load_label_schema()
 
 

@@ -116,7 +116,7 @@ def _editor(panel: Panel) -> None:
     )
     entity = panel.entities[i]
     for col, flag in zip(st.columns(len(FLAGS)), FLAGS, strict=True):
-        col.toggle(
+        col.checkbox(
             flag,
             value=getattr(entity, flag),
             key=panel.key(i, flag),
