@@ -12,7 +12,7 @@ from rich.console import Console
 
 eval_app = typer.Typer(
     no_args_is_help=True, add_completion=False,
-    help="Measure ASR quality and speed on evaluation sets (nothing is downloaded).",
+    help="Measure ASR and NER quality and speed on evaluation sets (nothing is downloaded).",
 )
 console = Console(stderr=True)
 
@@ -29,7 +29,7 @@ def datasets_root() -> Path:
 
 @eval_app.callback()
 def main() -> None:
-    """Measure ASR quality and speed on evaluation sets (nothing is downloaded)."""
+    """Measure ASR and NER quality and speed on evaluation sets (nothing is downloaded)."""
 
 
 @eval_app.command()
@@ -105,6 +105,48 @@ def asr(
                 "speaker_accuracy", "rtf"):
         if key in result:
             typer.echo(f"{key:>20}  {result[key]}")
+
+
+@eval_app.command()
+def ner(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    split: Annotated[str, typer.Option(
+        "--split", help="Gold split: dev (rule tuning), test (held out) or all.")] = "all",
+    gold_dir: Annotated[Path | None, typer.Option(
+        "--gold-dir", help="Folder of gold files (default annotations/gold/ner).")] = None,
+) -> None:
+    """Run the clinical NLP on the annotated gold dialogues and print precision, recall, f1
+    (exact and overlap, per label), negation_accuracy, documents, entities, words_per_second."""
+    from pipelines.nlp import load_nlp
+    from pipelines.nlp_eval import GoldError, load_gold_dir
+    from pipelines.nlp_eval.gold import GOLD_DIR
+    from pipelines.nlp_eval.runner import evaluate
+
+    if split not in ("dev", "test", "all"):
+        raise typer.BadParameter(f"{split!r} is not dev, test or all", param_hint="--split")
+    root = datasets_root()
+    if not root.is_dir():
+        raise typer.BadParameter(f"{root} not found (set SCRIBE_DATASETS)")
+    docs = [d for d in load_gold_dir(gold_dir or GOLD_DIR) if split in ("all", d.split)]
+    if not docs:
+        raise typer.BadParameter(f"no gold documents for split {split}", param_hint="--split")
+    with console.status("loading the clinical NLP"):
+        nlp = load_nlp()
+    try:
+        with console.status("extracting entities") as status:
+            report = evaluate(nlp, docs, root, progress=lambda n, total, name: status.update(
+                f"extracting entities {n + 1}/{total} {name}"))
+    except GoldError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    report = {"split": split, **report}
+    if as_json:
+        typer.echo(json.dumps(report))
+        return
+    for key in ("precision", "recall", "f1"):
+        typer.echo(f"{key:>18}  exact {report[key]['exact']}  overlap {report[key]['overlap']}")
+    for key in ("negation_accuracy", "documents", "entities", "words_per_second"):
+        typer.echo(f"{key:>18}  {report[key]}")
 
 
 def _named(name: str) -> Path:
