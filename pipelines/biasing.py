@@ -3,11 +3,10 @@
 Whisper can be nudged towards words it would otherwise mis-hear ("met for min" ->
 "metformin") by putting them in its decoder prompt. Two faster-whisper hooks take text:
 
-- ``hotwords``: prepended to the prompt of *every* 30-s window (what matters on long
-  encounters, because we decode with ``condition_on_previous_text=False``);
-- ``initial_prompt``: only conditions the first window (later windows reset it when
-  previous-text conditioning is off), so it carries the clinician's own terms and a
-  short context sentence.
+- ``hotwords``: prepended to the prompt of *every* 30-s window;
+- ``initial_prompt``: conditions the first window, and later ones only through the text
+  decoded since (``condition_on_previous_text``), so it carries the clinician's own terms
+  and a short context sentence.
 
 The prompt budget is half of Whisper's 448-token context (223 tokens) and every prompt
 token costs decoding time, so the terms are *selected*: the clinician's custom terms first

@@ -462,11 +462,15 @@ def dictation_asr_options(base: AsrOptions, terms: Sequence[str] = ()) -> AsrOpt
     and "one for the overnight" into "... over 90"; hotwords fixed "met for me" -> metformin
     and "in salin" -> insulin. Adding the curated vocabulary of :mod:`pipelines.biasing`
     made it worse here ("assessment" -> "azithromycin"), so only the given terms are used.
-    ``condition_on_previous_text`` stays off: on, it invented trailing words after the
-    last command. Other fields of ``base`` are kept.
+    ``condition_on_previous_text`` is off here (on for encounters): on, it invented trailing
+    words after the last command. Spelling preferences ("OK") are not hotwords. Other
+    fields of ``base`` are kept.
     """
     from pipelines.biasing import model_token_counter, select_terms
+    from pipelines.spelling import split_preferences
 
-    clean = list(dict.fromkeys(" ".join(t.split()) for t in terms if t.strip()))
+    _, hotwords = split_preferences(terms)
+    clean = list(dict.fromkeys(" ".join(t.split()) for t in hotwords if t.strip()))
     chosen = select_terms(clean, 120, model_token_counter(base.model)) if clean else []
-    return replace(base, initial_prompt=_PROMPT, hotwords=", ".join(chosen) or None)
+    return replace(base, initial_prompt=_PROMPT, hotwords=", ".join(chosen) or None,
+                   condition_on_previous_text=False)

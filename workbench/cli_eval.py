@@ -62,6 +62,11 @@ def asr(
     repair: Annotated[bool, typer.Option(
         "--repair/--no-repair", help="Repair misheard medical terms after recognition.")
     ] = True,
+    prefer: Annotated[list[str] | None, typer.Option(
+        "--prefer", help="A preferred spelling (repeatable), e.g. OK: its variants in "
+        "annotations/vocab/spelling_variants.tsv are rewritten to it, as a clinician's "
+        "vocabulary does.")
+    ] = None,
 ) -> None:
     """Transcribe an evaluation set and print wer, medical_wer, medical_term_recall, rtf
     (and speaker_accuracy for synthetic-aci and folders), scored with medwer's protocol."""
@@ -95,6 +100,7 @@ def asr(
     with console.status("transcribing") as status:
         report = evaluate(
             asr_model, items, options, dataset=dataset, speakers=speakers, repair=repair,
+            spelling=tuple(prefer or ()),
             progress=lambda n, total, name: status.update(f"transcribing {n + 1}/{total} {name}"),
         )
     result = report.to_json(per_item=per_item)

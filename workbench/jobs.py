@@ -170,17 +170,19 @@ def recognise(
     progress: Callable[[float], None] | None = None,
     terms: list[str] | None = None,
 ) -> Transcript:
-    """Speech to a speaker-labelled transcript: ASR, term repair, then speaker turns.
+    """Speech to a speaker-labelled transcript: ASR, term repair, spelling, speaker turns.
 
     The decoded samples go to a memmap under ``scratch`` (a disk, unlike a tmpfs /tmp)
     that is deleted afterwards, and long audio is transcribed in windows, so memory stays
-    bounded. A clinician's own terms become hotwords; the curated terminology is left out
-    because measured on ACI-Bench it doubled the WER (docs/asr-experiments.md).
+    bounded. A clinician's own terms become hotwords, except spelling preferences ("OK"),
+    which rewrite their variants afterwards (pipelines.spelling); the curated terminology
+    is left out because measured on ACI-Bench it doubled the WER (docs/asr-experiments.md).
     """
     from pipelines.audio import decode_to_memmap
     from pipelines.biasing import BiasOptions, bias_options
     from pipelines.diarize import assign_speakers
     from pipelines.longform import transcribe_long
+    from pipelines.spelling import apply_spelling, split_preferences
     from pipelines.term_repair import repair_transcript
 
     scratch.mkdir(parents=True, exist_ok=True)
@@ -188,14 +190,19 @@ def recognise(
         samples = decode_to_memmap(audio_file, Path(tmp))
         try:
             options = engine.options.asr
-            if terms:
+            spelling, hotwords = split_preferences(terms or [])
+            if hotwords:
                 # Hotwords from the clinician's own list only: no curated terms, no prompt.
                 only_custom = BiasOptions(include_curated=False, prompt_tokens=0, prompt_prefix="")
-                options = bias_options(options, terms, only_custom)
+                options = bias_options(options, hotwords, only_custom)
             transcript = transcribe_long(engine.asr, samples, options, progress)
             if engine.options.term_repair:
                 transcript = repair_transcript(transcript)
                 options_used = {**transcript.options, "term_repair": True}
+                transcript = replace(transcript, options=options_used)
+            if spelling:
+                transcript = apply_spelling(transcript, spelling)
+                options_used = {**transcript.options, "spelling": spelling}
                 transcript = replace(transcript, options=options_used)
             return assign_speakers(transcript, samples, engine.options.diarize)
         finally:

@@ -10,6 +10,7 @@ from pipelines.asr import AsrOptions, transcribe
 from pipelines.asr_eval.datasets import EvalItem
 from pipelines.asr_eval.scoring import ItemScore, score_item, speaker_counts, summarize
 from pipelines.audio import SAMPLE_RATE, load_samples
+from pipelines.spelling import apply_spelling
 from pipelines.term_repair import repair_transcript
 
 
@@ -38,11 +39,13 @@ def evaluate(
     dataset: str = "",
     speakers: bool = False,
     repair: bool = True,
+    spelling: Sequence[str] = (),
     progress: Callable[[int, int, str], None] | None = None,
 ) -> EvalReport:
     """Transcribe every item and score it; ``speakers`` also runs the diariser.
 
-    ``repair`` runs the medical term repair right after recognition, as processing does.
+    ``repair`` runs the medical term repair right after recognition, as processing does;
+    ``spelling`` applies preferred spellings after it, as a clinician's vocabulary does.
     RTF counts recognition (and repair) time only (decoding the file and loading the model
     are excluded), summed over items and divided by the summed audio duration.
     """
@@ -55,6 +58,8 @@ def evaluate(
         transcript = transcribe(model, samples, options)
         if repair:
             transcript = repair_transcript(transcript)
+        if spelling:
+            transcript = apply_spelling(transcript, spelling)
         asr_s = time.perf_counter() - started
         counts = (0, 0)
         if speakers:
@@ -70,4 +75,5 @@ def evaluate(
     summary = summarize(scores)
     if not speakers:
         summary.pop("speaker_accuracy")
-    return EvalReport(dataset, summary, tuple(scores), {**asdict(options), "term_repair": repair})
+    used = {**asdict(options), "term_repair": repair, "spelling": list(spelling)}
+    return EvalReport(dataset, summary, tuple(scores), used)
