@@ -6,9 +6,9 @@ knowledge bases, spoken values by regex, and medspacy ConText.
 """
 
 from pipelines.nlp.extract import extract_entities, extract_text, load_nlp
+from pipelines.nlp.linking import LINKER_VERSION, ConceptLinker
 from pipelines.nlp.matcher import MATCHER_VERSION, MedicalMatcher
 from pipelines.nlp.options import NlpOptions
-from pipelines.nlp.linking import LINKER_VERSION, ConceptLinker
 from pipelines.nlp.pipeline import NLP_VERSION, build_pipeline, model_version
 from pipelines.nlp.values import VALUES_VERSION, ValueExtractor
 from pipelines.nlp.vocab import TermEntry, TermTable, count_by_label

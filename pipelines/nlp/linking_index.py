@@ -61,7 +61,7 @@ class ExactCosineIndex:
     def __init__(self, vectors) -> None:
         self.by_feature = vectors.T.tocsr().astype(np.float32)  # features x aliases
 
-    def knnQueryBatch(self, queries, k: int = 10, num_threads: int = 0):  # noqa: N802
+    def knnQueryBatch(self, queries, k: int = 10, num_threads: int = 0):
         """For each query row: (alias row ids, distances), nearest first, at most ``k``."""
         scores = (queries.tocsr().astype(np.float32) @ self.by_feature).tocsr()
         out = []

@@ -9,6 +9,7 @@ from workbench import store as db
 from workbench.ui import components as ui
 from workbench.ui import note_editor as ed
 from workbench.ui import resources
+from workbench.ui.code_suggestions import code_suggestions_panel
 from workbench.ui.dictation_panel import dictation_panel
 from workbench.ui.transcript_editor import transcript_editor
 
@@ -76,6 +77,7 @@ with left:
               "at": ui.fmt_time(transcript.segments[e.segment_idx].start)} for e in entities],
             hide_index=True, width="stretch",
         )
+    code_suggestions_panel(store, encounter_id, version, transcript, entities, note.draft, user)
 
 with right:
     if note.signed:
