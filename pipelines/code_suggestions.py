@@ -40,9 +40,7 @@ class CodeSuggestion:
     code_system: str = ICD_SYSTEM
 
 
-def entity_weight(
-    entity: Entity, speaker: str | None = None, in_assessment: bool = False
-) -> float:
+def entity_weight(entity: Entity, speaker: str | None = None, in_assessment: bool = False) -> float:
     """How much one mention counts towards its code (0 when it must not count)."""
     if entity.label != "PROBLEM" or entity.code_system != ICD_SYSTEM or not entity.code:
         return 0.0
@@ -96,7 +94,8 @@ def suggest_codes(
         labels.setdefault(entity.code, entity.code_label or entity.code)
     ranked = sorted(scores, key=lambda code: (-scores[code], code))[:limit]
     return tuple(
-        CodeSuggestion(code, labels[code], round(scores[code], 3), tuple(evidence[code]),
-                       len(evidence[code]))
+        CodeSuggestion(
+            code, labels[code], round(scores[code], 3), tuple(evidence[code]), len(evidence[code])
+        )
         for code in ranked
     )

@@ -46,6 +46,7 @@ LINK_ATTR = "scribe_link"
 LINKED_LABELS: dict[str, str] = {label: kb for kb, label in KB_LABELS.items()}
 CACHE_ENTRIES = 20_000
 MAX_NGRAM = 3
+PREFIX_LETTERS = 4
 _WORD = re.compile(r"[a-z][a-z'-]*[a-z]")
 
 if not Span.has_extension(LINK_ATTR):
@@ -67,8 +68,12 @@ class Candidate:
     alias: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "code_system": self.code_system, "label": self.name,
-                "score": round(self.score, 3)}
+        return {
+            "code": self.code,
+            "code_system": self.code_system,
+            "label": self.name,
+            "score": round(self.score, 3),
+        }
 
 
 @dataclass(frozen=True)
@@ -107,7 +112,9 @@ class ConceptLinker:
         self.table = table
         self.abbreviations = abbreviations
         self.concepts = {kb: index.concepts for kb, index in indexes.items()}
+        self.build_seconds = {kb: index.build_seconds for kb, index in indexes.items()}
         self.generators = {kb: index.candidate_generator() for kb, index in indexes.items()}
+        self.alias_owner = {kb: gen.kb.alias_to_cuis for kb, gen in self.generators.items()}
         self.is_common = is_common or (lambda word: len(word) <= 4)
         self.known_words = {w for key in table for w in key.split()} | {
             w for index in indexes.values() for alias in index.aliases for w in alias.split()
@@ -140,8 +147,17 @@ class ConceptLinker:
         for mc in mention_candidates:
             best = max(range(len(mc.similarities)), key=mc.similarities.__getitem__)
             c = concepts[mc.concept_id]
-            scored.append(Candidate(c.concept_id, c.code, c.code_system, c.name, c.label,
-                                    float(mc.similarities[best]), mc.aliases[best]))
+            scored.append(
+                Candidate(
+                    c.concept_id,
+                    c.code,
+                    c.code_system,
+                    c.name,
+                    c.label,
+                    float(mc.similarities[best]),
+                    mc.aliases[best],
+                )
+            )
         # Ties (one alias, several concepts; or equal scores): the shorter, general code.
         scored.sort(key=lambda c: (-round(c.score, 6), len(c.concept_id), c.concept_id))
         return tuple(scored[: self.top_k])
@@ -157,6 +173,7 @@ class ConceptLinker:
         long_forms = _doc_long_forms(doc)
         if long_forms:
             self._widen_to_long_forms(doc)
+        self._widen_to_aliases(doc)
         linked = [e for e in doc.ents if e.label_ in LINKED_LABELS and e._.get(LINK_ATTR) is None]
         queries = [(LINKED_LABELS[e.label_], self._query(e, long_forms)) for e in linked]
         new_spans = self._abbreviation_spans(doc, long_forms) + self._misspelt_spans(doc)
@@ -184,8 +201,11 @@ class ConceptLinker:
             if not isinstance(long, Span):
                 continue
             inside = [e for e in ents if long.start <= e.start and e.end <= long.end]
-            if not inside or any(e.label_ not in LINKED_LABELS for e in inside) or any(
-                    (e.start, e.end) == (long.start, long.end) for e in inside):
+            if (
+                not inside
+                or any(e.label_ not in LINKED_LABELS for e in inside)
+                or any((e.start, e.end) == (long.start, long.end) for e in inside)
+            ):
                 continue
             found = self._resolve_long_form(normalise_alias(long.text))
             if found is None or found[0].label not in LINKED_LABELS:
@@ -194,11 +214,50 @@ class ConceptLinker:
             span = Span(doc, long.start, long.end, label=entry.label)
             span._.set(CONCEPT_ATTR, entry)
             how = "vocabulary" if entry.source != "linker" else "linked"
-            span._.set(LINK_ATTR, LinkResult(cands, how, normalise_alias(long.text),
-                                             cands[0].score if cands else 1.0))
+            span._.set(
+                LINK_ATTR,
+                LinkResult(
+                    cands, how, normalise_alias(long.text), cands[0].score if cands else 1.0
+                ),
+            )
             span._.set("kb_ents", [(c.concept_id, c.score) for c in cands])
             ents = [e for e in ents if e not in inside] + [span]
         doc.ents = sorted(ents, key=lambda e: e.start)
+
+    def _widen_to_aliases(self, doc: Doc) -> None:
+        """An entity whose preceding word(s) make a longer alias of a concept ("diabetic
+        [neuropathy]", "essential [hypertension]") grows to that alias and its concept."""
+        ents = list(doc.ents)
+        changed = False
+        for n, ent in enumerate(ents):
+            kb_name = LINKED_LABELS.get(ent.label_)
+            if kb_name is None:
+                continue
+            floor = ents[n - 1].end if n else 0
+            for start in range(max(floor, ent.start - 2), ent.start):
+                words = doc[start : ent.start]
+                if not all(_WORD.fullmatch(t.lower_) for t in words):
+                    continue
+                alias = normalise_alias(doc[start : ent.end].text)
+                owners = self.alias_owner[kb_name].get(alias)
+                if owners:
+                    concept = self.concepts[kb_name][next(iter(owners))]
+                    cand = Candidate(
+                        concept.concept_id,
+                        concept.code,
+                        concept.code_system,
+                        concept.name,
+                        concept.label,
+                        1.0,
+                        alias,
+                    )
+                    span = Span(doc, start, ent.end, label=ent.label_)
+                    span._.set(CONCEPT_ATTR, _entry(cand, "linker"))
+                    ents[n] = span
+                    changed = True
+                    break
+        if changed:
+            doc.ents = ents
 
     def _query(self, span: Span, long_forms: dict[tuple[int, int], str]) -> str:
         long = long_forms.get((span.start, span.end)) or self.abbreviations.get(span.text.lower())
@@ -208,8 +267,9 @@ class ConceptLinker:
         by_kb: dict[str, list[str]] = {}
         for kb_name, query in queries:
             by_kb.setdefault(kb_name, []).append(query)
-        answers = {kb: dict(zip(qs, self.candidates(kb, qs), strict=True))
-                   for kb, qs in by_kb.items()}
+        answers = {
+            kb: dict(zip(qs, self.candidates(kb, qs), strict=True)) for kb, qs in by_kb.items()
+        }
         return [answers[kb][q] for kb, q in queries]
 
     def _annotate(self, span: Span, kb_name: str, query: str, cands: tuple[Candidate, ...]):
@@ -248,8 +308,12 @@ class ConceptLinker:
                 entry, cands = found
                 span = Span(doc, token.i, token.i + 1, label=entry.label)
                 span._.set(CONCEPT_ATTR, entry)
-                out.append((span, LinkResult(cands, "abbreviation", long,
-                                             cands[0].score if cands else 1.0)))
+                out.append(
+                    (
+                        span,
+                        LinkResult(cands, "abbreviation", long, cands[0].score if cands else 1.0),
+                    )
+                )
         return out
 
     def _resolve_long_form(self, long: str) -> tuple[TermEntry, tuple[Candidate, ...]] | None:
@@ -278,7 +342,7 @@ class ConceptLinker:
         for n, (start, end, text) in enumerate(grams):
             if start < end_of_last:
                 continue
-            verified = [c for kb in per_kb for c in per_kb[kb][n] if _close(text, c.alias)]
+            verified = [c for kb in per_kb for c in per_kb[kb][n] if _close(text, _fuzzy_target(c))]
             if not verified:
                 continue
             best = max(verified, key=lambda c: c.score)
@@ -299,8 +363,7 @@ class ConceptLinker:
             if not usable[start] or doc[start].is_stop:
                 continue
             for end in range(min(len(doc), start + MAX_NGRAM), start, -1):
-                if not all(usable[start:end]) or doc[end - 1].is_stop or not any(
-                        rare[start:end]):
+                if not all(usable[start:end]) or doc[end - 1].is_stop or not any(rare[start:end]):
                     continue
                 text = " ".join(t.lower_ for t in doc[start:end])
                 if len(_letters(text)) >= 6:
@@ -325,29 +388,44 @@ def _letters(text: str) -> str:
 
 
 def _close(heard: str, alias: str) -> bool:
-    """True when ``heard`` is a misspelling of ``alias`` by term_repair's rule."""
+    """True when ``heard`` is a misspelling of ``alias``: within term_repair's edit distance
+    and with the same first four letters, because a different start is usually a different
+    word, often the opposite ("afebrile"/"febrile", "hypolipidemia", "macromastia")."""
     a, b = _letters(heard), _letters(alias)
-    if len(b) < 6:
+    if len(b) < 6 or a[:PREFIX_LETTERS] != b[:PREFIX_LETTERS]:
         return False
     limit = allowed_distance(len(b))
     return levenshtein(a, b, limit) <= limit
 
 
+def _fuzzy_target(candidate: Candidate) -> str:
+    """What a misspelling must be close to: a drug's generic name (the dictionary's thousands
+    of foreign brand names are too close to ordinary words: "Radicut", "radicul"), else the
+    alias that matched."""
+    return candidate.concept_id if candidate.label == "MEDICATION" else candidate.alias
+
+
 def _entry(candidate: Candidate, source: str) -> TermEntry:
-    return TermEntry(candidate.label, candidate.code, candidate.code_system, candidate.name,
-                     source)
+    return TermEntry(candidate.label, candidate.code, candidate.code_system, candidate.name, source)
 
 
-def _with_first(cands: tuple[Candidate, ...], entry: TermEntry, kb_name: str,
-                concepts: dict) -> tuple[Candidate, ...]:
+def _with_first(
+    cands: tuple[Candidate, ...], entry: TermEntry, kb_name: str, concepts: dict
+) -> tuple[Candidate, ...]:
     """The vocabulary's own concept first (score 1.0), then the others."""
     if not entry.code:
         return cands
     concept_id = entry.code if kb_name == "icd10cm" else normalise_alias(entry.code_label or "")
     concept = concepts.get(concept_id)
-    own = Candidate(concept_id, entry.code, entry.code_system,
-                    concept.name if concept else (entry.code_label or ""), entry.label, 1.0,
-                    "")
+    own = Candidate(
+        concept_id,
+        entry.code,
+        entry.code_system,
+        concept.name if concept else (entry.code_label or ""),
+        entry.label,
+        1.0,
+        "",
+    )
     return (own, *(c for c in cands if c.code != entry.code))[: max(len(cands), 1)]
 
 
@@ -366,8 +444,14 @@ def _doc_long_forms(doc: Doc) -> dict[tuple[int, int], str]:
 
 @Language.factory(
     LINKER_NAME,
-    default_config={"cache_dir": "", "use_cache": True, "vocab_dir": "", "threshold": 0.7,
-                    "top_k": 5, "index_kind": "exact"},
+    default_config={
+        "cache_dir": "",
+        "use_cache": True,
+        "vocab_dir": "",
+        "threshold": 0.7,
+        "top_k": 5,
+        "index_kind": "exact",
+    },
 )
 def make_concept_linker(
     nlp: Language,
@@ -390,5 +474,13 @@ def make_concept_linker(
         table = load_term_table(nlp.tokenizer, vocab, SOURCES, cache)
     key, indexes = load_indexes(vocab, cache, index_kind)
     count = model_token_counter("tiny.en")  # one Whisper token = a word the recogniser knows
-    return ConceptLinker(indexes, table, load_abbreviations(vocab), key, threshold, top_k,
-                         lambda word: count(word) < 2, name=name)
+    return ConceptLinker(
+        indexes,
+        table,
+        load_abbreviations(vocab),
+        key,
+        threshold,
+        top_k,
+        lambda word: count(word) < 2,
+        name=name,
+    )

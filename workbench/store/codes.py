@@ -43,51 +43,96 @@ class CodeDecision:
     decided_by: str
 
 
-def accept_code(store: Store, encounter_id: str, suggestion: CodeSuggestion, user_id: str,
-                rank: int | None = None, entity_set_version: int | None = None) -> CodeDecision:
+def accept_code(
+    store: Store,
+    encounter_id: str,
+    suggestion: CodeSuggestion,
+    user_id: str,
+    rank: int | None = None,
+    entity_set_version: int | None = None,
+) -> CodeDecision:
     """Record that ``user_id`` accepted a suggested code (event ``code.accepted``)."""
-    return decide_code(store, encounter_id, suggestion, "accepted", user_id, rank,
-                       entity_set_version)
+    return decide_code(
+        store, encounter_id, suggestion, "accepted", user_id, rank, entity_set_version
+    )
 
 
-def reject_code(store: Store, encounter_id: str, suggestion: CodeSuggestion, user_id: str,
-                rank: int | None = None, entity_set_version: int | None = None) -> CodeDecision:
+def reject_code(
+    store: Store,
+    encounter_id: str,
+    suggestion: CodeSuggestion,
+    user_id: str,
+    rank: int | None = None,
+    entity_set_version: int | None = None,
+) -> CodeDecision:
     """Record that ``user_id`` rejected a suggested code (event ``code.rejected``)."""
-    return decide_code(store, encounter_id, suggestion, "rejected", user_id, rank,
-                       entity_set_version)
+    return decide_code(
+        store, encounter_id, suggestion, "rejected", user_id, rank, entity_set_version
+    )
 
 
-def decide_code(store: Store, encounter_id: str, suggestion: CodeSuggestion, decision: str,
-                user_id: str, rank: int | None = None,
-                entity_set_version: int | None = None) -> CodeDecision:
+def decide_code(
+    store: Store,
+    encounter_id: str,
+    suggestion: CodeSuggestion,
+    decision: str,
+    user_id: str,
+    rank: int | None = None,
+    entity_set_version: int | None = None,
+) -> CodeDecision:
     """Append a decision row and its event in one transaction; returns the stored row."""
     if decision not in DECISIONS:
         raise StoreError(f"A code decision is one of {DECISIONS}, not {decision!r}")
     if not suggestion.code.strip():
         raise StoreError("A code decision needs a code")
     with store.transaction() as con:
-        if not con.execute("SELECT 1 FROM encounters WHERE encounter_id = ?",
-                           [encounter_id]).fetchone():
+        if not con.execute(
+            "SELECT 1 FROM encounters WHERE encounter_id = ?", [encounter_id]
+        ).fetchone():
             raise NotFound(f"No encounter {encounter_id}")
         before = current_code_decisions(store, encounter_id).get(suggestion.code)
         seq = con.execute(
             "INSERT INTO code_decisions (encounter_id, code_system, code, description, decision,"
             " score, rank, evidence, entity_set_version, model_version, decided_at, decided_by)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
-            [encounter_id, suggestion.code_system, suggestion.code, suggestion.description,
-             decision, suggestion.score, rank, json.dumps(list(suggestion.evidence)),
-             entity_set_version, CODE_SUGGESTIONS_VERSION, utcnow(), user_id],
+            [
+                encounter_id,
+                suggestion.code_system,
+                suggestion.code,
+                suggestion.description,
+                decision,
+                suggestion.score,
+                rank,
+                json.dumps(list(suggestion.evidence)),
+                entity_set_version,
+                CODE_SUGGESTIONS_VERSION,
+                utcnow(),
+                user_id,
+            ],
         ).fetchone()[0]
-        insert_events(con, [new_event(
-            user_id, encounter_id, f"code.{decision}", object_type="code",
-            object_id=f"{encounter_id}/{suggestion.code_system}/{suggestion.code}",
-            before=None if before is None else {"decision": before.decision},
-            after={"code": suggestion.code, "code_system": suggestion.code_system,
-                   "description": suggestion.description, "score": suggestion.score,
-                   "rank": rank, "evidence": list(suggestion.evidence),
-                   "entity_set_version": entity_set_version},
-            model_version=CODE_SUGGESTIONS_VERSION,
-        )])
+        insert_events(
+            con,
+            [
+                new_event(
+                    user_id,
+                    encounter_id,
+                    f"code.{decision}",
+                    object_type="code",
+                    object_id=f"{encounter_id}/{suggestion.code_system}/{suggestion.code}",
+                    before=None if before is None else {"decision": before.decision},
+                    after={
+                        "code": suggestion.code,
+                        "code_system": suggestion.code_system,
+                        "description": suggestion.description,
+                        "score": suggestion.score,
+                        "rank": rank,
+                        "evidence": list(suggestion.evidence),
+                        "entity_set_version": entity_set_version,
+                    },
+                    model_version=CODE_SUGGESTIONS_VERSION,
+                )
+            ],
+        )
         return next(d for d in list_code_decisions(store, encounter_id) if d.seq == seq)
 
 
@@ -96,8 +141,21 @@ def list_code_decisions(store: Store, encounter_id: str) -> list[CodeDecision]:
     with store.connect() as con:
         rows = con.execute(_SELECT, [encounter_id]).fetchall()
     return [
-        CodeDecision(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
-                     tuple(json.loads(r[8]) if r[8] else ()), r[9], r[10], r[11], r[12])
+        CodeDecision(
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+            r[6],
+            r[7],
+            tuple(json.loads(r[8]) if r[8] else ()),
+            r[9],
+            r[10],
+            r[11],
+            r[12],
+        )
         for r in rows
     ]
 

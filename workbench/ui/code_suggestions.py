@@ -19,12 +19,12 @@ def decision_badge(decision: db.CodeDecision | None) -> str:
     if decision is None:
         return ":blue-badge[:material/smart_toy: suggestion]"
     icon, colour = ("check", "green") if decision.decision == "accepted" else ("close", "red")
-    return (f":{colour}-badge[:material/{icon}: {decision.decision} by "
-            f"{decision.decided_by}]")
+    return f":{colour}-badge[:material/{icon}: {decision.decision} by {decision.decided_by}]"
 
 
-def _evidence(suggestion: CodeSuggestion, entities: tuple[Entity, ...],
-              transcript: Transcript) -> str:
+def _evidence(
+    suggestion: CodeSuggestion, entities: tuple[Entity, ...], transcript: Transcript
+) -> str:
     quotes = []
     for i in suggestion.evidence[:3]:
         ent = entities[i]
@@ -50,22 +50,30 @@ def code_suggestions_panel(
         if not suggestions:
             st.caption("No coded problems were found in this encounter.")
             return
-        st.caption(":material/smart_toy: ICD-10-CM codes suggested from the problems discussed "
-                   "(clinician and assessment mentions count most); nothing is coded until "
-                   "you accept it.")
+        st.caption(
+            ":material/smart_toy: ICD-10-CM codes suggested from the problems discussed "
+            "(clinician and assessment mentions count most); nothing is coded until "
+            "you accept it."
+        )
         for rank, suggestion in enumerate(suggestions, 1):
             decision = decisions.get(suggestion.code)
-            text_col, accept_col, reject_col = st.columns([0.7, 0.15, 0.15],
-                                                          vertical_alignment="center")
+            text_col, accept_col, reject_col = st.columns(
+                [0.7, 0.15, 0.15], vertical_alignment="center"
+            )
             text_col.markdown(
                 f"**{suggestion.code}** {suggestion.description}  \n"
                 f"{decision_badge(decision)} score {suggestion.score:.2f} · "
                 f"{suggestion.mentions} mention(s): {_evidence(suggestion, entities, transcript)}"
             )
-            for col, verb, fn in ((accept_col, "accepted", db.accept_code),
-                                  (reject_col, "rejected", db.reject_code)):
+            for col, verb, fn in (
+                (accept_col, "accepted", db.accept_code),
+                (reject_col, "rejected", db.reject_code),
+            ):
                 label = "Accept" if verb == "accepted" else "Reject"
-                if col.button(label, key=f"code-{verb[:-2]}-{suggestion.code}",
-                              disabled=decision is not None and decision.decision == verb):
+                if col.button(
+                    label,
+                    key=f"code-{verb[:-2]}-{suggestion.code}",
+                    disabled=decision is not None and decision.decision == verb,
+                ):
                     fn(store, encounter_id, suggestion, user_id, rank, entity_version)
                     st.rerun()
