@@ -13,14 +13,15 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 from pipelines.asr_eval.datasets import aci_dialogues, parse_reference
 from pipelines.nlp import NlpOptions, extract_entities, load_nlp
 from pipelines.nlp.link_eval import accuracy, check_linking, read_gold
 from pipelines.nlp.linking import LINKER_NAME
 from pipelines.types import Segment, Transcript
-from workbench.demo import demo_encounters
 from workbench.cli_eval import datasets_root
+from workbench.demo import demo_encounters
 
 REPO = Path(__file__).resolve().parents[1]
 GOLD = REPO / "tests" / "fixtures" / "linking_gold.tsv"
@@ -42,7 +43,7 @@ def corpus() -> list[Transcript]:
     return out
 
 
-def words_per_second(options: NlpOptions, transcripts: list[Transcript]) -> dict:
+def words_per_second(options: NlpOptions, transcripts: list[Transcript]) -> tuple[dict, Any]:
     started = time.perf_counter()
     nlp = load_nlp(options)
     load_s = time.perf_counter() - started

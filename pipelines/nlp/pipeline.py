@@ -8,6 +8,8 @@ plus rule components: ``sentencizer`` -> ``abbreviation_detector`` (scispaCy) ->
 
 from __future__ import annotations
 
+import warnings
+
 import spacy
 from spacy.language import Language
 
@@ -32,6 +34,9 @@ def build_pipeline(options: NlpOptions) -> Language:
     if options.linking:
         import scispacy.abbreviation  # noqa: F401  (registers "abbreviation_detector")
 
+        # Its per-text matcher of defined short forms is empty in most texts, and spaCy warns
+        # (W036) on every call then: silence that one warning from that one module.
+        warnings.filterwarnings("ignore", message=r".*\[W036\]", module="scispacy.abbreviation")
         nlp.add_pipe("abbreviation_detector")
     nlp.add_pipe(
         MATCHER_NAME,
