@@ -167,9 +167,9 @@ def _index(vectors, kind: str, build: bool):
         method="hnsw", space="cosinesimil_sparse", data_type=nmslib.DataType.SPARSE_VECTOR
     )
     index.addDataPointBatch(vectors)
-    if build:
+    if build:  # (query parameters on a graph not yet built or loaded crash nmslib)
         index.createIndex(HNSW_PARAMS, print_progress=False)
-    index.setQueryTimeParams({"efSearch": EF_SEARCH})
+        index.setQueryTimeParams({"efSearch": EF_SEARCH})
     return index
 
 
