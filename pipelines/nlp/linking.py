@@ -23,6 +23,7 @@ Query results are cached per (knowledge base, mention string), so repeated menti
 # runtime and cannot resolve string annotations.
 
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ LINKED_LABELS: dict[str, str] = {label: kb for kb, label in KB_LABELS.items()}
 CACHE_ENTRIES = 20_000
 MAX_NGRAM = 3
 PREFIX_LETTERS = 4
+ANN_NEIGHBOURS = 30  # aliases fetched per query (scispaCy's default k), grouped into concepts
 _WORD = re.compile(r"[a-z][a-z'-]*[a-z]")
 
 if not Span.has_extension(LINK_ATTR):
@@ -121,21 +123,24 @@ class ConceptLinker:
         }
         self._cache: OrderedDict[tuple[str, str], tuple[Candidate, ...]] = OrderedDict()
         self._common: dict[str, bool] = {}
+        self._lock = threading.Lock()
 
     # -- candidates -------------------------------------------------------------------
 
     def candidates(self, kb_name: str, queries: list[str]) -> list[tuple[Candidate, ...]]:
         """Top-k candidates per query (best first), computed once per distinct string."""
-        missing = sorted({q for q in queries if (kb_name, q) not in self._cache})
-        if missing:
-            found = self.generators[kb_name](missing, 30)
-            for query, mention_candidates in zip(missing, found, strict=True):
-                self._remember((kb_name, query), self._rank(kb_name, mention_candidates))
-        out = []
-        for query in queries:
-            self._cache.move_to_end((kb_name, query))
-            out.append(self._cache[(kb_name, query)])
-        return out
+        # One lock: the workbench shares one pipeline between its UI and background threads.
+        with self._lock:
+            missing = sorted({q for q in queries if (kb_name, q) not in self._cache})
+            if missing:
+                found = self.generators[kb_name](missing, ANN_NEIGHBOURS)
+                for query, mention_candidates in zip(missing, found, strict=True):
+                    self._remember((kb_name, query), self._rank(kb_name, mention_candidates))
+            out = []
+            for query in queries:
+                self._cache.move_to_end((kb_name, query))
+                out.append(self._cache[(kb_name, query)])
+            return out
 
     def link(self, text: str, label: str) -> tuple[Candidate, ...]:
         """Candidates for one mention of a PROBLEM or MEDICATION (for callers and tests)."""
