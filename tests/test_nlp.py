@@ -174,15 +174,18 @@ def test_spans_equal_text_slices_on_longer_text(nlp: Language) -> None:
     for e in ents:
         assert text[e.start : e.end] == e.text and e.segment_idx == 0
     assert _one(ents, "blood pressure").attributes["value"] == "150/95"
-    assert _one(ents, "lisinopril").attributes == {
+    lisinopril = _one(ents, "lisinopril").attributes
+    assert {k: lisinopril[k] for k in ("dose", "frequency", "vocabulary", "linked")} == {
         "dose": "10 mg",
         "frequency": "daily",
         "vocabulary": "drugs",
+        "linked": "vocabulary",
     }
 
 
 def test_meta_records_version_and_options(nlp: Language) -> None:
-    assert nlp.meta["scribe"]["version"] == NLP_VERSION == "nlp.rules.v1"
+    assert NLP_VERSION == "nlp.rules.v2"
+    assert nlp.meta["scribe"]["version"] == f"{NLP_VERSION}+kb.{nlp.meta['scribe']['kb']['key']}"
     assert nlp.meta["scribe"]["options"]["vocabularies"] == ["curated", "icd10cm", "drugs"]
 
 
@@ -204,7 +207,7 @@ def test_curated_files_have_headers_and_no_duplicates() -> None:
 
 
 def test_curated_only_pipeline_loads(tmp_path) -> None:
-    nlp = load_nlp(NlpOptions(cache_dir=str(tmp_path), vocabularies=("curated",)))
+    nlp = load_nlp(NlpOptions(cache_dir=str(tmp_path), vocabularies=("curated",), linking=False))
     ents = extract_text(nlp, "Chest pain and metformin.")
     assert [(e.text, e.label) for e in ents] == [("Chest pain", "PROBLEM")]
     assert list(tmp_path.glob("nlp-terms-*.json"))

@@ -37,6 +37,8 @@ def correct_transcript(
     note is not signed) a note version whose evidence points into the corrected text.
     Raises ConcurrentEdit if the transcript or its entities changed since ``base_version``.
     """
+    from pipelines.nlp import model_version
+
     found = st.get_transcript(store, encounter_id, base_version)
     if found is None:
         raise st.NotFound(f"No transcript version {base_version} for {encounter_id}")
@@ -68,7 +70,7 @@ def correct_transcript(
                       before=s.before, after=s.after, model_version=transcript.model)
             for s in summaries
         ])
-        st.save_entities(store, encounter_id, version, entities, _nlp_version(nlp), user_id,
+        st.save_entities(store, encounter_id, version, entities, model_version(nlp), user_id,
                          changes=carried, base_version=entity_base)
         note_version = None
         if note is not None and not note.signed:
@@ -123,9 +125,3 @@ def keep_human_work(
         st.removed_entities(store, encounter_id),
     )
     return entities, changes, previous.version
-
-
-def _nlp_version(nlp) -> str:
-    from pipelines.nlp import NLP_VERSION
-
-    return nlp.meta.get("scribe", {}).get("version", NLP_VERSION)

@@ -98,7 +98,7 @@ def process_encounter(
 ) -> ProcessResult:
     """Transcribe, find entities and draft one encounter, skipping steps already done."""
     from pipelines.drafting import draft_note
-    from pipelines.nlp import NLP_VERSION, extract_entities
+    from pipelines.nlp import extract_entities, model_version
 
     started = time.perf_counter()
     report = progress or (lambda step, fraction: None)
@@ -133,8 +133,8 @@ def process_encounter(
         entities, carried, base = keep_human_work(
             store, encounter_id, transcript, extract_entities(engine.nlp, transcript)
         )
-        st.save_entities(store, encounter_id, transcript_version, entities, NLP_VERSION, user_id,
-                         changes=carried, base_version=base)
+        st.save_entities(store, encounter_id, transcript_version, entities,
+                         model_version(engine.nlp), user_id, changes=carried, base_version=base)
         steps.append("nlp")
 
     report("drafting the note", 0.95)

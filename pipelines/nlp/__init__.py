@@ -1,20 +1,24 @@
 """Clinical NLP: medical entities, their codes, values and context from transcript segments.
 
 Rule-based (no statistical model is available offline): vocabularies from curated lists,
-ICD-10-CM and a drug dictionary, spoken values by regex, and medspacy ConText.
+ICD-10-CM and a drug dictionary, scispaCy abbreviations and concept linking over our own
+knowledge bases, spoken values by regex, and medspacy ConText.
 """
 
 from pipelines.nlp.extract import extract_entities, extract_text, load_nlp
+from pipelines.nlp.linking import LINKER_VERSION, ConceptLinker
 from pipelines.nlp.matcher import MATCHER_VERSION, MedicalMatcher
 from pipelines.nlp.options import NlpOptions
-from pipelines.nlp.pipeline import NLP_VERSION, build_pipeline
+from pipelines.nlp.pipeline import NLP_VERSION, build_pipeline, model_version
 from pipelines.nlp.values import VALUES_VERSION, ValueExtractor
 from pipelines.nlp.vocab import TermEntry, TermTable, count_by_label
 
 __all__ = [
+    "LINKER_VERSION",
     "MATCHER_VERSION",
     "NLP_VERSION",
     "VALUES_VERSION",
+    "ConceptLinker",
     "MedicalMatcher",
     "NlpOptions",
     "TermEntry",
@@ -25,4 +29,5 @@ __all__ = [
     "extract_entities",
     "extract_text",
     "load_nlp",
+    "model_version",
 ]

@@ -6,13 +6,16 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from pipelines.nlp.context import CONTEXT_FLAGS
+from pipelines.nlp.linking import LINK_ATTR
 from pipelines.nlp.matcher import CONCEPT_ATTR
 from pipelines.nlp.options import NlpOptions
-from pipelines.nlp.pipeline import NLP_VERSION, build_pipeline
+from pipelines.nlp.pipeline import NLP_VERSION, build_pipeline, model_version
 from pipelines.nlp.values import ATTRS_ATTR
 from pipelines.types import Entity, Transcript
 
-__all__ = ["NLP_VERSION", "NlpOptions", "extract_entities", "extract_text", "load_nlp"]
+__all__ = [
+    "NLP_VERSION", "NlpOptions", "extract_entities", "extract_text", "load_nlp", "model_version",
+]
 
 
 def load_nlp(options: NlpOptions | None = None) -> Language:
@@ -32,6 +35,14 @@ def _entity(segment_idx: int, span: Span) -> Entity:
     attributes = dict(span._.get(ATTRS_ATTR) or {})
     if concept is not None:
         attributes["vocabulary"] = concept.source
+    link = span._.get(LINK_ATTR) if Span.has_extension(LINK_ATTR) else None
+    if link is not None:
+        attributes["linked"] = link.how
+        attributes["candidates"] = [c.to_dict() for c in link.candidates]
+        if link.score is not None:
+            attributes["link_score"] = round(link.score, 3)
+        if link.query != span.text.lower():
+            attributes["linked_as"] = link.query
     return Entity(
         segment_idx=segment_idx,
         start=span.start_char,

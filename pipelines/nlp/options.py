@@ -24,6 +24,12 @@ class NlpOptions:
             ``annotations/vocab``.
         context: Add medspacy ConText (negation, history, family, hypothetical, uncertain).
         batch_size: Segments per ``nlp.pipe`` batch.
+        linking: Add scispaCy's AbbreviationDetector and the concept linker (ICD-10-CM codes,
+            normalised drugs, misspelt and abbreviated mentions). Its index is cached in
+            ``cache_dir`` (first build about 25 s).
+        link_threshold: Lowest TF-IDF cosine (0..1) at which the linker fills a missing code.
+        link_top_k: Candidates kept on each linked entity (``attributes["candidates"]``).
+        link_index: ``"exact"`` (sparse cosine over all aliases) or ``"hnsw"`` (nmslib).
     """
 
     cache_dir: str | None = None
@@ -32,6 +38,10 @@ class NlpOptions:
     vocab_dir: str | None = None
     context: bool = True
     batch_size: int = 64
+    linking: bool = True
+    link_threshold: float = 0.7
+    link_top_k: int = 5
+    link_index: str = "exact"
 
     @property
     def vocab_path(self) -> Path:

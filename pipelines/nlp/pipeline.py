@@ -1,27 +1,43 @@
-"""Assemble the spaCy pipeline: tokenizer, sentences, terms, values, ConText.
+"""Assemble the spaCy pipeline: tokenizer, sentences, terms, codes, values, ConText.
 
 No statistical model is installed (or may be downloaded), so the pipeline is ``spacy.blank``
-plus rule components: ``sentencizer`` -> ``scribe_medical_matcher`` ->
-``scribe_value_extractor`` -> ``medspacy_context``.
+plus rule components: ``sentencizer`` -> ``abbreviation_detector`` (scispaCy) ->
+``scribe_medical_matcher`` -> ``scribe_linker`` -> ``scribe_value_extractor`` ->
+``medspacy_context``. The two linking components are left out with ``linking=False``.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import spacy
 from spacy.language import Language
 
 from pipelines.nlp.context import add_context
+from pipelines.nlp.linking import LINKER_NAME, LINKER_VERSION
 from pipelines.nlp.matcher import MATCHER_NAME, MATCHER_VERSION
 from pipelines.nlp.options import NlpOptions
 from pipelines.nlp.values import VALUES_NAME, VALUES_VERSION
 
-NLP_VERSION = "nlp.rules.v1"
+NLP_VERSION = "nlp.rules.v2"
+ABBREVIATIONS_VERSION = "abbreviation_detector.scispacy-0.6.2"
 
 
 def build_pipeline(options: NlpOptions) -> Language:
-    """A ready ``Language``; its ``meta["scribe"]`` records versions and options."""
+    """A ready ``Language``; its ``meta["scribe"]`` records versions and options.
+
+    ``meta["scribe"]["version"]`` is what outputs record: ``NLP_VERSION``, plus ``+kb.<hash>``
+    of the linker's knowledge bases when linking is on (see :func:`model_version`).
+    """
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
+    if options.linking:
+        import scispacy.abbreviation  # noqa: F401  (registers "abbreviation_detector")
+
+        # Its per-text matcher of defined short forms is empty in most texts, and spaCy warns
+        # (W036) on every call then: silence that one warning from that one module.
+        warnings.filterwarnings("ignore", message=r".*\[W036\]", module="scispacy.abbreviation")
+        nlp.add_pipe("abbreviation_detector")
     nlp.add_pipe(
         MATCHER_NAME,
         config={
@@ -31,12 +47,37 @@ def build_pipeline(options: NlpOptions) -> Language:
             "sources": list(options.vocabularies),
         },
     )
+    components = [MATCHER_VERSION]
+    version = NLP_VERSION
+    kb: dict[str, object] = {}
+    if options.linking:
+        linker = nlp.add_pipe(
+            LINKER_NAME,
+            config={
+                "cache_dir": options.cache_dir or "",
+                "use_cache": options.use_cache,
+                "vocab_dir": str(options.vocab_path),
+                "threshold": options.link_threshold,
+                "top_k": options.link_top_k,
+                "index_kind": options.link_index,
+            },
+        )
+        components = [ABBREVIATIONS_VERSION, MATCHER_VERSION, LINKER_VERSION]
+        version = f"{NLP_VERSION}+kb.{linker.kb_key}"
+        kb = {"key": linker.kb_key, "index": options.link_index,
+              "concepts": {name: len(c) for name, c in linker.concepts.items()}}
     nlp.add_pipe(VALUES_NAME)
     if options.context:
         add_context(nlp, options.vocab_path)
     nlp.meta["scribe"] = {
-        "version": NLP_VERSION,
-        "components": [MATCHER_VERSION, VALUES_VERSION],
+        "version": version,
+        "components": [*components, VALUES_VERSION],
+        "kb": kb,
         "options": options.to_dict(),
     }
     return nlp
+
+
+def model_version(nlp: Language) -> str:
+    """The version string to record with this pipeline's outputs (includes the KB hash)."""
+    return str(nlp.meta.get("scribe", {}).get("version", NLP_VERSION))

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from workbench.store.codes import (
+    CodeDecision,
+    accept_code,
+    current_code_decisions,
+    list_code_decisions,
+    reject_code,
+)
 from workbench.store.db import (
     ConcurrentEdit,
     InvalidEdit,
@@ -92,4 +99,5 @@ __all__ = [
     "list_events", "list_note_versions", "list_users", "migrate", "new_event", "open_store",
     "save_draft", "save_entities", "save_note", "save_transcript", "schema_version",
     "sign_note", "status_counts",
+    "CodeDecision", "accept_code", "current_code_decisions", "list_code_decisions", "reject_code",
 ]

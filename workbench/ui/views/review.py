@@ -9,6 +9,7 @@ from workbench import store as db
 from workbench.ui import components as ui
 from workbench.ui import note_editor as ed
 from workbench.ui import resources
+from workbench.ui.code_suggestions import code_suggestions_panel
 from workbench.ui.dictation_panel import dictation_panel
 from workbench.ui.entity_panel import entity_panel
 from workbench.ui.transcript_editor import transcript_editor
@@ -74,6 +75,7 @@ with left:
         ), unsafe_allow_html=True)
     transcript_editor(encounter_id, version, transcript, locked=note.signed)
     entity_panel(encounter_id, transcript, entity_set, locked=note.signed)
+    code_suggestions_panel(store, encounter_id, version, transcript, entities, note.draft, user)
 
 with right:
     if note.signed:

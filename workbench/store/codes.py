@@ -1,0 +1,165 @@
+"""Clinicians' accept/reject decisions on machine code suggestions (append-only).
+
+A decision is a row plus a typed event (``code.accepted`` / ``code.rejected``) written in the
+same transaction; changing one's mind appends a new row, and the newest row per code is the
+current decision.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from pipelines.code_suggestions import CODE_SUGGESTIONS_VERSION, CodeSuggestion
+from workbench.store.db import NotFound, Store, StoreError, utcnow
+from workbench.store.events import insert_events, new_event
+
+DECISIONS: tuple[str, ...] = ("accepted", "rejected")
+
+_SELECT = (
+    "SELECT seq, encounter_id, code_system, code, description, decision, score, rank, evidence,"
+    " entity_set_version, model_version, decided_at, decided_by FROM code_decisions"
+    " WHERE encounter_id = ? ORDER BY seq"
+)
+
+
+@dataclass(frozen=True)
+class CodeDecision:
+    """One stored decision on one suggested code."""
+
+    seq: int
+    encounter_id: str
+    code_system: str
+    code: str
+    description: str | None
+    decision: str
+    score: float | None
+    rank: int | None
+    evidence: tuple[int, ...]
+    entity_set_version: int | None
+    model_version: str | None
+    decided_at: datetime
+    decided_by: str
+
+
+def accept_code(
+    store: Store,
+    encounter_id: str,
+    suggestion: CodeSuggestion,
+    user_id: str,
+    rank: int | None = None,
+    entity_set_version: int | None = None,
+) -> CodeDecision:
+    """Record that ``user_id`` accepted a suggested code (event ``code.accepted``)."""
+    return decide_code(
+        store, encounter_id, suggestion, "accepted", user_id, rank, entity_set_version
+    )
+
+
+def reject_code(
+    store: Store,
+    encounter_id: str,
+    suggestion: CodeSuggestion,
+    user_id: str,
+    rank: int | None = None,
+    entity_set_version: int | None = None,
+) -> CodeDecision:
+    """Record that ``user_id`` rejected a suggested code (event ``code.rejected``)."""
+    return decide_code(
+        store, encounter_id, suggestion, "rejected", user_id, rank, entity_set_version
+    )
+
+
+def decide_code(
+    store: Store,
+    encounter_id: str,
+    suggestion: CodeSuggestion,
+    decision: str,
+    user_id: str,
+    rank: int | None = None,
+    entity_set_version: int | None = None,
+) -> CodeDecision:
+    """Append a decision row and its event in one transaction; returns the stored row."""
+    if decision not in DECISIONS:
+        raise StoreError(f"A code decision is one of {DECISIONS}, not {decision!r}")
+    if not suggestion.code.strip():
+        raise StoreError("A code decision needs a code")
+    with store.transaction() as con:
+        if not con.execute(
+            "SELECT 1 FROM encounters WHERE encounter_id = ?", [encounter_id]
+        ).fetchone():
+            raise NotFound(f"No encounter {encounter_id}")
+        before = current_code_decisions(store, encounter_id).get(suggestion.code)
+        seq = con.execute(
+            "INSERT INTO code_decisions (encounter_id, code_system, code, description, decision,"
+            " score, rank, evidence, entity_set_version, model_version, decided_at, decided_by)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+            [
+                encounter_id,
+                suggestion.code_system,
+                suggestion.code,
+                suggestion.description,
+                decision,
+                suggestion.score,
+                rank,
+                json.dumps(list(suggestion.evidence)),
+                entity_set_version,
+                CODE_SUGGESTIONS_VERSION,
+                utcnow(),
+                user_id,
+            ],
+        ).fetchone()[0]
+        insert_events(
+            con,
+            [
+                new_event(
+                    user_id,
+                    encounter_id,
+                    f"code.{decision}",
+                    object_type="code",
+                    object_id=f"{encounter_id}/{suggestion.code_system}/{suggestion.code}",
+                    before=None if before is None else {"decision": before.decision},
+                    after={
+                        "code": suggestion.code,
+                        "code_system": suggestion.code_system,
+                        "description": suggestion.description,
+                        "score": suggestion.score,
+                        "rank": rank,
+                        "evidence": list(suggestion.evidence),
+                        "entity_set_version": entity_set_version,
+                    },
+                    model_version=CODE_SUGGESTIONS_VERSION,
+                )
+            ],
+        )
+        return next(d for d in list_code_decisions(store, encounter_id) if d.seq == seq)
+
+
+def list_code_decisions(store: Store, encounter_id: str) -> list[CodeDecision]:
+    """Every decision on the encounter's codes, oldest first."""
+    with store.connect() as con:
+        rows = con.execute(_SELECT, [encounter_id]).fetchall()
+    return [
+        CodeDecision(
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+            r[6],
+            r[7],
+            tuple(json.loads(r[8]) if r[8] else ()),
+            r[9],
+            r[10],
+            r[11],
+            r[12],
+        )
+        for r in rows
+    ]
+
+
+def current_code_decisions(store: Store, encounter_id: str) -> dict[str, CodeDecision]:
+    """Code -> its newest decision (codes nobody decided on are absent)."""
+    return {d.code: d for d in list_code_decisions(store, encounter_id)}
