@@ -58,13 +58,19 @@ def options_from_settings() -> PipelineOptions:
 
 
 class Engine:
-    """Loads each heavy model once, on first use, and shares it (thread-safe)."""
+    """Loads each heavy model once, on first use, and shares it (thread-safe).
 
-    def __init__(self, options: PipelineOptions | None = None) -> None:
+    Given the store, the NLP pipeline runs the store's active NER model with the rules and
+    follows `scribe models activate` without a restart (the check is one short query).
+    """
+
+    def __init__(self, options: PipelineOptions | None = None, store: st.Store | None = None):
         self.options = options or options_from_settings()
+        self.store = store
         self._lock = threading.Lock()
         self._asr = None
         self._nlp = None
+        self._nlp_model: str | None = None
 
     @property
     def asr(self):
@@ -77,15 +83,33 @@ class Engine:
 
     @property
     def nlp(self):
+        wanted = self.active_ner_model()  # outside self._lock: it waits for the store
         with self._lock:
-            if self._nlp is None:
-                from pipelines.nlp import NlpOptions, load_nlp
+            if self._nlp is None or wanted != self._nlp_model:
+                from pipelines.nlp import load_nlp
 
-                opts = NlpOptions(cache_dir=self.options.nlp_cache_dir) if (
-                    self.options.nlp_cache_dir
-                ) else NlpOptions()
-                self._nlp = load_nlp(opts)
+                self._nlp = load_nlp(self.nlp_options(wanted))
+                self._nlp_model = wanted
             return self._nlp
+
+    def nlp_options(self, ner_model: str | None = None):
+        """NLP options of this engine, with a trained NER folder (or rules only)."""
+        from pipelines.nlp import NlpOptions
+
+        return NlpOptions(cache_dir=self.options.nlp_cache_dir, ner_model=ner_model)
+
+    def active_ner_model(self) -> str | None:
+        """Folder of the store's active NER model; None for rules only (or no store)."""
+        if self.store is None:
+            return None
+        model = st.active_model(self.store, "ner")
+        if model is None:
+            return None
+        folder = self.store.path.parent / model.path  # the store file sits in the data dir
+        if not folder.is_dir():
+            log.warning("active model %s has no folder; using rules only", model.model_id)
+            return None
+        return str(folder)
 
 
 def process_encounter(
@@ -98,7 +122,7 @@ def process_encounter(
 ) -> ProcessResult:
     """Transcribe, find entities and draft one encounter, skipping steps already done."""
     from pipelines.drafting import draft_note
-    from pipelines.nlp import NLP_VERSION, extract_entities
+    from pipelines.nlp import extract_entities, nlp_version
 
     started = time.perf_counter()
     report = progress or (lambda step, fraction: None)
@@ -127,8 +151,10 @@ def process_encounter(
     if st.entity_set_version(store, encounter_id, transcript_version) is not None:
         entities = st.get_entities(store, encounter_id, transcript_version)
     else:
-        entities = extract_entities(engine.nlp, transcript)
-        st.save_entities(store, encounter_id, transcript_version, entities, NLP_VERSION, user_id)
+        nlp = engine.nlp
+        entities = extract_entities(nlp, transcript)
+        st.save_entities(store, encounter_id, transcript_version, entities, nlp_version(nlp),
+                         user_id)
         steps.append("nlp")
 
     report("drafting the note", 0.95)

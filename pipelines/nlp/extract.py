@@ -9,10 +9,13 @@ from pipelines.nlp.context import CONTEXT_FLAGS
 from pipelines.nlp.matcher import CONCEPT_ATTR
 from pipelines.nlp.options import NlpOptions
 from pipelines.nlp.pipeline import NLP_VERSION, build_pipeline
+from pipelines.nlp.trained import MODEL_ATTR
 from pipelines.nlp.values import ATTRS_ATTR
 from pipelines.types import Entity, Transcript
 
-__all__ = ["NLP_VERSION", "NlpOptions", "extract_entities", "extract_text", "load_nlp"]
+__all__ = [
+    "NLP_VERSION", "NlpOptions", "extract_entities", "extract_text", "load_nlp", "nlp_version",
+]
 
 
 def load_nlp(options: NlpOptions | None = None) -> Language:
@@ -21,6 +24,11 @@ def load_nlp(options: NlpOptions | None = None) -> Language:
     Load it once per process and reuse it (``st.cache_resource`` in the UI).
     """
     return build_pipeline(options or NlpOptions())
+
+
+def nlp_version(nlp: Language) -> str:
+    """The version to store with this pipeline's outputs (names the trained model, if any)."""
+    return str(nlp.meta.get("scribe", {}).get("version", NLP_VERSION))
 
 
 def _flag(span: Span, attr: str) -> bool:
@@ -32,6 +40,9 @@ def _entity(segment_idx: int, span: Span) -> Entity:
     attributes = dict(span._.get(ATTRS_ATTR) or {})
     if concept is not None:
         attributes["vocabulary"] = concept.source
+    model_id = span._.get(MODEL_ATTR)
+    if model_id is not None:
+        attributes["model"] = model_id  # found by a model trained from corrections
     return Entity(
         segment_idx=segment_idx,
         start=span.start_char,

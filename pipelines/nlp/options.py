@@ -24,6 +24,8 @@ class NlpOptions:
             ``annotations/vocab``.
         context: Add medspacy ConText (negation, history, family, hypothetical, uncertain).
         batch_size: Segments per ``nlp.pipe`` batch.
+        ner_model: Folder of a trained NER model (``scribe train ner``) to run together with
+            the rules: it adds the entities the rules miss. ``None`` means rules only.
     """
 
     cache_dir: str | None = None
@@ -32,6 +34,7 @@ class NlpOptions:
     vocab_dir: str | None = None
     context: bool = True
     batch_size: int = 64
+    ner_model: str | None = None
 
     @property
     def vocab_path(self) -> Path:

@@ -25,6 +25,18 @@ from workbench.store.encounters import (
 from workbench.store.entities import entity_set_version, get_entities, save_entities
 from workbench.store.events import append_event, list_events, new_event
 from workbench.store.migrations import migrate, schema_version
+from workbench.store.models import (
+    ModelRecord,
+    NewModel,
+    TrainingSource,
+    activate_model,
+    active_model,
+    deactivate_model,
+    get_model,
+    list_models,
+    register_model,
+    training_sources,
+)
 from workbench.store.notes import (
     ATTESTATION,
     diff_sentences,
@@ -72,4 +84,6 @@ __all__ = [
     "list_events", "list_note_versions", "list_users", "migrate", "new_event", "open_store",
     "save_draft", "save_entities", "save_note", "save_transcript", "schema_version",
     "sign_note", "status_counts",
+    "ModelRecord", "NewModel", "TrainingSource", "activate_model", "active_model",
+    "deactivate_model", "get_model", "list_models", "register_model", "training_sources",
 ]
