@@ -26,7 +26,7 @@ from pipelines.nlp.ner_data import (
 )
 from pipelines.nlp.ner_eval import score_spans
 from pipelines.nlp.trained import MODEL_ATTR
-from pipelines.nlp.training import NotEnoughData, TrainOptions, train_ner
+from pipelines.nlp.training import NotEnoughData, TrainOptions, TrainResult, train_ner
 from pipelines.types import Entity
 from tests.conftest import REPO, make_transcript
 from workbench import store as st
@@ -174,10 +174,14 @@ def annotated(rules: Language) -> list[AnnotatedEncounter]:
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory, annotated) -> Path:
+def training(tmp_path_factory: pytest.TempPathFactory, annotated) -> TrainResult:
     folder = tmp_path_factory.mktemp("model") / "ner-test"
-    train_ner(annotated, folder, FAST, model_id="ner-test")
-    return folder
+    return train_ner(annotated, folder, FAST, model_id="ner-test")
+
+
+@pytest.fixture(scope="module")
+def trained(training: TrainResult) -> Path:
+    return training.model_dir
 
 
 def test_correction_changes_the_next_prediction(tmp_path: Path) -> None:
@@ -273,7 +277,10 @@ def test_models_command_lists_and_refuses_unknown_ids(store: st.Store) -> None:
     table = scribe(data, "models")
     assert "ner-1" in table.stdout and "0.750" in table.stdout
     refused = scribe(data, "models", "activate", "ner-404")
-    assert refused.returncode == 1 and "No model ner-404" in refused.stderr
+    assert refused.returncode == 1 and "No model ner-404" in " ".join(refused.stderr.split())
+    no_files = scribe(data, "models", "activate", "ner-1")  # registered, folder deleted
+    assert no_files.returncode == 1
+    assert "files of ner-1 are missing" in " ".join(no_files.stderr.split())
     assert st.active_model(store) is None
 
 
@@ -304,6 +311,21 @@ def test_split_holds_out_whole_encounters_deterministically() -> None:
     assert len(split_encounters(ids[:3], 0.2, seed=7)[1]) == 1, "at least one is held out"
     with pytest.raises(ValueError, match="holdout"):
         split_encounters(ids, 1.0, seed=7)
+
+
+def test_same_data_and_seed_train_the_same_model(
+    tmp_path: Path, annotated, training: TrainResult
+) -> None:
+    again = train_ner(annotated, tmp_path / "again", FAST, model_id="ner-test")
+    assert (again.heldout_ids, again.losses, again.metrics) == (
+        training.heldout_ids,
+        training.losses,
+        training.metrics,
+    )
+    assert training.summary.human_entities == 30 and training.summary.encounters == 10
+    assert len(training.heldout_ids) == 2 and not set(training.heldout_ids) & set(
+        training.train_ids
+    )
 
 
 def test_overlapping_spans_are_resolved_the_same_in_any_order() -> None:

@@ -170,7 +170,14 @@ def activate(
     """Make the pipeline use this version together with the rules."""
     from workbench import store as st
 
-    store, _, user = _open(ctx)
+    store, data_dir, user = _open(ctx)
+    found = st.get_model(store, model_id)
+    if found is not None and not (data_dir / found.path / "meta.json").is_file():
+        console.print(
+            f"[red]Not activated[/red]: the files of {model_id} are missing "
+            f"({found.path} in the data directory)"
+        )
+        raise typer.Exit(1)
     try:
         record = st.activate_model(store, model_id, user)
     except st.NotFound as exc:
