@@ -14,12 +14,15 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from workbench import settings
+from workbench import cli_models, settings
 from workbench import store as st
 from workbench.cli_eval import eval_app
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Scribe Workbench")
+# No local variables in tracebacks: they would print transcript text.
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Scribe Workbench",
+                  pretty_exceptions_show_locals=False)
 app.add_typer(eval_app, name="eval")
+cli_models.register(app)
 console = Console(stderr=True)
 
 APP_PATH = Path(__file__).resolve().parent / "ui" / "app.py"
@@ -96,7 +99,7 @@ def process(
 def _process_ids(store: st.Store, ids: list[str]) -> None:
     from workbench.jobs import Engine, process_encounter
 
-    engine = Engine()
+    engine = Engine(store=store)
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[step]}"),
                TimeElapsedColumn())
     with Progress(*columns, console=console) as bar:

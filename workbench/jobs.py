@@ -58,13 +58,19 @@ def options_from_settings() -> PipelineOptions:
 
 
 class Engine:
-    """Loads each heavy model once, on first use, and shares it (thread-safe)."""
+    """Loads each heavy model once, on first use, and shares it (thread-safe).
 
-    def __init__(self, options: PipelineOptions | None = None) -> None:
+    Given the store, the NLP pipeline runs the store's active NER model with the rules and
+    follows `scribe models activate` without a restart (the check is one short query).
+    """
+
+    def __init__(self, options: PipelineOptions | None = None, store: st.Store | None = None):
         self.options = options or options_from_settings()
+        self.store = store
         self._lock = threading.Lock()
         self._asr = None
         self._nlp = None
+        self._nlp_model: str | None = None
 
     @property
     def asr(self):
@@ -77,15 +83,33 @@ class Engine:
 
     @property
     def nlp(self):
+        wanted = self.active_ner_model()  # outside self._lock: it waits for the store
         with self._lock:
-            if self._nlp is None:
-                from pipelines.nlp import NlpOptions, load_nlp
+            if self._nlp is None or wanted != self._nlp_model:
+                from pipelines.nlp import load_nlp
 
-                opts = NlpOptions(cache_dir=self.options.nlp_cache_dir) if (
-                    self.options.nlp_cache_dir
-                ) else NlpOptions()
-                self._nlp = load_nlp(opts)
+                self._nlp = load_nlp(self.nlp_options(wanted))
+                self._nlp_model = wanted
             return self._nlp
+
+    def nlp_options(self, ner_model: str | None = None):
+        """NLP options of this engine, with a trained NER folder (or rules only)."""
+        from pipelines.nlp import NlpOptions
+
+        return NlpOptions(cache_dir=self.options.nlp_cache_dir, ner_model=ner_model)
+
+    def active_ner_model(self) -> str | None:
+        """Folder of the store's active NER model; None for rules only (or no store)."""
+        if self.store is None:
+            return None
+        model = st.active_model(self.store, "ner")
+        if model is None:
+            return None
+        folder = self.store.path.parent / model.path  # the store file sits in the data dir
+        if not folder.is_dir():
+            log.warning("active model %s has no folder; using rules only", model.model_id)
+            return None
+        return str(folder)
 
 
 def process_encounter(

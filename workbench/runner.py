@@ -88,7 +88,7 @@ class Runner:
 
 def encounter_runner(store: st.Store, data_dir: Path, engine: Engine | None = None) -> Runner:
     """A runner that calls ``workbench.jobs.process_encounter`` for each submitted id."""
-    shared = engine or Engine()
+    shared = engine or Engine(store=store)
 
     def work(encounter_id: str, user_id: str, progress: Progress) -> object:
         return process_encounter(store, data_dir, shared, encounter_id, user_id, progress)

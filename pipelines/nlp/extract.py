@@ -10,6 +10,7 @@ from pipelines.nlp.linking import LINK_ATTR
 from pipelines.nlp.matcher import CONCEPT_ATTR
 from pipelines.nlp.options import NlpOptions
 from pipelines.nlp.pipeline import NLP_VERSION, build_pipeline, model_version
+from pipelines.nlp.trained import MODEL_ATTR
 from pipelines.nlp.values import ATTRS_ATTR
 from pipelines.types import Entity, Transcript
 
@@ -43,6 +44,9 @@ def _entity(segment_idx: int, span: Span) -> Entity:
             attributes["link_score"] = round(link.score, 3)
         if link.query != span.text.lower():
             attributes["linked_as"] = link.query
+    model_id = span._.get(MODEL_ATTR)
+    if model_id is not None:
+        attributes["model"] = model_id  # found by a model trained from corrections
     return Entity(
         segment_idx=segment_idx,
         start=span.start_char,

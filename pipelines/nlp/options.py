@@ -30,6 +30,8 @@ class NlpOptions:
         link_threshold: Lowest TF-IDF cosine (0..1) at which the linker fills a missing code.
         link_top_k: Candidates kept on each linked entity (``attributes["candidates"]``).
         link_index: ``"exact"`` (sparse cosine over all aliases) or ``"hnsw"`` (nmslib).
+        ner_model: Folder of a trained NER model (``scribe train ner``) to run together with
+            the rules: it adds the entities the rules miss. ``None`` means rules only.
     """
 
     cache_dir: str | None = None
@@ -42,6 +44,7 @@ class NlpOptions:
     link_threshold: float = 0.7
     link_top_k: int = 5
     link_index: str = "exact"
+    ner_model: str | None = None
 
     @property
     def vocab_path(self) -> Path:

@@ -1,9 +1,11 @@
 """Assemble the spaCy pipeline: tokenizer, sentences, terms, codes, values, ConText.
 
-No statistical model is installed (or may be downloaded), so the pipeline is ``spacy.blank``
-plus rule components: ``sentencizer`` -> ``abbreviation_detector`` (scispaCy) ->
-``scribe_medical_matcher`` -> ``scribe_linker`` -> ``scribe_value_extractor`` ->
+No pretrained statistical model is installed (or may be downloaded), so the pipeline is
+``spacy.blank`` plus rule components: ``sentencizer`` -> ``abbreviation_detector``
+(scispaCy) -> ``scribe_medical_matcher`` -> (``scribe_trained_ner``, when a model trained
+from corrections is given) -> ``scribe_linker`` -> ``scribe_value_extractor`` ->
 ``medspacy_context``. The two linking components are left out with ``linking=False``.
+Values and ConText run after the trained model so its entities get them too.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pipelines.nlp.context import add_context
 from pipelines.nlp.linking import LINKER_NAME, LINKER_VERSION
 from pipelines.nlp.matcher import MATCHER_NAME, MATCHER_VERSION
 from pipelines.nlp.options import NlpOptions
+from pipelines.nlp.trained import TRAINED_NAME, TRAINED_VERSION
 from pipelines.nlp.values import VALUES_NAME, VALUES_VERSION
 
 NLP_VERSION = "nlp.rules.v2"
@@ -47,8 +50,15 @@ def build_pipeline(options: NlpOptions) -> Language:
             "sources": list(options.vocabularies),
         },
     )
-    components = [MATCHER_VERSION]
+    components = [ABBREVIATIONS_VERSION] if options.linking else []
+    components.append(MATCHER_VERSION)
     version = NLP_VERSION
+    model_id = None
+    if options.ner_model:
+        # Before the linker, so the entities the model adds get codes too.
+        trained = nlp.add_pipe(TRAINED_NAME, config={"path": str(options.ner_model)})
+        model_id = trained.model_id
+        components.append(TRAINED_VERSION)
     kb: dict[str, object] = {}
     if options.linking:
         linker = nlp.add_pipe(
@@ -62,17 +72,21 @@ def build_pipeline(options: NlpOptions) -> Language:
                 "index_kind": options.link_index,
             },
         )
-        components = [ABBREVIATIONS_VERSION, MATCHER_VERSION, LINKER_VERSION]
-        version = f"{NLP_VERSION}+kb.{linker.kb_key}"
+        components.append(LINKER_VERSION)
+        version = f"{version}+kb.{linker.kb_key}"
         kb = {"key": linker.kb_key, "index": options.link_index,
               "concepts": {name: len(c) for name, c in linker.concepts.items()}}
+    if model_id:
+        version = f"{version}+{model_id}"  # outputs name the model version they used
     nlp.add_pipe(VALUES_NAME)
+    components.append(VALUES_VERSION)
     if options.context:
         add_context(nlp, options.vocab_path)
     nlp.meta["scribe"] = {
         "version": version,
-        "components": [*components, VALUES_VERSION],
+        "components": components,
         "kb": kb,
+        "ner_model": model_id,
         "options": options.to_dict(),
     }
     return nlp

@@ -48,6 +48,18 @@ from workbench.store.entity_edits import (
 )
 from workbench.store.events import append_event, list_events, new_event
 from workbench.store.migrations import migrate, schema_version
+from workbench.store.models import (
+    ModelRecord,
+    NewModel,
+    TrainingSource,
+    activate_model,
+    active_model,
+    deactivate_model,
+    get_model,
+    list_models,
+    register_model,
+    training_sources,
+)
 from workbench.store.notes import (
     ATTESTATION,
     diff_sentences,
@@ -100,4 +112,6 @@ __all__ = [
     "save_draft", "save_entities", "save_note", "save_transcript", "schema_version",
     "sign_note", "status_counts",
     "CodeDecision", "accept_code", "current_code_decisions", "list_code_decisions", "reject_code",
+    "ModelRecord", "NewModel", "TrainingSource", "activate_model", "active_model",
+    "deactivate_model", "get_model", "list_models", "register_model", "training_sources",
 ]

@@ -74,7 +74,8 @@ def section_headings(template: str) -> dict[str, str]:
 
 @st.cache_resource(show_spinner="Loading the clinical language pipeline…")
 def get_engine():
-    """The process-wide pipeline engine; models load on first use and are shared."""
+    """The process-wide pipeline engine; models load on first use and are shared, and the
+    NLP follows the store's active trained model."""
     from workbench.jobs import Engine
 
-    return Engine()
+    return Engine(store=get_store())
