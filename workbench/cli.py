@@ -17,9 +17,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from workbench import settings
 from workbench import store as st
 from workbench.cli_eval import eval_app
+from workbench.cli_nlp import extract
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Scribe Workbench")
 app.add_typer(eval_app, name="eval")
+app.command()(extract)
 console = Console(stderr=True)
 
 APP_PATH = Path(__file__).resolve().parent / "ui" / "app.py"

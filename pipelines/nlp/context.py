@@ -3,12 +3,13 @@
 medspacy's default rules were written for clinical notes. ``annotations/vocab/context.tsv``
 adapts them to speech: rows with category ``REMOVE`` drop a default rule by its literal, other
 rows add rules (optional ``pattern`` is a spaCy token pattern as JSON, optional
-``max_scope`` limits the rule to that many tokens). Two categories of ours modify nothing
+``max_scope`` limits the rule to that many tokens). Three categories of ours modify nothing
 and only end other cues' scope: ``SELF`` ("my cough") ends a FAMILY cue ("My husband noticed
 my cough"), ``NEW_CLAUSE`` ("and I have") ends negation and family ("No fever and I have a
-sore throat") but not history ("When I was a kid I had asthma"); ``REPORTED`` ("told I
-have") only outranks ``NEW_CLAUSE`` where "I have" continues the sentence. Answers in the next turn are handled by
-:mod:`pipelines.nlp.dialogue`, whose component ``add_context`` puts in front of ConText.
+sore throat") but not history ("When I was a kid I had asthma"), and ``REPORTED`` ("told I
+have") outranks ``NEW_CLAUSE`` where "I have" continues the sentence. Answers in the next
+turn are handled by :mod:`pipelines.nlp.dialogue`, whose component ``add_context`` puts in
+front of ConText.
 """
 
 from __future__ import annotations
@@ -101,8 +102,9 @@ def add_context(nlp: Language, vocab_dir: Path = VOCAB_DIR) -> None:
     silence_medspacy_logging()
     import medspacy  # noqa: F401  (registers the factory and the Span extensions)
 
-    from pipelines.nlp.dialogue import DIALOGUE_NAME  # registers the factory
+    from pipelines.nlp.dialogue import DIALOGUE_NAME, DIALOGUE_VERSION  # registers the factory
 
     nlp.add_pipe(DIALOGUE_NAME, config={"vocab_dir": str(vocab_dir)})
     context = nlp.add_pipe(CONTEXT_NAME, config={"rules": None})
     context.add(load_context_rules(vocab_dir))
+    nlp.meta["scribe_context"] = {"version": CONTEXT_VERSION, "dialogue": DIALOGUE_VERSION}

@@ -56,9 +56,17 @@ SPEAKER_TAG = re.compile(
     r"|^[ \t]*(?P<prefix>d|dr|doctor|clinician|physician|p|pt|patient)[ \t]*:",
     re.IGNORECASE | re.MULTILINE,
 )
-_ROLE = {"doctor": "clinician", "clinician": "clinician", "physician": "clinician",
-         "dr": "clinician", "d": "clinician", "nurse": "clinician",
-         "patient": "patient", "pt": "patient", "p": "patient"}
+_ROLE = {
+    "doctor": "clinician",
+    "clinician": "clinician",
+    "physician": "clinician",
+    "dr": "clinician",
+    "d": "clinician",
+    "nurse": "clinician",
+    "patient": "patient",
+    "pt": "patient",
+    "p": "patient",
+}
 
 
 @dataclass(frozen=True)
@@ -259,7 +267,7 @@ class DialogueContext:
         )
 
     def is_presupposed(self, ent: Span, sentence: Span) -> bool:
-        """"anything for your diabetes?": the question is not whether diabetes exists."""
+        """ "anything for your diabetes?": the question is not whether diabetes exists."""
         before = [t.lower_ for t in ent.doc[max(sentence.start, ent.start - 2) : ent.start]]
         return bool(before) and (before[-1] in self.presupposing or "for" in before)
 
@@ -284,8 +292,10 @@ class DialogueContext:
             if j == len(sentences) or _is_question(sentences[j].span):
                 continue
             k = i
-            while k > 0 and sentences[k - 1].group == sent.group and _is_question(
-                sentences[k - 1].span
+            while (
+                k > 0
+                and sentences[k - 1].group == sent.group
+                and _is_question(sentences[k - 1].span)
             ):
                 k -= 1
             region = [sentences[j]]
@@ -294,8 +304,7 @@ class DialogueContext:
                     break
                 region.append(later)
             same_turn = sentences[j].group == sent.group
-            self._link([s.span for s in sentences[k : i + 1]], [s.span for s in region],
-                       same_turn)
+            self._link([s.span for s in sentences[k : i + 1]], [s.span for s in region], same_turn)
 
     def _link(self, block: list[Span], region: list[Span], same_turn: bool) -> None:
         answer = region[0]
@@ -324,7 +333,8 @@ class DialogueContext:
     @staticmethod
     def _settle(ent: Span, kind: str | None, mentioned: list[Span], cues: set[str]) -> None:
         same = [
-            m for m in mentioned
+            m
+            for m in mentioned
             if _concept(m) == _concept(ent) and _flag(m, "family") == _flag(ent, "family")
         ]
         if same:
@@ -350,5 +360,6 @@ def load_dialogue_rules(vocab_dir: Path = VOCAB_DIR) -> DialogueRules:
 @Language.factory(DIALOGUE_NAME, default_config={"vocab_dir": ""})
 def make_dialogue_context(nlp: Language, name: str, vocab_dir: str) -> DialogueContext:
     """spaCy factory. Empty ``vocab_dir`` means the repository's ``annotations/vocab``."""
-    return DialogueContext(load_dialogue_rules(Path(vocab_dir) if vocab_dir else VOCAB_DIR),
-                           name=name)
+    return DialogueContext(
+        load_dialogue_rules(Path(vocab_dir) if vocab_dir else VOCAB_DIR), name=name
+    )
