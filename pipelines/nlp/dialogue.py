@@ -140,29 +140,28 @@ def split_turns(doc: Doc, speaker: str = "unknown") -> list[Turn]:
 class _Sentence:
     span: Span
     group: int  # index of the speaker turn (consecutive segments of one speaker merged)
+    ents: tuple[Span, ...]
 
 
 def _sentences(turns: Iterable[Turn]) -> list[_Sentence]:
     out: list[_Sentence] = []
     group, previous = -1, None
+    doc_ents: dict[int, tuple[Span, ...]] = {}  # doc.ents builds new Spans on every access
     for turn in turns:
         if turn.speaker == "unknown" or turn.speaker != previous:
             group += 1
         previous = turn.speaker
+        ents = doc_ents.setdefault(id(turn.doc), tuple(turn.doc.ents))
         for sent in turn.doc[turn.start : turn.end].sents:
             span = turn.doc[max(sent.start, turn.start) : min(sent.end, turn.end)]
             if span.text.strip():
-                out.append(_Sentence(span, group))
+                inside = tuple(e for e in ents if span.start <= e.start and e.end <= span.end)
+                out.append(_Sentence(span, group, inside))
     return out
 
 
 def _is_question(span: Span) -> bool:
     return span.text.rstrip().endswith("?")
-
-
-def _ents(span: Span) -> list[Span]:
-    doc = span.doc
-    return [e for e in doc.ents if span.start <= e.start and e.end <= span.end]
 
 
 def _flag(span: Span, flag: str) -> bool:
@@ -217,9 +216,10 @@ class DialogueContext:
             doc[tag.start].is_sent_start = True
             if tag.end < len(doc):
                 doc[tag.end].is_sent_start = True
-        for token in doc[1:]:
-            if "\n" in doc[token.i - 1].text_with_ws:
-                token.is_sent_start = True
+        if "\n" in doc.text:
+            for token in doc[:-1]:
+                if "\n" in token.text_with_ws:
+                    doc[token.i + 1].is_sent_start = True
         return doc
 
     # --- reading questions and answers ---
@@ -267,9 +267,8 @@ class DialogueContext:
         )
 
     def is_presupposed(self, ent: Span, sentence: Span) -> bool:
-        """ "anything for your diabetes?": the question is not whether diabetes exists."""
-        before = [t.lower_ for t in ent.doc[max(sentence.start, ent.start - 2) : ent.start]]
-        return bool(before) and (before[-1] in self.presupposing or "for" in before)
+        """Whether the question takes ``ent`` as given ("anything for your diabetes?")."""
+        return ent.start > sentence.start and ent.doc[ent.start - 1].lower_ in self.presupposing
 
     @staticmethod
     def speaks_of_self(span: Span) -> bool:
@@ -304,29 +303,31 @@ class DialogueContext:
                     break
                 region.append(later)
             same_turn = sentences[j].group == sent.group
-            self._link([s.span for s in sentences[k : i + 1]], [s.span for s in region], same_turn)
+            self._link(sentences[k : i + 1], region, same_turn)
 
-    def _link(self, block: list[Span], region: list[Span], same_turn: bool) -> None:
+    def _link(self, block: list[_Sentence], region: list[_Sentence], same_turn: bool) -> None:
         answer = region[0]
-        if "FAMILY" in _cues(block[-1]):
+        if "FAMILY" in _cues(block[-1].span):
             for sent in region:
-                if self.speaks_of_self(sent):
+                if self.speaks_of_self(sent.span):
                     break
-                for ent in _ents(sent):
+                for ent in sent.ents:
                     if not _flag(ent, "family"):
                         _set(ent, "family", True)
                         _set(ent, "historical", False)
-        kind = self.answer_kind(answer)
+        kind = self.answer_kind(answer.span)
         if same_turn and kind is None:
             return  # within one turn only a bare answer ("Fever? No.") counts
-        mentioned = [e for sent in region for e in _ents(sent)]
-        own = [e for e in _ents(answer) if e.label_ in ASKED_LABELS]
-        cues = _cues(answer) if kind != "negative" and not own else set()
+        mentioned = [e for sent in region for e in sent.ents]
+        own = [e for e in answer.ents if e.label_ in ASKED_LABELS]
+        cues = _cues(answer.span) if kind != "negative" and not own else set()
         for question in block:
-            if not self.is_yes_no(question) or self.is_about_change(question):
+            if not question.ents:
                 continue
-            for ent in _ents(question):
-                if ent.label_ not in ASKED_LABELS or self.is_presupposed(ent, question):
+            if not self.is_yes_no(question.span) or self.is_about_change(question.span):
+                continue
+            for ent in question.ents:
+                if ent.label_ not in ASKED_LABELS or self.is_presupposed(ent, question.span):
                     continue
                 self._settle(ent, kind, mentioned, cues)
 
