@@ -102,9 +102,11 @@ def add_context(nlp: Language, vocab_dir: Path = VOCAB_DIR) -> None:
     silence_medspacy_logging()
     import medspacy  # noqa: F401  (registers the factory and the Span extensions)
 
-    from pipelines.nlp.dialogue import DIALOGUE_NAME, DIALOGUE_VERSION  # registers the factory
+    # Both imports register spaCy factories.
+    from pipelines.nlp.conversation_context import CONVERSATION_CONTEXT_FACTORY
+    from pipelines.nlp.dialogue import DIALOGUE_NAME, DIALOGUE_VERSION
 
     nlp.add_pipe(DIALOGUE_NAME, config={"vocab_dir": str(vocab_dir)})
-    context = nlp.add_pipe(CONTEXT_NAME, config={"rules": None})
+    context = nlp.add_pipe(CONVERSATION_CONTEXT_FACTORY, name=CONTEXT_NAME)
     context.add(load_context_rules(vocab_dir))
     nlp.meta["scribe_context"] = {"version": CONTEXT_VERSION, "dialogue": DIALOGUE_VERSION}

@@ -30,9 +30,10 @@ sentence starts so that ConText scopes never cross turns.
 
 import csv
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -48,6 +49,7 @@ DIALOGUE_FILE = "dialogue.tsv"
 ASKED_LABELS = frozenset({"PROBLEM", "MEDICATION", "PROCEDURE", "TEST"})
 ANSWER_KINDS = ("negative", "affirmative", "uncertain")
 _QUIET = frozenset({"PSEUDO", "TERMINATE"})
+GraphOf = Callable[[Doc], Any]  # doc -> its medspacy ConTextGraph (or None)
 _FIRST_PERSON = frozenset({"i", "me", "myself", "mine"})
 
 # "[doctor] ...", "[patient] ..." anywhere; "D: ...", "Patient: ..." at the start of a line.
@@ -141,6 +143,7 @@ class _Sentence:
     span: Span
     group: int  # index of the speaker turn (consecutive segments of one speaker merged)
     ents: tuple[Span, ...]
+    question: bool
 
 
 def _sentences(turns: Iterable[Turn]) -> list[_Sentence]:
@@ -156,7 +159,7 @@ def _sentences(turns: Iterable[Turn]) -> list[_Sentence]:
             span = turn.doc[max(sent.start, turn.start) : min(sent.end, turn.end)]
             if span.text.strip():
                 inside = tuple(e for e in ents if span.start <= e.start and e.end <= span.end)
-                out.append(_Sentence(span, group, inside))
+                out.append(_Sentence(span, group, inside, _is_question(span)))
     return out
 
 
@@ -172,9 +175,9 @@ def _set(span: Span, flag: str, value: bool) -> None:
     span._.set(CONTEXT_FLAGS[flag], value)
 
 
-def _cues(span: Span) -> set[str]:
+def _cues(span: Span, graph_of: GraphOf) -> set[str]:
     """Categories of ConText modifiers (not pseudo or terminating) inside ``span``."""
-    graph = span.doc._.get("context_graph") if Doc.has_extension("context_graph") else None
+    graph = graph_of(span.doc)
     if graph is None:
         return set()
     return {
@@ -271,45 +274,46 @@ class DialogueContext:
         return ent.start > sentence.start and ent.doc[ent.start - 1].lower_ in self.presupposing
 
     @staticmethod
-    def speaks_of_self(span: Span) -> bool:
-        return any(t.lower_ in _FIRST_PERSON for t in span) or "SELF" in _cues(span)
+    def speaks_of_self(span: Span, graph_of: GraphOf) -> bool:
+        return any(t.lower_ in _FIRST_PERSON for t in span) or "SELF" in _cues(span, graph_of)
 
     # --- linking ---
 
-    def apply(self, turns: Sequence[Turn]) -> None:
-        """Settle question entities from the answers that follow them (sets Span flags)."""
+    def apply(self, turns: Sequence[Turn], graph_of: GraphOf) -> None:
+        """Settle question entities from the answers that follow them (sets Span flags).
+
+        ``graph_of(doc)`` gives a doc's ConText graph (its modifiers), or None.
+        """
         sentences = _sentences(turns)
         for i, sent in enumerate(sentences):
-            if not _is_question(sent.span):
+            if not sent.question:
                 continue
             following = sentences[i + 1] if i + 1 < len(sentences) else None
-            if following and following.group == sent.group and _is_question(following.span):
+            if following and following.group == sent.group and following.question:
                 continue  # not the last question of its block
             j = i + 1
             while j < len(sentences) and self.is_filler(sentences[j].span):
                 j += 1
-            if j == len(sentences) or _is_question(sentences[j].span):
+            if j == len(sentences) or sentences[j].question:
                 continue
             k = i
-            while (
-                k > 0
-                and sentences[k - 1].group == sent.group
-                and _is_question(sentences[k - 1].span)
-            ):
+            while k > 0 and sentences[k - 1].group == sent.group and sentences[k - 1].question:
                 k -= 1
             region = [sentences[j]]
             for later in sentences[j + 1 :]:
-                if later.group != sentences[j].group or _is_question(later.span):
+                if later.group != sentences[j].group or later.question:
                     break
                 region.append(later)
             same_turn = sentences[j].group == sent.group
-            self._link(sentences[k : i + 1], region, same_turn)
+            self._link(sentences[k : i + 1], region, same_turn, graph_of)
 
-    def _link(self, block: list[_Sentence], region: list[_Sentence], same_turn: bool) -> None:
+    def _link(
+        self, block: list[_Sentence], region: list[_Sentence], same_turn: bool, graph_of: GraphOf
+    ) -> None:
         answer = region[0]
-        if "FAMILY" in _cues(block[-1].span):
+        if "FAMILY" in _cues(block[-1].span, graph_of):
             for sent in region:
-                if self.speaks_of_self(sent.span):
+                if self.speaks_of_self(sent.span, graph_of):
                     break
                 for ent in sent.ents:
                     if not _flag(ent, "family"):
@@ -320,7 +324,7 @@ class DialogueContext:
             return  # within one turn only a bare answer ("Fever? No.") counts
         mentioned = [e for sent in region for e in sent.ents]
         own = [e for e in answer.ents if e.label_ in ASKED_LABELS]
-        cues = _cues(answer.span) if kind != "negative" and not own else set()
+        cues = _cues(answer.span, graph_of) if kind != "negative" and not own else set()
         for question in block:
             if not question.ents:
                 continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from pipelines.nlp.context import CONTEXT_FLAGS
+from pipelines.nlp.context import CONTEXT_FLAGS, CONTEXT_NAME
 from pipelines.nlp.dialogue import DIALOGUE_NAME, DialogueContext, Turn, split_turns
 from pipelines.nlp.matcher import CONCEPT_ATTR
 from pipelines.nlp.options import NlpOptions
@@ -53,13 +53,13 @@ def _entities(segment_idx: int, doc: Doc) -> list[Entity]:
 
 def _link_turns(nlp: Language, speakers_and_docs: list[tuple[str, Doc]]) -> None:
     """Questions and answers across turns (only when ConText is in the pipeline)."""
-    if DIALOGUE_NAME not in nlp.pipe_names:
+    if DIALOGUE_NAME not in nlp.pipe_names or CONTEXT_NAME not in nlp.pipe_names:
         return
     dialogue: DialogueContext = nlp.get_pipe(DIALOGUE_NAME)
     turns: list[Turn] = []
     for speaker, doc in speakers_and_docs:
         turns.extend(split_turns(doc, speaker))
-    dialogue.apply(turns)
+    dialogue.apply(turns, nlp.get_pipe(CONTEXT_NAME).graph)
 
 
 def extract_entities(nlp: Language, transcript: Transcript) -> tuple[Entity, ...]:
