@@ -173,6 +173,17 @@ CASES: tuple[Case, ...] = (
         "cough",
     ),
     talk("answer with question mark is not an answer", [(C, "Any rash?"), (P, "No?")], "rash"),
+    talk(
+        "spoken question without a question mark",
+        [(C, "okay so have you had kidney stones before"), (P, "no never")],
+        "kidney stones",
+        "negated",
+    ),
+    talk(
+        "statement without a question mark is not a question",
+        [(C, "you had kidney stones before"), (P, "no never")],
+        "kidney stones",
+    ),
     say("X? no", "Fever? No.", "fever", "negated"),
     say("X? nope, none", "Chest pain? Nope, none.", "chest pain", "negated"),
     say("X? maybe", "Fever? No. Chills? Maybe.", "chills", "uncertain"),
@@ -203,6 +214,10 @@ CASES: tuple[Case, ...] = (
     say("not bad, under control", "Not bad, the asthma is under control.", "asthma"),
     say("not taking", "I'm not taking any ibuprofen.", "ibuprofen", "negated"),
     say("haven't noticed", "I haven't noticed any swelling.", "swelling", "negated"),
+    say("a body site is not negated", "There is no tenderness of the abdomen.", "abdomen"),
+    say(
+        "a vital sign is not negated", "No fever and your blood pressure is fine.", "blood pressure"
+    ),
     say("and I have ends the negation", "No fever and I have a sore throat.", "sore throat"),
     # --- historical ---
     say("years ago", "I had pneumonia years ago.", "pneumonia", "historical"),

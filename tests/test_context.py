@@ -167,6 +167,7 @@ def test_dialogue_rules_file_kinds() -> None:
         "yes_no",
         "change",
         "presupposing",
+        "question_opener",
     }
     assert rules.match_at(["i", "do", "n't", "think", "so"], 0) == ("negative", 5)
     assert rules.match_at(["i", "do", "it"], 0) == ("affirmative", 2)

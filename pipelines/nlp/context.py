@@ -27,6 +27,9 @@ CONTEXT_FILE = "context.tsv"
 CONTEXT_NAME = "medspacy_context"
 CONTEXT_VERSION = "medspacy_context.conversation.v2"
 # Category -> categories whose modifiers end its scope (see ConText ``terminating_types``).
+# Category -> entity labels its rules never modify: a body site or a vital sign is not
+# "absent" ("no tenderness of the abdomen" negates the tenderness, not the abdomen).
+EXCLUDED_TYPES: dict[str, set[str]] = {"NEGATED_EXISTENCE": {"ANATOMY", "VITAL"}}
 TERMINATING_TYPES: dict[str, list[str]] = {
     "FAMILY": ["SELF", "NEW_CLAUSE"],
     "NEGATED_EXISTENCE": ["NEW_CLAUSE"],
@@ -79,6 +82,9 @@ def load_context_rules(vocab_dir: Path = VOCAB_DIR) -> list[Any]:
     # turns those lists into one-shot iterators, so only the first rule of a category got them.
     for rule in rules:
         rule.terminated_by.update(TERMINATING_TYPES.get(rule.category.upper(), ()))
+        excluded = EXCLUDED_TYPES.get(rule.category.upper())
+        if excluded and rule.allowed_types is None:
+            rule.excluded_types = set(excluded) | set(rule.excluded_types or ())
     return rules
 
 

@@ -13,7 +13,9 @@ walks the turns in order and, for each yes/no question followed by an answer:
 - a question about the family ("What runs in your family?") makes the answer's entities
   family ones, until the patient speaks about themselves ("I have ...").
 
-Entities asked about are PROBLEM, MEDICATION, PROCEDURE and TEST mentions in the question
+A question ends with "?", or (speech recognisers often drop it) ends a turn and opens like
+one ("have you had kidney stones before"). Entities asked about are PROBLEM, MEDICATION,
+PROCEDURE and TEST mentions in the question
 sentences that end the turn, except presupposed ones ("anything for your diabetes?").
 Wh-questions ("How long have you had the cough?") and questions about change ("Is the cough
 any better?") carry no polarity. Turns are segments (consecutive segments of the same known
@@ -212,6 +214,7 @@ class DialogueContext:
         self.presupposing = rules.words("presupposing")
         self.change = rules.phrases_of("change")
         self.yes_no = rules.phrases_of("yes_no")
+        self.openers = rules.phrases_of("question_opener")
 
     def __call__(self, doc: Doc) -> Doc:
         """Speaker tags and line breaks start sentences (runs before ConText)."""
@@ -255,6 +258,11 @@ class DialogueContext:
         )
         return kind if bare else None
 
+    def opens_like_question(self, span: Span) -> bool:
+        """ "have you had kidney stones before": a question that lost its "?" (speech)."""
+        lowers = self._content(span)
+        return any(tuple(lowers[: len(p)]) == p for p in self.openers)
+
     def is_yes_no(self, span: Span) -> bool:
         lowers = self._content(span)
         if not lowers:
@@ -286,7 +294,8 @@ class DialogueContext:
         """
         sentences = _sentences(turns)
         for i, sent in enumerate(sentences):
-            if not sent.question:
+            turn_ends = i + 1 < len(sentences) and sentences[i + 1].group != sent.group
+            if not (sent.question or (turn_ends and self.opens_like_question(sent.span))):
                 continue
             following = sentences[i + 1] if i + 1 < len(sentences) else None
             if following and following.group == sent.group and following.question:
