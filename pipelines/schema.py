@@ -1,8 +1,13 @@
-"""The entity label schema (annotations/labels.json) as frozen dataclasses."""
+"""The entity label schema (annotations/labels.json) as frozen dataclasses.
+
+One file drives the review UI's colours, the Label Studio labelling config
+(:func:`label_studio_config`) and the labels the NLP stage and training use.
+"""
 
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +23,15 @@ class LabelSpec:
     description: str
     color: str
     attributes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ContextSpec:
+    """One context flag of an entity (``negated``, ``historical`` ...) and its short badge."""
+
+    name: str
+    badge: str
+    description: str
 
 
 @dataclass(frozen=True)
@@ -37,6 +51,7 @@ class LabelSchema:
     labels: tuple[LabelSpec, ...]
     negated: NegatedStyle
     palette_note: str = ""
+    context: tuple[ContextSpec, ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -63,6 +78,10 @@ class LabelSchema:
                 }
                 for s in self.labels
             ],
+            "context": [
+                {"name": c.name, "badge": c.badge, "description": c.description}
+                for c in self.context
+            ],
             "negated": {
                 "color": self.negated.color,
                 "style": self.negated.style,
@@ -86,9 +105,88 @@ def schema_from_dict(data: dict[str, Any]) -> LabelSchema:
             for d in data["labels"]
         ),
         negated=NegatedStyle(**data["negated"]),
+        context=tuple(ContextSpec(**c) for c in data.get("context", ())),
     )
 
 
 def load_label_schema(path: Path = LABELS_PATH) -> LabelSchema:
     """Read the label schema from ``annotations/labels.json`` (or ``path``)."""
     return schema_from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+# Names inside the Label Studio config; tasks put the audio URL under ``audio`` and the
+# turns under ``transcript`` as [{"speaker", "text", "start", "end"}, ...].
+LS_AUDIO, LS_TRANSCRIPT, LS_ENTITIES, LS_CONTEXT = "audio", "transcript", "entities", "context"
+
+
+def label_studio_attribute_name(label: str, attribute: str) -> str:
+    """The per-region TextArea that holds one attribute of one label ("medication_dose")."""
+    return f"{label.lower()}_{attribute}"
+
+
+def label_studio_config(schema: LabelSchema) -> str:
+    """The Label Studio labelling config (XML) for encounters, generated from ``schema``.
+
+    Audio synchronised with the transcript shown as dialogue paragraphs (speaker and text);
+    entity spans labelled with the schema's labels and colours; per selected region, the
+    context flags as multiple choices and, for labels that have them, one text box per
+    attribute (dose, route, ... value, unit), shown only for regions of that label.
+    """
+    view = ET.Element("View")
+    ET.SubElement(view, "Header", value="Listen to the encounter and label the transcript")
+    ET.SubElement(view, "Audio", name=LS_AUDIO, value=f"${LS_AUDIO}", sync=LS_TRANSCRIPT)
+    labels = ET.SubElement(view, "ParagraphLabels", name=LS_ENTITIES, toName=LS_TRANSCRIPT)
+    for spec in schema.labels:
+        ET.SubElement(
+            labels, "Label", value=spec.name, background=spec.color, hint=spec.description
+        )
+    ET.SubElement(
+        view,
+        "Paragraphs",
+        name=LS_TRANSCRIPT,
+        value=f"${LS_TRANSCRIPT}",
+        layout="dialogue",
+        nameKey="speaker",
+        textKey="text",
+        audioUrl=f"${LS_AUDIO}",
+        sync=LS_AUDIO,
+        contextScroll="true",
+    )
+    selected = ET.SubElement(view, "View", visibleWhen="region-selected")
+    ET.SubElement(selected, "Header", value="Context of the selected entity")
+    choices = ET.SubElement(
+        selected,
+        "Choices",
+        name=LS_CONTEXT,
+        toName=LS_TRANSCRIPT,
+        perRegion="true",
+        choice="multiple",
+        showInline="true",
+    )
+    for flag in schema.context:
+        ET.SubElement(choices, "Choice", value=flag.name, hint=flag.description)
+    for spec in schema.labels:
+        if not spec.attributes:
+            continue
+        box = ET.SubElement(
+            view,
+            "View",
+            visibleWhen="region-selected",
+            whenTagName=LS_TRANSCRIPT,
+            whenLabelValue=spec.name,
+        )
+        ET.SubElement(box, "Header", value=f"{spec.name} attributes")
+        for attribute in spec.attributes:
+            ET.SubElement(
+                box,
+                "TextArea",
+                name=label_studio_attribute_name(spec.name, attribute),
+                toName=LS_TRANSCRIPT,
+                perRegion="true",
+                editable="true",
+                maxSubmissions="1",
+                rows="1",
+                placeholder=attribute,
+            )
+    ET.indent(view)
+    return ET.tostring(view, encoding="unicode") + "\n"

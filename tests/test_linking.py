@@ -138,7 +138,7 @@ def test_accuracy_on_the_hand_checked_list(nlp: Language) -> None:
 def test_outputs_record_the_knowledge_base(nlp: Language) -> None:
     meta = nlp.meta["scribe"]
     key = meta["kb"]["key"]
-    assert len(key) == 16 and model_version(nlp) == meta["version"] == f"nlp.rules.v2+kb.{key}"
+    assert len(key) == 16 and model_version(nlp) == meta["version"] == f"nlp.rules.v3+kb.{key}"
     assert LINKER_VERSION in meta["components"]
     assert meta["kb"]["concepts"]["icd10cm"] > 30_000 and meta["kb"]["concepts"]["drugs"] > 10_000
     assert key == linking_index.kb_key(VOCAB_DIR)

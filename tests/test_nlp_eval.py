@@ -324,11 +324,15 @@ def test_every_committed_gold_file_validates() -> None:
 # -- runner and CLI (real spaCy pipeline) ----------------------------------------------------
 
 
-def test_utterances_drop_role_prefixes_and_keep_offsets() -> None:
-    for offset, body in utterances(TEXT):
+def test_utterances_drop_role_prefixes_keep_offsets_and_speakers() -> None:
+    for offset, body, _ in utterances(TEXT):
         assert TEXT[offset : offset + len(body)] == body
         assert not body.startswith(("D:", "P:"))
-    assert utterances("[doctor] hi\n[patient] ok")[1] == (len("[doctor] hi\n[patient] "), "ok")
+    assert utterances("[doctor] hi\n[patient] ok") == [
+        (len("[doctor] "), "hi", "clinician"),
+        (len("[doctor] hi\n[patient] "), "ok", "patient"),
+    ]
+    assert utterances("D: any fever?\nP: no")[1][2] == "patient"
 
 
 @pytest.fixture(scope="module")
@@ -342,9 +346,15 @@ def test_predicted_offsets_point_at_the_entity_text(nlp) -> None:
     from pipelines.nlp import extract_text
 
     predicted = predict(nlp, TEXT)
-    expected = [e.text for _, body in utterances(TEXT) for e in extract_text(nlp, body)]
+    expected = [e.text for _, body, _ in utterances(TEXT) for e in extract_text(nlp, body)]
     assert predicted, "the pipeline found nothing in a text with fever and ibuprofen"
     assert [TEXT[e.start : e.end] for e in predicted] == expected
+
+
+def test_an_answer_in_the_next_turn_negates_the_question(nlp) -> None:
+    text = "[doctor] any fever?\n[patient] no."
+    (fever,) = predict(nlp, text)
+    assert text[fever.start : fever.end] == "fever" and fever.negated
 
 
 def test_cli_eval_ner_prints_the_report(nlp, tmp_path: Path, monkeypatch) -> None:

@@ -216,7 +216,7 @@ def test_correction_changes_the_next_prediction(tmp_path: Path) -> None:
     rash = next(e for e in after if e.text == "rash")
     assert rash.code is not None, "the rule entity keeps its vocabulary code"
     events = st.list_events(store, "next-2", "entities.extracted")
-    assert events[-1].model_version.startswith("nlp.rules.v2+kb.")
+    assert events[-1].model_version.startswith("nlp.rules.v3+kb.")
     assert events[-1].model_version.endswith(f"+{record['id']}")
 
 
@@ -228,7 +228,7 @@ def test_models_lists_versions_with_one_active_per_kind(store: st.Store) -> None
                 f"ner-{n}",
                 "ner",
                 f"models/ner-{n}",
-                "nlp.rules.v2",
+                "nlp.rules.v3",
                 encounters=5 + n,
                 entities=40,
                 corrections=3,
@@ -261,7 +261,7 @@ def test_models_command_lists_and_refuses_unknown_ids(store: st.Store) -> None:
             "ner-1",
             "ner",
             "models/ner-1",
-            "nlp.rules.v2",
+            "nlp.rules.v3",
             6,
             40,
             3,

@@ -3,7 +3,13 @@
 medspacy's default rules were written for clinical notes. ``annotations/vocab/context.tsv``
 adapts them to speech: rows with category ``REMOVE`` drop a default rule by its literal, other
 rows add rules (optional ``pattern`` is a spaCy token pattern as JSON, optional
-``max_scope`` limits the rule to that many tokens).
+``max_scope`` limits the rule to that many tokens). Three categories of ours modify nothing
+and only end other cues' scope: ``SELF`` ("my cough") ends a FAMILY cue ("My husband noticed
+my cough"), ``NEW_CLAUSE`` ("and I have") ends negation and family ("No fever and I have a
+sore throat") but not history ("When I was a kid I had asthma"), and ``REPORTED`` ("told I
+have") outranks ``NEW_CLAUSE`` where "I have" continues the sentence. Answers in the next
+turn are handled by :mod:`pipelines.nlp.dialogue`, whose component ``add_context`` puts in
+front of ConText.
 """
 
 from __future__ import annotations
@@ -19,6 +25,15 @@ from pipelines.nlp.vocab import VOCAB_DIR
 
 CONTEXT_FILE = "context.tsv"
 CONTEXT_NAME = "medspacy_context"
+CONTEXT_VERSION = "medspacy_context.conversation.v2"
+# Category -> categories whose modifiers end its scope (see ConText ``terminating_types``).
+# Category -> entity labels its rules never modify: a body site or a vital sign is not
+# "absent" ("no tenderness of the abdomen" negates the tenderness, not the abdomen).
+EXCLUDED_TYPES: dict[str, set[str]] = {"NEGATED_EXISTENCE": {"ANATOMY", "VITAL"}}
+TERMINATING_TYPES: dict[str, list[str]] = {
+    "FAMILY": ["SELF", "NEW_CLAUSE"],
+    "NEGATED_EXISTENCE": ["NEW_CLAUSE"],
+}
 
 # Entity flag on pipelines.types.Entity <- medspacy Span extension.
 CONTEXT_FLAGS: dict[str, str] = {
@@ -63,6 +78,13 @@ def load_context_rules(vocab_dir: Path = VOCAB_DIR) -> list[Any]:
                 max_scope=max_scope,
             )
         )
+    # Set here, not through ConText's ``terminating_types`` config: spaCy's config validation
+    # turns those lists into one-shot iterators, so only the first rule of a category got them.
+    for rule in rules:
+        rule.terminated_by.update(TERMINATING_TYPES.get(rule.category.upper(), ()))
+        excluded = EXCLUDED_TYPES.get(rule.category.upper())
+        if excluded and rule.allowed_types is None:
+            rule.excluded_types = set(excluded) | set(rule.excluded_types or ())
     return rules
 
 
@@ -78,9 +100,19 @@ def read_tsv_literal(path: Path) -> list[dict[str, str]]:
 
 
 def add_context(nlp: Language, vocab_dir: Path = VOCAB_DIR) -> None:
-    """Append medspacy ConText, configured with our rules, to ``nlp``."""
+    """Append the turn marker and medspacy ConText, configured with our rules, to ``nlp``.
+
+    The question/answer step runs after the whole transcript has been through ``nlp``
+    (``extract_entities`` calls ``DialogueContext.apply``).
+    """
     silence_medspacy_logging()
     import medspacy  # noqa: F401  (registers the factory and the Span extensions)
 
-    context = nlp.add_pipe(CONTEXT_NAME, config={"rules": None})
+    # Both imports register spaCy factories.
+    from pipelines.nlp.conversation_context import CONVERSATION_CONTEXT_FACTORY
+    from pipelines.nlp.dialogue import DIALOGUE_NAME, DIALOGUE_VERSION
+
+    nlp.add_pipe(DIALOGUE_NAME, config={"vocab_dir": str(vocab_dir)})
+    context = nlp.add_pipe(CONVERSATION_CONTEXT_FACTORY, name=CONTEXT_NAME)
     context.add(load_context_rules(vocab_dir))
+    nlp.meta["scribe_context"] = {"version": CONTEXT_VERSION, "dialogue": DIALOGUE_VERSION}

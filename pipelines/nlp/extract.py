@@ -5,7 +5,8 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from pipelines.nlp.context import CONTEXT_FLAGS
+from pipelines.nlp.context import CONTEXT_FLAGS, CONTEXT_NAME
+from pipelines.nlp.dialogue import DIALOGUE_NAME, DialogueContext, Turn, split_turns
 from pipelines.nlp.linking import LINK_ATTR
 from pipelines.nlp.matcher import CONCEPT_ATTR
 from pipelines.nlp.options import NlpOptions
@@ -65,18 +66,40 @@ def _entities(segment_idx: int, doc: Doc) -> list[Entity]:
     return [_entity(segment_idx, span) for span in doc.ents]
 
 
+def _link_turns(nlp: Language, speakers_and_docs: list[tuple[str, Doc]]) -> None:
+    """Questions and answers across turns (only when ConText is in the pipeline)."""
+    if DIALOGUE_NAME not in nlp.pipe_names or CONTEXT_NAME not in nlp.pipe_names:
+        return
+    dialogue: DialogueContext = nlp.get_pipe(DIALOGUE_NAME)
+    turns: list[Turn] = []
+    for speaker, doc in speakers_and_docs:
+        turns.extend(split_turns(doc, speaker))
+    dialogue.apply(turns, nlp.get_pipe(CONTEXT_NAME).graph)
+
+
 def extract_entities(nlp: Language, transcript: Transcript) -> tuple[Entity, ...]:
-    """Entities of every segment; offsets are character offsets within ``segment.text``."""
+    """Entities of every segment; offsets are character offsets within ``segment.text``.
+
+    Context flags take the dialogue into account: "Any fever?" followed by the patient's
+    "No." negates the fever of the question (see :mod:`pipelines.nlp.dialogue`).
+    """
     batch_size = int(nlp.meta.get("scribe", {}).get("options", {}).get("batch_size", 64))
     texts = (segment.text for segment in transcript.segments)
+    docs = list(nlp.pipe(texts, batch_size=batch_size))
+    segments = transcript.segments
+    _link_turns(nlp, [(s.speaker, doc) for s, doc in zip(segments, docs, strict=True)])
     entities: list[Entity] = []
-    for segment, doc in zip(
-        transcript.segments, nlp.pipe(texts, batch_size=batch_size), strict=True
-    ):
+    for segment, doc in zip(segments, docs, strict=True):
         entities.extend(_entities(segment.idx, doc))
     return tuple(entities)
 
 
 def extract_text(nlp: Language, text: str) -> tuple[Entity, ...]:
-    """Entities of a single text, reported as segment 0."""
-    return tuple(_entities(0, nlp(text)))
+    """Entities of a single text, reported as segment 0.
+
+    Speaker tags in the text (``[doctor] any chest pain? [patient] no``, or lines starting
+    with ``D:``/``P:``) split it into turns; a question followed by a bare answer counts too.
+    """
+    doc = nlp(text)
+    _link_turns(nlp, [("unknown", doc)])
+    return tuple(_entities(0, doc))

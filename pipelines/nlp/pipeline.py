@@ -22,7 +22,7 @@ from pipelines.nlp.options import NlpOptions
 from pipelines.nlp.trained import TRAINED_NAME, TRAINED_VERSION
 from pipelines.nlp.values import VALUES_NAME, VALUES_VERSION
 
-NLP_VERSION = "nlp.rules.v2"
+NLP_VERSION = "nlp.rules.v3"
 ABBREVIATIONS_VERSION = "abbreviation_detector.scispacy-0.6.2"
 
 
