@@ -42,8 +42,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipelines.asr import AsrOptions, resolve_model_path
+from pipelines.paths import VOCAB_DIR
 
-VOCAB_DIR = Path(__file__).resolve().parents[1] / "annotations" / "vocab"
 BIASING_VERSION = "biasing.v1"
 
 # file -> column whose value names the concept (one surface form per concept is kept).

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-LABELS_PATH = Path(__file__).resolve().parents[1] / "annotations" / "labels.json"
+from pipelines.paths import ANNOTATIONS_DIR
+
+LABELS_PATH = ANNOTATIONS_DIR / "labels.json"
 
 
 @dataclass(frozen=True)

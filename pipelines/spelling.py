@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from pipelines.nlp.vocab import VOCAB_DIR
+from pipelines.paths import VOCAB_DIR
 from pipelines.types import Segment, Transcript
 
 VARIANTS_FILE = VOCAB_DIR / "spelling_variants.tsv"

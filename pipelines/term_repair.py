@@ -29,11 +29,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from pipelines.paths import VOCAB_DIR
 from pipelines.types import Segment, Transcript, Word
 
 log = logging.getLogger(__name__)
 
-VOCAB_DIR = Path(__file__).resolve().parents[1] / "annotations" / "vocab"
 CURATED_FILES: tuple[str, ...] = ("medications.tsv", "problems.tsv", "tests.tsv",
                                   "procedures.tsv")
 FUNCTION_WORDS = frozenset({"of", "and", "on", "in", "a", "an", "the", "to", "for", "or"})

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "annotations" / "note_templates"
+from pipelines.paths import ANNOTATIONS_DIR
+
+TEMPLATES_DIR = ANNOTATIONS_DIR / "note_templates"
 
 
 @dataclass(frozen=True)

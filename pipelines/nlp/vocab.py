@@ -21,8 +21,8 @@ from spacy.tokenizer import Tokenizer
 
 from pipelines.nlp.drug_terms import derive_drug_terms
 from pipelines.nlp.icd_terms import ICD_SYSTEM, derive_icd_terms
+from pipelines.paths import VOCAB_DIR
 
-VOCAB_DIR = Path(__file__).resolve().parents[2] / "annotations" / "vocab"
 SOURCES: tuple[str, ...] = ("curated", "icd10cm", "drugs")
 
 # Curated file -> label. Column 1 is always the term; see each file's header for the rest.
