@@ -22,6 +22,7 @@ Runs right after :func:`pipelines.asr.transcribe` and before diarisation.
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 import re
@@ -95,24 +96,47 @@ class TermIndex:
         self.known_words = set(known_words)  # real words that are never a misspelling
         self.terms: dict[str, str] = {}  # letters -> term
         self.known: set[str] = set()  # every term, lower-case, single-spaced
+        self.min_letters = min_letters
         self._by_delete: dict[str, set[str]] = {}
         for term in terms:
-            clean = " ".join(term.lower().split())
-            self.known.add(clean)
-            key = _letters(clean)
-            if len(key) < min_letters or key in self.terms or not re.fullmatch(
-                    r"[a-z][a-z0-9 '-]*", clean):
-                continue
-            if " " not in clean and self.count_tokens(clean) < 2:
-                continue  # one Whisper token: the model already knows the word
-            self.terms[key] = clean
-            for d in _deletes(key):
-                self._by_delete.setdefault(d, set()).add(key)
+            self._add(term)
         self.patterns: dict[tuple[str, ...], str] = {}
         for phrase in phrases:
             words = tuple(" ".join(phrase.lower().split()).split())
             if len(words) == 3 and words[1] == "of" and not {words[0], words[2]} & FUNCTION_WORDS:
                 self.patterns.setdefault((words[0], "*", words[2]), " ".join(words))
+
+    def _add(self, term: str) -> None:
+        clean = " ".join(term.lower().split())
+        self.known.add(clean)
+        key = _letters(clean)
+        if len(key) < self.min_letters or key in self.terms or not re.fullmatch(
+                r"[a-z][a-z0-9 '-]*", clean):
+            return
+        if " " not in clean and self.count_tokens(clean) < 2:
+            return  # one Whisper token: the model already knows the word
+        self.terms[key] = clean
+        for d in _deletes(key):
+            # A new set, never an update in place: copies made by with_terms share sets.
+            self._by_delete[d] = self._by_delete.get(d, set()) | {key}
+
+    def with_terms(self, terms: Iterable[str]) -> TermIndex:
+        """A copy that also repairs towards ``terms`` (a clinician's own vocabulary).
+
+        They rank with the curated terms on ties. The shared default index is not changed,
+        and copying it costs a few milliseconds, not the seconds of a rebuild.
+        """
+        extra = [" ".join(t.lower().split()) for t in terms if t.strip()]
+        if not extra:
+            return self
+        new = copy.copy(self)
+        new.terms = dict(self.terms)
+        new.known = set(self.known)
+        new.curated = self.curated | set(extra)
+        new._by_delete = dict(self._by_delete)
+        for term in extra:
+            new._add(term)
+        return new
 
     def lookup(self, letters: str, max_distance: int) -> tuple[str, int] | None:
         """The closest term within ``max_distance`` edits (ties: the first found), if any."""

@@ -98,3 +98,13 @@ def test_no_repair_across_sentence_punctuation(index: TermIndex) -> None:
     segment = Segment(idx=0, start=0.0, end=1.1, text="met. For min", words=words)
     transcript = Transcript(segments=(segment,), language="en", duration_s=2.0, model="t")
     assert repair_transcript(transcript, index).segments[0] is segment
+
+
+def test_a_clinicians_terms_extend_a_copy_of_the_index() -> None:
+    base = TermIndex(["metformin", "zorvastan"], count_tokens=lambda text: 3)
+    extended = base.with_terms(["Zorvastatin", "Quelbrimab"])
+    assert find_repair(["zorvastatim"], extended) == "zorvastatin"
+    assert find_repair(["quelbrimap"], extended) == "quelbrimab"
+    assert find_repair(["quelbrimap"], base) is None, "the shared index is left unchanged"
+    assert find_repair(["metformim"], extended) == "metformin"
+    assert base.with_terms([]) is base

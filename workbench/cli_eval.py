@@ -48,7 +48,8 @@ def asr(
         help="Medical vocabulary biasing (hotwords + prompt); experimental, off by default.")
     ] = False,
     terms: Annotated[list[str] | None, typer.Option(
-        "--term", help="A custom vocabulary term (repeatable), put first in the prompt.")
+        "--term", help="A custom vocabulary term (repeatable): term repair uses it, and with "
+        "--bias it comes first in the prompt.")
     ] = None,
     model: Annotated[str | None, typer.Option(
         "--model", help="tiny.en, a CTranslate2 Whisper folder or an installed model package.")
@@ -100,7 +101,7 @@ def asr(
     with console.status("transcribing") as status:
         report = evaluate(
             asr_model, items, options, dataset=dataset, speakers=speakers, repair=repair,
-            spelling=tuple(prefer or ()),
+            spelling=tuple(prefer or ()), terms=tuple(terms or ()),
             progress=lambda n, total, name: status.update(f"transcribing {n + 1}/{total} {name}"),
         )
     result = report.to_json(per_item=per_item)

@@ -207,7 +207,7 @@ def recognise(
     from pipelines.diarize import assign_speakers
     from pipelines.longform import transcribe_long
     from pipelines.spelling import apply_spelling, split_preferences
-    from pipelines.term_repair import repair_transcript
+    from pipelines.term_repair import default_index, repair_transcript
 
     scratch.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=scratch, prefix="decode-") as tmp:
@@ -221,7 +221,8 @@ def recognise(
                 options = bias_options(options, hotwords, only_custom)
             transcript = transcribe_long(engine.asr, samples, options, progress)
             if engine.options.term_repair:
-                transcript = repair_transcript(transcript)
+                # Repair towards the terminology and the clinician's own terms.
+                transcript = repair_transcript(transcript, default_index().with_terms(hotwords))
                 options_used = {**transcript.options, "term_repair": True}
                 transcript = replace(transcript, options=options_used)
             if spelling:

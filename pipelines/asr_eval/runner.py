@@ -11,7 +11,7 @@ from pipelines.asr_eval.datasets import EvalItem
 from pipelines.asr_eval.scoring import ItemScore, score_item, speaker_counts, summarize
 from pipelines.audio import SAMPLE_RATE, load_samples
 from pipelines.spelling import apply_spelling
-from pipelines.term_repair import repair_transcript
+from pipelines.term_repair import default_index, repair_transcript
 
 
 @dataclass(frozen=True)
@@ -40,16 +40,19 @@ def evaluate(
     speakers: bool = False,
     repair: bool = True,
     spelling: Sequence[str] = (),
+    terms: Sequence[str] = (),
     progress: Callable[[int, int, str], None] | None = None,
 ) -> EvalReport:
     """Transcribe every item and score it; ``speakers`` also runs the diariser.
 
     ``repair`` runs the medical term repair right after recognition, as processing does;
-    ``spelling`` applies preferred spellings after it, as a clinician's vocabulary does.
+    ``terms`` (a clinician's vocabulary) extend the repair's terminology; ``spelling``
+    applies preferred spellings after it, as a clinician's vocabulary does.
     RTF counts recognition (and repair) time only (decoding the file and loading the model
     are excluded), summed over items and divided by the summed audio duration.
     """
     scores: list[ItemScore] = []
+    index = default_index().with_terms(terms) if repair else None
     for n, item in enumerate(items):
         if progress:
             progress(n, len(items), item.item_id)
@@ -57,7 +60,7 @@ def evaluate(
         started = time.perf_counter()
         transcript = transcribe(model, samples, options)
         if repair:
-            transcript = repair_transcript(transcript)
+            transcript = repair_transcript(transcript, index)
         if spelling:
             transcript = apply_spelling(transcript, spelling)
         asr_s = time.perf_counter() - started
@@ -75,5 +78,6 @@ def evaluate(
     summary = summarize(scores)
     if not speakers:
         summary.pop("speaker_accuracy")
-    used = {**asdict(options), "term_repair": repair, "spelling": list(spelling)}
+    used = {**asdict(options), "term_repair": repair, "spelling": list(spelling),
+            "terms": list(terms)}
     return EvalReport(dataset, summary, tuple(scores), used)
