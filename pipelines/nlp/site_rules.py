@@ -22,7 +22,7 @@ them into spaCy spans.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from spacy.tokens import Doc
@@ -161,7 +161,7 @@ class SiteRules:
     ) -> Match | None:
         start, end, _, _ = site
         if after is not None and after[0] == end and after[2] in ("PROBLEM", "TEST", "PROCEDURE"):
-            return _span(lowers, start, after[1], after[2], lookup)
+            return _span(lowers, start, after[1], after[2], lookup, after[3])
         if self.has("removable", tuple(lowers[start:end])):
             stop = self._phrase_at("removal", lowers, end)
             if stop > end and (after is None or after[0] >= stop):
@@ -173,8 +173,10 @@ class SiteRules:
         if start > 0 and self.has("problem_before", (lowers[start - 1],)):
             free = previous is None or previous[1] < start
             own = previous is not None and previous[:2] == (start - 1, start)
-            if free or (own and previous[2] == "PROBLEM"):
+            if free:
                 return _span(lowers, start - 1, end, "PROBLEM", lookup)
+            if own and previous[2] == "PROBLEM":
+                return _span(lowers, start - 1, end, "PROBLEM", lookup, previous[3])
         return None
 
 
@@ -185,9 +187,20 @@ def _starts_with_site(lowers: list[str], start: int, end: int, lookup: Lookup) -
     return first is not None and first.label == "ANATOMY"
 
 
-def _span(lowers: list[str], start: int, end: int, label: str, lookup: Lookup) -> Match:
-    """A merged span; the vocabulary's entry when it knows the whole phrase."""
+def _span(
+    lowers: list[str],
+    start: int,
+    end: int,
+    label: str,
+    lookup: Lookup,
+    head: TermEntry | None = None,
+) -> Match:
+    """A merged span. Its entry: the vocabulary's when it knows the whole phrase, else the
+    code and name of the term it grew from ("[dislocation]" in "shoulder dislocation": a
+    general code beats a guessed specific one; the linker lists the specific candidates),
+    else none (the linker may fill it in)."""
     entry = lookup(lowers[start:end])
     if entry is None or entry.label != label:
-        entry = TermEntry(label, None, None, None, RULE_SOURCE)
+        entry = replace(head, source=RULE_SOURCE) if head is not None else None
+        entry = entry or TermEntry(label, None, None, None, RULE_SOURCE)
     return (start, end, label, entry)
