@@ -84,9 +84,13 @@ class MedicalMatcher:
         self.table = table
         self.not_mentions = not_mentions
         self.site_rules = site_rules
-        keys = [*table, *not_mentions]
-        self.first_tokens = {key.split(" ", 1)[0] for key in keys}
-        self.max_len = max((key.count(" ") + 1 for key in keys), default=1)
+        # Every token prefix of every key: the scan at a token stops as soon as no longer
+        # term can start with the words read so far.
+        self.prefixes: set[str] = set()
+        for key in (*table, *not_mentions):
+            words = key.split(" ")
+            self.prefixes.update(" ".join(words[:n]) for n in range(1, len(words) + 1))
+        self.max_len = max((key.count(" ") + 1 for key in self.prefixes), default=1)
 
     def _lookup(self, lowers: list[str]) -> TermEntry | None:
         entry = self.table.get(term_key(lowers))
@@ -99,30 +103,31 @@ class MedicalMatcher:
 
     def _longest_at(self, lowers: list[str], i: int) -> tuple[int, TermEntry | None] | None:
         """End and entry of the longest term at ``i``; entry None for a not-mention."""
-        for end in range(min(len(lowers), i + self.max_len), i, -1):
-            if self.not_mentions and term_key(lowers[i:end]) in self.not_mentions:
-                return end, None
-            entry = self._lookup(lowers[i:end])
-            if entry is not None:
-                return end, entry
-        return None
-
-    def _starts_term(self, word: str) -> bool:
-        return word in self.first_tokens or any(s in self.first_tokens for s in _singulars(word))
+        found = None
+        for end in range(i + 1, min(len(lowers), i + self.max_len) + 1):
+            key = term_key(lowers[i:end])
+            if key in self.not_mentions:
+                found = (end, None)
+            else:
+                entry = self._lookup(lowers[i:end])
+                if entry is not None:
+                    found = (end, entry)
+            if key not in self.prefixes:
+                break
+        return found
 
     def __call__(self, doc: Doc) -> Doc:
         lowers = [_lookup_form(t.lower_) for t in doc]
         matches: list[tuple[int, int, str, TermEntry]] = []
         i = 0
         while i < len(lowers):
-            if self._starts_term(lowers[i]):
-                found = self._longest_at(lowers, i)
-                if found is not None:
-                    end, entry = found
-                    if entry is not None:
-                        matches.append((i, end, entry.label, entry))
-                    i = end
-                    continue
+            found = self._longest_at(lowers, i)
+            if found is not None:
+                end, entry = found
+                if entry is not None:
+                    matches.append((i, end, entry.label, entry))
+                i = end
+                continue
             i += 1
         if self.site_rules is not None:
             matches = self.site_rules.apply(doc, lowers, matches, self._lookup)
