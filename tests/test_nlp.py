@@ -211,3 +211,130 @@ def test_curated_only_pipeline_loads(tmp_path) -> None:
     ents = extract_text(nlp, "Chest pain and metformin.")
     assert [(e.text, e.label) for e in ents] == [("Chest pain", "PROBLEM")]
     assert list(tmp_path.glob("nlp-terms-*.json"))
+
+
+# --- Conversational vocabulary and the guideline's span rules (annotations/ner_guideline.md) --
+
+
+def _spans(nlp: Language, text: str) -> list[tuple[str, str]]:
+    return [(e.text, e.label) for e in extract_text(nlp, text)]
+
+
+def test_lay_symptom_phrasing(nlp: Language) -> None:
+    text = "I've been throwing up, I puked twice, my tummy ache is worse and I'm short of breath."
+    assert _spans(nlp, text) == [
+        ("throwing up", "PROBLEM"),
+        ("puked", "PROBLEM"),
+        ("tummy ache", "PROBLEM"),
+        ("short of breath", "PROBLEM"),
+    ]
+    ents = extract_text(nlp, "It burns, I get pain when I pee. Any trouble swallowing?")
+    assert [(e.text, e.code) for e in ents] == [
+        ("pain when I pee", "R30.0"),
+        ("trouble swallowing", "R13.10"),
+    ]
+
+
+def test_bare_symptom_words_and_plurals(nlp: Language) -> None:
+    text = "Does it hurt when I press? Any pain, tenderness, rashes or injuries? I feel stuffy."
+    assert _spans(nlp, text) == [
+        ("hurt", "PROBLEM"),
+        ("pain", "PROBLEM"),
+        ("tenderness", "PROBLEM"),
+        ("rashes", "PROBLEM"),
+        ("injuries", "PROBLEM"),
+        ("stuffy", "PROBLEM"),
+    ]
+
+
+def test_site_inside_a_problem_phrase_is_one_problem(nlp: Language) -> None:
+    # Guideline rule 5: a site written as part of the problem phrase is inside the PROBLEM;
+    # rule 4: laterality belongs to the site.
+    text = "I've had right knee pain, a swollen left ankle, stomach problems and my back hurts."
+    assert _spans(nlp, text) == [
+        ("right knee pain", "PROBLEM"),
+        ("swollen left ankle", "PROBLEM"),
+        ("stomach problems", "PROBLEM"),
+        ("back hurts", "PROBLEM"),
+    ]
+    dislocation = _one(
+        extract_text(nlp, "It sounds like a shoulder dislocation."), "shoulder dislocation"
+    )
+    assert (dislocation.label, dislocation.code) == ("PROBLEM", "T14.8XXA")  # not a guess
+
+
+def test_separate_site_is_its_own_anatomy_span(nlp: Language) -> None:
+    text = "There's pain in my right middle finger and swelling of your lips."
+    assert _spans(nlp, text) == [
+        ("pain", "PROBLEM"),
+        ("right middle finger", "ANATOMY"),
+        ("swelling", "PROBLEM"),
+        ("lips", "ANATOMY"),
+    ]
+
+
+def test_procedures_and_tests_with_a_site(nlp: Language) -> None:
+    text = (
+        "I had my appendix out and my wisdom teeth pulled. We'll get a knee x-ray, put a "
+        "finger splint on, ice it, and send you to physio. Any surgeries?"
+    )
+    assert _spans(nlp, text) == [
+        ("appendix out", "PROCEDURE"),
+        ("wisdom teeth pulled", "PROCEDURE"),
+        ("knee x-ray", "TEST"),
+        ("finger splint", "PROCEDURE"),
+        ("ice", "PROCEDURE"),
+        ("physio", "PROCEDURE"),
+        ("surgeries", "PROCEDURE"),
+    ]
+
+
+def test_phrases_that_are_not_mentions(nlp: Language) -> None:
+    text = (
+        "It's on the right hand side. Call the doctor's surgery. Can you put weight on it? "
+        "Anyone who's been sick? I'll come right back. Ten being the worst pain you can imagine. "
+        "I weigh 12 stone. Any ice cream?"
+    )
+    assert _spans(nlp, text) == []
+
+
+def test_site_words_only_where_they_are_sites(nlp: Language) -> None:
+    text = "My back is sore, I passed two stones and the stone is in the proximal right ureter."
+    assert _spans(nlp, text) == [
+        ("back", "ANATOMY"),
+        ("sore", "PROBLEM"),
+        ("stones", "PROBLEM"),
+        ("stone", "PROBLEM"),
+        ("proximal right ureter", "ANATOMY"),
+    ]
+
+
+def test_phrase_patterns_expand_and_reject_bad_patterns() -> None:
+    from pipelines.nlp.vocab import expand_pattern
+
+    assert expand_pattern("(change|changes) in (your|) vision") == [
+        "change in your vision",
+        "change in vision",
+        "changes in your vision",
+        "changes in vision",
+    ]
+    with pytest.raises(ValueError, match="unbalanced"):
+        expand_pattern("(trouble|difficulty breathing")
+
+
+def test_phrase_and_site_rule_files_are_valid(tmp_path) -> None:
+    import simple_icd_10_cm as cm
+
+    from pipelines.nlp.site_rules import SiteRules
+    from pipelines.nlp.vocab import PHRASES_FILE, expand_pattern
+
+    rows = read_tsv(VOCAB_DIR / PHRASES_FILE, key="pattern")
+    assert rows and all(r["label"] in CURATED_FILES.values() for r in rows)
+    problems = [r for r in rows if r["label"] == "PROBLEM"]
+    assert [r["pattern"] for r in problems if not cm.is_valid_item(r["icd10cm"])] == []
+    assert all(expand_pattern(r["pattern"]) for r in rows)
+    rules = SiteRules.load()
+    assert rules.has("modifier", ("left",)) and rules.has("removal", ("taken", "out"))
+    (tmp_path / "site_rules.tsv").write_text("word\trole\nleft\tside\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="role 'side'"):
+        SiteRules.load(tmp_path)

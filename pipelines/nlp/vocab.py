@@ -3,6 +3,8 @@
 Built from three sources, in order of precedence (the first one to claim a term keeps it):
 
 1. curated lists in ``annotations/vocab/*.tsv`` (lay words, abbreviations, tests, vitals ...),
+   then the phrase patterns of ``phrases.tsv`` expanded to terms ("(trouble|difficulty)
+   breathing" -> "trouble breathing", "difficulty breathing"),
 2. ICD-10-CM descriptions reduced to conversational phrases (``icd_terms``),
 3. the drug dictionary of ``drug-named-entity-recognition`` (``drug_terms``).
 
@@ -13,7 +15,9 @@ curated term. Building takes several seconds, so ``cache.load_term_table`` keeps
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+import itertools
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +39,9 @@ CURATED_FILES: dict[str, str] = {
     "vitals.tsv": "VITAL",
 }
 STOP_FILE = "stop_terms.tsv"
+PHRASES_FILE = "phrases.tsv"
+MAX_EXPANSIONS = 2000  # per pattern: a typo in a pattern must not explode the table
+_GROUP = re.compile(r"\(([^()]*)\)")
 
 
 @dataclass(frozen=True)
@@ -61,20 +68,58 @@ class TermEntry:
 TermTable = dict[str, TermEntry]
 
 
-def read_tsv(path: Path) -> list[dict[str, str]]:
-    """Rows of a curated TSV file as dicts keyed by its header; blank lines are skipped."""
+def read_tsv(path: Path, key: str = "term") -> list[dict[str, str]]:
+    """Rows of a curated TSV file as dicts keyed by its header; rows without ``key`` (blank
+    lines) are skipped."""
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
         return [
             {k: (v or "").strip() for k, v in row.items()}
             for row in reader
-            if (row.get("term") or "").strip()
+            if (row.get(key) or "").strip()
         ]
 
 
 def curated_input_files(vocab_dir: Path) -> list[Path]:
     """The curated files that feed the table (their bytes are part of the cache key)."""
-    return [vocab_dir / name for name in (*CURATED_FILES, STOP_FILE)]
+    return [vocab_dir / name for name in (*CURATED_FILES, PHRASES_FILE, STOP_FILE)]
+
+
+def expand_pattern(pattern: str) -> list[str]:
+    """Every phrase a ``phrases.tsv`` pattern stands for, lower-cased and single-spaced.
+
+    ``(a|b|)`` is a choice of words (an empty choice makes the group optional):
+    "(change|changes) in (your|) vision" -> "change in your vision", "change in vision",
+    "changes in your vision", "changes in vision".
+    """
+    parts = _GROUP.split(pattern.lower())  # literal, group, literal, group, ..., literal
+    if any(c in part for part in parts[::2] for c in "()|"):
+        raise ValueError(f"unbalanced or nested group in phrase pattern {pattern!r}")
+    choices = [[part] if i % 2 == 0 else part.split("|") for i, part in enumerate(parts)]
+    size = 1
+    for options in choices:
+        size *= len(options)
+    if size > MAX_EXPANSIONS:
+        raise ValueError(f"phrase pattern {pattern!r} expands to {size} terms")
+    phrases = (" ".join("".join(combo).split()) for combo in itertools.product(*choices))
+    return list(dict.fromkeys(p for p in phrases if p))
+
+
+def _phrase_entries(
+    vocab_dir: Path, icd_descriptions: dict[str, str]
+) -> Iterator[tuple[str, TermEntry]]:
+    for row in read_tsv(vocab_dir / PHRASES_FILE, key="pattern"):
+        label, code = row["label"], row.get("icd10cm") or None
+        if label not in CURATED_FILES.values():
+            raise ValueError(f"{PHRASES_FILE}: unknown label {label!r} for {row['pattern']!r}")
+        for term in expand_pattern(row["pattern"]):
+            if label == "PROBLEM":
+                entry = TermEntry(
+                    label, code, ICD_SYSTEM, icd_descriptions.get(code or ""), "curated"
+                )
+            else:
+                entry = TermEntry(label, None, None, row.get("name") or None, "curated")
+            yield term, entry
 
 
 def _curated_entries(
@@ -125,7 +170,14 @@ def build_term_table(
     candidates: list[tuple[str, TermEntry]] = []
     if "curated" in sources:
         problem_codes = {r["icd10cm"] for r in read_tsv(vocab_dir / "problems.tsv")}
-        candidates.extend(_curated_entries(vocab_dir, _icd_descriptions(problem_codes), drugs))
+        problem_codes |= {
+            r["icd10cm"]
+            for r in read_tsv(vocab_dir / PHRASES_FILE, key="pattern")
+            if r.get("icd10cm")
+        }
+        descriptions = _icd_descriptions(problem_codes)
+        candidates.extend(_curated_entries(vocab_dir, descriptions, drugs))
+        candidates.extend(_phrase_entries(vocab_dir, descriptions))
     candidates.extend(
         (term, TermEntry("PROBLEM", code, ICD_SYSTEM, desc, "icd10cm"))
         for term, (code, desc) in icd.items()
