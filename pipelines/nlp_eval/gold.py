@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.nlp_eval.documents import document_text, safe_id, text_sha256
+from pipelines.paths import ANNOTATIONS_DIR
+from pipelines.schema import LABELS_PATH, load_label_schema
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-GOLD_DIR = REPO_ROOT / "annotations" / "gold" / "ner"
-LABELS_PATH = REPO_ROOT / "annotations" / "labels.json"
+REPO_ROOT = ANNOTATIONS_DIR.parent
+GOLD_DIR = ANNOTATIONS_DIR / "gold" / "ner"
 GUIDELINE_VERSION = "ner_guideline.v1"
 FLAGS: tuple[str, ...] = ("negated", "historical", "family", "hypothetical", "uncertain")
 SPLITS: tuple[str, ...] = ("dev", "test")
@@ -108,8 +109,7 @@ class ManifestEntry:
 
 def label_schema(path: Path = LABELS_PATH) -> dict[str, tuple[str, ...]]:
     """Label name -> allowed attribute names, from ``annotations/labels.json``."""
-    data = json.loads(Path(path).read_text("utf-8"))
-    return {lab["name"]: tuple(lab.get("attributes", ())) for lab in data["labels"]}
+    return {spec.name: spec.attributes for spec in load_label_schema(path).labels}
 
 
 def load_manifest(gold_dir: Path = GOLD_DIR) -> list[ManifestEntry]:
