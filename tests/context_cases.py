@@ -340,6 +340,9 @@ CASES: tuple[Case, ...] = (
         "fatigue",
         turn=1,
     ),
+    # A cue inside the entity's own span is part of the complaint, not its negation.
+    say("in-span: can't", "I can't move my shoulder since the fall.", "can't move"),
+    say("in-span: not", "I've been not sleeping well lately.", "not sleeping well"),
 )
 
 # Written before the conversational rules and not used to tune them: negation accuracy on

@@ -25,7 +25,7 @@ from pipelines.nlp.vocab import VOCAB_DIR
 
 CONTEXT_FILE = "context.tsv"
 CONTEXT_NAME = "medspacy_context"
-CONTEXT_VERSION = "medspacy_context.conversation.v2"
+CONTEXT_VERSION = "medspacy_context.conversation.v3"
 # Category -> categories whose modifiers end its scope (see ConText ``terminating_types``).
 # Category -> entity labels its rules never modify: a body site or a vital sign is not
 # "absent" ("no tenderness of the abdomen" negates the tenderness, not the abdomen).

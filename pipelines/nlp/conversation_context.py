@@ -36,4 +36,6 @@ class ConversationContext(ConText):
 @Language.factory(CONVERSATION_CONTEXT_FACTORY)
 def make_conversation_context(nlp: Language, name: str) -> ConversationContext:
     """spaCy factory: an empty ConText; ``add_context`` adds the rules."""
-    return ConversationContext(nlp, name=name, rules=None)
+    # A cue inside the entity itself ("can't move", "not sleeping well") is part of what the
+    # patient reports, not a negation of it.
+    return ConversationContext(nlp, name=name, rules=None, prune_on_target_overlap=True)
