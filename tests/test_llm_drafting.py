@@ -177,7 +177,15 @@ def test_echoed_transcript_lines_and_escapes_are_cleaned() -> None:
     assert parse_sections(output, SOAP)["subjective"] == ["I've had a cough & a sore throat."]
 
 
-@pytest.mark.parametrize("output", ["", "   \n\n", "## Subjective\n## Plan\nNone.\n", "***"])
+def test_chat_template_tokens_the_model_writes_out_are_dropped() -> None:
+    output = "[/INST] <<SYS>>\nS0 patient: I have a cough.\n<end_of_turn>\nPlan\nRest.</s>"
+    found = parse_sections(output, SOAP)
+    assert found["subjective"] == ["I have a cough."] and found["plan"] == ["Rest."]
+
+
+@pytest.mark.parametrize(
+    "output", ["", "   \n\n", "<<SYS>>\n[INST]", "## Subjective\n## Plan\nNone.\n", "***"]
+)
 def test_empty_output_is_a_clear_error(output: str) -> None:
     with pytest.raises(LlmError, match="no note text") as info:
         parse_sections(output, SOAP)
@@ -197,6 +205,7 @@ def test_sentences_align_to_the_transcript_passages_that_support_them() -> None:
     assert transcript.segments[1].start <= ev.start_s < ev.end_s <= transcript.segments[1].end
     plan = aligner.align("Start albuterol 2 puffs every 6 hours as needed.")
     assert [e.segment_idx for e in plan.evidence] == [6] and plan.support == 1.0
+    assert [e.segment_idx for e in aligner.align("No fever.").evidence] == [3]  # not "Any fever?"
     both = aligner.align("Cough for three days; lungs are clear.")
     assert [e.segment_idx for e in both.evidence] == [1, 4]
 

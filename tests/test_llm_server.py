@@ -34,7 +34,7 @@ VISIT = [
     ("clinician", "I think this is a viral upper respiratory infection."),
     ("clinician", "Drink fluids, take paracetamol as needed and come back in a week."),
 ]
-MAX_TOKENS = 200
+MAX_TOKENS = 128
 
 
 @pytest.fixture(scope="session")
@@ -60,55 +60,75 @@ def server(
     running.stop()
 
 
+def _same(a: str, b: str) -> bool:
+    return a.lower().rstrip(".?! ") == b.lower().rstrip(".?! ")
+
+
 def _check_evidence(draft: Draft, transcript: Transcript) -> None:
-    """Every evidence span lies inside its segment, with audio times inside the segment."""
+    """Evidence spans lie inside their segments (audio times too), and a sentence that
+    copies a transcript segment word for word links to that segment."""
     segments = {s.idx: s for s in transcript.segments}
     for sentence in draft.sentences:
+        copied = [s.idx for s in transcript.segments if _same(s.text, sentence.text)]
+        if copied:
+            assert {e.segment_idx for e in sentence.evidence} & set(copied), sentence.text
         for ev in sentence.evidence:
             seg = segments[ev.segment_idx]
             assert 0 <= ev.start_char < ev.end_char <= len(seg.text)
             assert seg.start <= ev.start_s <= ev.end_s <= seg.end
 
 
-def test_llama_cpp_server_round_trip(server: llm_server.Server) -> None:
-    transcript = make_transcript(VISIT)
+@pytest.fixture(scope="session")
+def server_draft(server: llm_server.Server) -> Draft:
+    """One draft from the server, shared by the tests that only read it."""
     options = LlmOptions(url=server.url, max_tokens=MAX_TOKENS, timeout_s=300)
-    draft = draft_with_llm(transcript, (), "soap", options)
+    draft = draft_with_llm(make_transcript(VISIT), (), "soap", options)
     info = draft.options
-    print(f"\nllama.cpp server draft ({info['completion_tokens']} tokens in {info['seconds']} s, "
-          f"{info['tokens_per_second']} tokens/s):\n{draft.render_text()}")  # fmt: skip
+    print(f"\nllama.cpp server draft ({info['prompt_tokens']} + {info['completion_tokens']} "
+          f"tokens in {info['seconds']} s, {info['tokens_per_second']} generated tokens/s):\n"
+          f"{draft.render_text()}")  # fmt: skip
+    return draft
+
+
+def test_llama_cpp_server_round_trip(server_draft: Draft) -> None:
+    info = server_draft.options
     # The request reached the server's one model (no model name configured) and came back.
     assert info["served_model"] == llm_server.MODEL_ALIAS
-    assert draft.model_version == f"draft.llm.v1+openai:{llm_server.MODEL_ALIAS}"
+    assert server_draft.model_version == f"draft.llm.v1+openai:{llm_server.MODEL_ALIAS}"
     assert info["prompt_tokens"] > 100 and 0 < info["completion_tokens"] <= MAX_TOKENS
     assert info["seconds"] > 0 and info["tokens_per_second"] > 0
     assert info["finish_reason"] in ("stop", "length")
-    # Parsed into the template's sections; sentences aligned back to the transcript.
-    assert draft.sections == load_template("soap").keys
-    assert draft.sentences and {s.section for s in draft.sentences} <= set(draft.sections)
-    assert any(s.evidence for s in draft.sentences), "a model echoing the visit aligns"
-    assert info["without_evidence"] == sum(1 for s in draft.sentences if not s.evidence)
-    _check_evidence(draft, transcript)
-    # Temperature 0: the same request gives the same draft.
-    again = draft_with_llm(transcript, (), "soap", options)
-    assert [(s.section, s.text) for s in again.sentences] == [
-        (s.section, s.text) for s in draft.sentences
-    ]
+
+
+def test_server_output_is_parsed_and_aligned(server_draft: Draft) -> None:
+    assert server_draft.sections == load_template("soap").keys
+    sentences = server_draft.sentences
+    assert sentences and {s.section for s in sentences} <= set(server_draft.sections)
+    assert any(s.evidence for s in sentences), "a model echoing the visit aligns to it"
+    assert server_draft.options["without_evidence"] == sum(1 for s in sentences if not s.evidence)
+    _check_evidence(server_draft, make_transcript(VISIT))
 
 
 def test_workbench_drafts_through_the_server(server: llm_server.Server) -> None:
+    """The workbench's drafting step uses the server's draft, not the rules fallback.
+
+    (No check that a second request repeats the first: llama-cpp-python's server reuses its
+    KV cache between requests and, with this model, does not repeat itself at temperature 0.)
+    """
     options = LlmOptions(url=server.url, model=llm_server.MODEL_ALIAS, max_tokens=MAX_TOKENS)
     engine = Engine(PipelineOptions(drafter="llm", llm=options))
     draft = draft_encounter(engine, "enc-server", make_transcript(VISIT), ())
-    assert draft.model_version.endswith(llm_server.MODEL_ALIAS)
     assert "llm_fallback" not in draft.options and draft.sentences
+    assert draft.model_version == f"draft.llm.v1+openai:{llm_server.MODEL_ALIAS}"
 
 
 def test_local_gguf_in_process(gguf: Path) -> None:
     """The GGUF path through llama-cpp-python in the test's own environment."""
     pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed in this venv")
     transcript = make_transcript(VISIT)
-    options = LlmOptions(gguf=str(gguf), max_tokens=MAX_TOKENS, n_ctx=4096)
+    options = LlmOptions(
+        gguf=str(gguf), max_tokens=MAX_TOKENS, n_ctx=4096, threads=1
+    )  # fmt: skip
     draft = draft_with_llm(transcript, (), "soap", options)
     assert draft.model_version == f"draft.llm.v1+gguf:{gguf.name}"
     assert draft.sentences and draft.options["completion_tokens"] > 0
@@ -126,7 +146,7 @@ segments = tuple(
     Segment(**{**s, "words": tuple(Word(**w) for w in s["words"])}) for s in data["segments"]
 )
 transcript = Transcript(segments, "en", data["duration_s"], "test-model", data["input_sha256"])
-options = LlmOptions(gguf=sys.argv[1], max_tokens=int(sys.argv[2]), n_ctx=4096)
+options = LlmOptions(gguf=sys.argv[1], max_tokens=int(sys.argv[2]), n_ctx=4096, threads=1)
 draft = draft_with_llm(transcript, (), "soap", options)
 print(json.dumps({"model_version": draft.model_version, "options": draft.options,
                   "sentences": [[s.section, s.text, len(s.evidence)] for s in draft.sentences]}))

@@ -21,6 +21,7 @@ from pipelines.drafting.turns import Turn, group_turns
 from pipelines.types import Evidence, Transcript
 
 _I = re.IGNORECASE
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 # Words note-writing adds that say nothing about this patient.
 _NOTE_WORDS = FRAMING_WORDS | {
     "report",
@@ -80,12 +81,18 @@ class AlignOptions:
     max_words: int = 40
 
 
+def _tokens(text: str) -> frozenset[str]:
+    """All lower-cased word tokens, function words included ("no", "not"): the tie-breaker."""
+    return frozenset(_TOKEN.findall(text.lower()))
+
+
 @dataclass(frozen=True)
 class _Unit:
     turn: Turn
     start: int
     end: int
     words: frozenset[str]
+    tokens: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -111,20 +118,25 @@ class Aligner:
                     continue
                 words = note_words(turn.text[a:b])
                 if words:
-                    self.units.append(_Unit(turn, a, b, words))
+                    self.units.append(_Unit(turn, a, b, words, _tokens(turn.text[a:b])))
 
     def align(self, sentence: str) -> Alignment:
-        """Greedily pick the transcript sentences that add most of the sentence's words."""
+        """Greedily pick the transcript sentences that add most of the sentence's words.
+
+        Ties go to the passage sharing most words of any kind ("No fever." prefers the
+        patient's "No fever." to the question "Any fever?"), then to the earliest.
+        """
         wanted = note_words(sentence)
         if not wanted:
             return Alignment((), 0.0, ())
+        tokens = _tokens(sentence)
         covered: set[str] = set()
         chosen: list[_Unit] = []
         while len(chosen) < self.options.max_units:
-            best, gain = None, 0
+            best, gain = None, (0, 0)
             for unit in self.units:
-                new = len((unit.words & wanted) - covered)
-                if new > gain:
+                new = (len((unit.words & wanted) - covered), len(unit.tokens & tokens))
+                if new[0] and new > gain:
                     best, gain = unit, new
             if best is None:
                 break

@@ -45,6 +45,8 @@ class LlmOptions:
     max_tokens: longest note the model may write, in tokens.
     timeout_s: how long to wait for the server (the local GGUF path is bounded by max_tokens).
     n_ctx, threads: context window and CPU threads of the local GGUF model.
+    chat_format: llama-cpp-python chat format of the local GGUF model (``gemma``, ...);
+        empty: the file's own chat template.
     align: how strictly sentences must match the transcript to get evidence.
     """
 
@@ -57,6 +59,7 @@ class LlmOptions:
     timeout_s: float = 120.0
     n_ctx: int = 8192
     threads: int = 2
+    chat_format: str = ""
     align: AlignOptions = field(default_factory=AlignOptions)
 
     def __post_init__(self) -> None:
@@ -80,7 +83,7 @@ class LlmOptions:
 def make_backend(options: LlmOptions) -> ChatBackend:
     """The backend the options name (a GGUF model loads here, once)."""
     if options.gguf:
-        return GgufBackend(options.gguf, options.n_ctx, options.threads)
+        return GgufBackend(options.gguf, options.n_ctx, options.threads, options.chat_format)
     return OpenAiBackend(options.url, options.model, options.api_key, options.timeout_s)
 
 

@@ -162,7 +162,7 @@ class GgufBackend:
 
     name = "gguf"
 
-    def __init__(self, path: str, n_ctx: int = 8192, threads: int = 2):
+    def __init__(self, path: str, n_ctx: int = 8192, threads: int = 2, chat_format: str = ""):
         file = Path(path).expanduser()
         if not file.is_file():
             raise LlmError("config", f"GGUF model file not found: {file}")
@@ -178,7 +178,13 @@ class GgufBackend:
         self.model = file.name
         try:
             self._llm = Llama(
-                model_path=str(file), n_ctx=n_ctx, n_threads=threads, seed=0, verbose=False
+                model_path=str(file),
+                n_ctx=n_ctx,
+                n_threads=threads,
+                n_threads_batch=threads,
+                chat_format=chat_format or None,
+                seed=0,
+                verbose=False,
             )
         except (ValueError, RuntimeError) as exc:
             raise LlmError("config", f"llama.cpp could not load {file.name}") from exc

@@ -26,6 +26,10 @@ _EMPTY = re.compile(
     r"applicable)|no (?:findings|data)(?: reported)?)\)?[.!]?$",
     re.IGNORECASE,
 )
+# Chat-template tokens a model may write out when its template does not fit it.
+_CHAT_TOKENS = re.compile(
+    r"<</?SYS>>|\[/?INST\]|</?s>|<(?:start|end)_of_turn>(?:user|model)?|<\|[a-z_]+\|>"
+)
 _MARKUP = re.compile(r"^[#>\s]+|[*_`]+")
 _INLINE = re.compile(r"^([A-Za-z][A-Za-z /&-]{0,40}):\s*(\S.*)$")
 _WORD = re.compile(r"[a-z]+")
@@ -98,7 +102,7 @@ def parse_sections(output: str, template: NoteTemplate) -> dict[str, list[str]]:
     names = _names(template)
     found: dict[str, list[str]] = {key: [] for key in template.keys}
     current = template.keys[0]
-    for raw in unquote(output).splitlines():
+    for raw in _CHAT_TOKENS.sub(" ", unquote(output)).splitlines():
         if not raw.strip() or _TAG.match(raw):
             continue
         key, is_heading, rest = _heading(raw, names, template)
