@@ -16,7 +16,8 @@ def test_readme_starts_with_the_two_commands() -> None:
 
 def test_every_setting_is_documented_with_its_default() -> None:
     for setting in SETTINGS:
-        assert f"| `{setting.env}` | `{setting.default}` |" in README, setting.env
+        default = f"`{setting.default}`" if setting.default else "(empty)"
+        assert f"| `{setting.env}` | {default} |" in README, setting.env
 
 
 def test_every_command_is_documented() -> None:

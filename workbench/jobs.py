@@ -17,12 +17,14 @@ from pathlib import Path
 
 from pipelines.asr import AsrOptions
 from pipelines.diarize import DiarizeOptions
-from pipelines.types import Transcript
+from pipelines.drafting.llm import LlmOptions
+from pipelines.types import Draft, Entity, Transcript
 from workbench import store as st
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, float], None]
+DRAFTERS = ("rules", "llm")
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,15 @@ class PipelineOptions:
     term_repair: bool = True
     diarize: DiarizeOptions = field(default_factory=DiarizeOptions)
     nlp_cache_dir: str | None = None
+    # "rules" (default, nothing leaves the machine) or "llm" (then ``llm`` says which model).
+    drafter: str = "rules"
+    llm: LlmOptions | None = None
+
+    def __post_init__(self) -> None:
+        if self.drafter not in DRAFTERS:
+            raise ValueError(f"unknown drafter {self.drafter!r}; choose one of {DRAFTERS}")
+        if self.drafter == "llm" and self.llm is None:
+            raise ValueError("the llm drafter needs SCRIBE_LLM_URL or SCRIBE_LLM_GGUF")
 
 
 @dataclass(frozen=True)
@@ -54,7 +65,26 @@ def options_from_settings() -> PipelineOptions:
         model=setting("SCRIBE_ASR_MODEL"), cpu_threads=int(setting("SCRIBE_ASR_THREADS"))
     )
     cache = str(Path(setting("SCRIBE_CACHE")).expanduser())
-    return PipelineOptions(asr=asr, nlp_cache_dir=cache)
+    drafter = setting("SCRIBE_DRAFTER").strip().lower()
+    llm = None
+    if drafter == "llm":
+        from pipelines.drafting import LlmError
+
+        try:
+            llm = LlmOptions(
+                url=setting("SCRIBE_LLM_URL").strip(),
+                model=setting("SCRIBE_LLM_MODEL").strip(),
+                gguf=setting("SCRIBE_LLM_GGUF").strip(),
+                api_key=setting("SCRIBE_LLM_API_KEY"),
+                timeout_s=float(setting("SCRIBE_LLM_TIMEOUT")),
+                max_tokens=int(setting("SCRIBE_LLM_MAX_TOKENS")),
+                threads=int(setting("SCRIBE_ASR_THREADS")),
+            )
+        except LlmError as exc:
+            raise ValueError(
+                f"SCRIBE_DRAFTER=llm: {exc} (SCRIBE_LLM_URL or SCRIBE_LLM_GGUF)"
+            ) from exc
+    return PipelineOptions(asr=asr, nlp_cache_dir=cache, drafter=drafter, llm=llm)
 
 
 class Engine:
@@ -71,6 +101,14 @@ class Engine:
         self._asr = None
         self._nlp = None
         self._nlp_model: str | None = None
+        self._llm = None
+        llm = self.options.llm
+        if self.options.drafter == "llm" and llm is not None and llm.url:
+            from pipelines.drafting import is_loopback
+
+            if not is_loopback(llm.url):
+                log.warning("the LLM drafter sends transcript text to %s (not this machine)",
+                            llm.record()["url"])
 
     @property
     def asr(self):
@@ -91,6 +129,16 @@ class Engine:
                 self._nlp = load_nlp(self.nlp_options(wanted))
                 self._nlp_model = wanted
             return self._nlp
+
+    @property
+    def llm(self):
+        """The LLM drafter's backend, created (a GGUF model loaded) on first use."""
+        with self._lock:
+            if self._llm is None and self.options.llm is not None:
+                from pipelines.drafting import make_backend
+
+                self._llm = make_backend(self.options.llm)
+            return self._llm
 
     def nlp_options(self, ner_model: str | None = None):
         """NLP options of this engine, with a trained NER folder (or rules only)."""
@@ -121,7 +169,6 @@ def process_encounter(
     progress: Progress | None = None,
 ) -> ProcessResult:
     """Transcribe, find entities and draft one encounter, skipping steps already done."""
-    from pipelines.drafting import draft_note
     from pipelines.nlp import extract_entities, model_version
 
     started = time.perf_counter()
@@ -164,7 +211,7 @@ def process_encounter(
     report("drafting the note", 0.95)
     note = st.get_note(store, encounter_id)
     if note is None:
-        draft = draft_note(transcript, entities)
+        draft = draft_encounter(engine, encounter_id, transcript, entities)
         note_version = st.save_draft(store, encounter_id, draft, transcript_version, user_id)
         steps.append("draft")
     else:
@@ -175,6 +222,35 @@ def process_encounter(
     return ProcessResult(
         encounter_id, transcript_version, len(entities), note_version, tuple(steps), elapsed
     )
+
+
+def draft_encounter(
+    engine: Engine, encounter_id: str, transcript: Transcript, entities: tuple[Entity, ...]
+) -> Draft:
+    """The configured drafter's note; the rules drafter's when the LLM drafter fails.
+
+    A fallback is logged (ids, error kind and endpoint only, never transcript text) and
+    recorded in the draft's options as ``llm_fallback``, which the ``note.drafted`` event
+    carries.
+    """
+    from pipelines.drafting import DraftOptions, LlmError, draft_note, draft_with_llm
+
+    template = DraftOptions().template
+    if engine.options.drafter != "llm" or engine.options.llm is None:
+        return draft_note(transcript, entities)
+    started = time.perf_counter()
+    try:
+        draft = draft_with_llm(transcript, entities, template, engine.options.llm, engine.llm)
+    except LlmError as exc:
+        log.warning("LLM drafter failed for %s after %.1f s (%s: %s); using the rules drafter",
+                    encounter_id, time.perf_counter() - started, exc.kind, exc)
+        rules = draft_note(transcript, entities)
+        fallback = {"kind": exc.kind, "reason": str(exc)}
+        return replace(rules, options={**rules.options, "llm_fallback": fallback})
+    log.info("LLM draft for %s: %d sentences (%d without evidence) in %.1f s",
+             encounter_id, len(draft.sentences), draft.options.get("without_evidence", 0),
+             time.perf_counter() - started)
+    return draft
 
 
 def custom_terms(store: st.Store, clinician: str | None, user_id: str) -> list[str]:

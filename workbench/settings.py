@@ -26,6 +26,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SCRIBE_MAX_AUDIO_HOURS", "4", "Longest recording ingest accepts, in hours."),
     Setting("SCRIBE_DATASETS", "../shared/datasets",
             "Evaluation datasets for `scribe eval` (relative paths: from the repository)."),
+    Setting("SCRIBE_DRAFTER", "rules",
+            "Note drafter: `rules` (this machine, no model) or `llm` (needs `SCRIBE_LLM_URL` "
+            "or `SCRIBE_LLM_GGUF`; falls back to `rules` when the model fails)."),
+    Setting("SCRIBE_LLM_URL", "",
+            "OpenAI-compatible server for the `llm` drafter (llama.cpp, Ollama, vLLM), e.g. "
+            "`http://127.0.0.1:8080/v1`. A URL that is not loopback sends transcript text to "
+            "that server."),
+    Setting("SCRIBE_LLM_MODEL", "", "Model name sent to that server; empty: its first model."),
+    Setting("SCRIBE_LLM_API_KEY", "", "Bearer token for a server that wants one."),
+    Setting("SCRIBE_LLM_GGUF", "",
+            "Local GGUF model file for the `llm` drafter, run in-process by the optional "
+            "`llama-cpp-python` package (instead of a server)."),
+    Setting("SCRIBE_LLM_TIMEOUT", "120", "Seconds to wait for the LLM server."),
+    Setting("SCRIBE_LLM_MAX_TOKENS", "1024", "Longest note the LLM may write, in tokens."),
 )
 
 

@@ -31,12 +31,19 @@ def save_draft(
                 new_event(
                     user_id, encounter_id, "note.drafted", object_type="note",
                     object_id=f"{encounter_id}/note/{version}",
-                    after={"version": version, "sentences": len(draft.sentences)},
+                    after={"version": version, "sentences": len(draft.sentences),
+                           **_fallback(draft)},
                     model_version=draft.model_version, note_version=version,
                 )
             ],
         )
         return version
+
+
+def _fallback(draft: Draft) -> dict[str, str]:
+    """Why the LLM drafter was not used for this draft (empty when it was, or not asked)."""
+    fallback = draft.options.get("llm_fallback")
+    return {"llm_fallback": str(fallback.get("kind", ""))} if isinstance(fallback, dict) else {}
 
 
 def save_note(
