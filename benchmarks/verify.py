@@ -38,7 +38,8 @@ def _summary(per_note: list[list], seconds: list[float], omissions: list[int]) -
         "labels": label_counts(pooled),
         "unsupported_rate": round(unsupported_rate(pooled), 4),
         "unsupported_rate_per_note": round(
-            statistics.mean(unsupported_rate(n) for n in per_note), 4),
+            statistics.mean(unsupported_rate(n) for n in per_note), 4
+        ),
         "evidence_coverage": round(evidence_coverage(pooled), 4),
         "omissions_per_note": round(statistics.mean(omissions), 2),
         "verify_s_per_note": round(statistics.mean(seconds), 4),
@@ -60,8 +61,9 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     aci = datasets_root() / "aci-bench"
     data = _rows(aci / "data" / "challenge_data" / "clinicalnlp_taskB_test1.csv")
-    gpt4 = {r["encounter_id"]: r["note"] for r in _rows(
-        aci / "baselines" / "predictions" / GPT4_FILE)}
+    gpt4 = {
+        r["encounter_id"]: r["note"] for r in _rows(aci / "baselines" / "predictions" / GPT4_FILE)
+    }
     if args.limit:
         data = data[: args.limit]
     started = time.perf_counter()
@@ -85,8 +87,9 @@ def main(argv: list[str] | None = None) -> dict:
         for name, (sentences, sections) in notes.items():
             t2 = time.perf_counter()
             index = index_transcript(transcript, entities, lexicon)
-            results = verify_sentences(sentences, transcript, entities, nlp, lexicon=lexicon,
-                                       index=index)
+            results = verify_sentences(
+                sentences, transcript, entities, nlp, lexicon=lexicon, index=index
+            )
             keys = sections or tuple(dict.fromkeys(s.section for s in sentences)) or ("note",)
             omissions = find_omissions(index, sentences, results, keys)
             spent = time.perf_counter() - t2
@@ -96,24 +99,37 @@ def main(argv: list[str] | None = None) -> dict:
             if name == "ours":
                 total_s.append(t1 - t0 + spent)
             for r in results if dump else ():
-                dump.write(json.dumps({
-                    "system": name, "encounter_id": row["encounter_id"], "section": r.section,
-                    "text": r.text, "label": r.label, "score": r.score,
-                    "reasons": [[x.kind, x.verdict, x.message] for x in r.reasons],
-                    "evidence": [transcript.segments[e.segment_idx].text[e.start_char:e.end_char]
-                                 for e in r.evidence],
-                }) + "\n")
+                dump.write(
+                    json.dumps(
+                        {
+                            "system": name,
+                            "encounter_id": row["encounter_id"],
+                            "section": r.section,
+                            "text": r.text,
+                            "label": r.label,
+                            "score": r.score,
+                            "reasons": [[x.kind, x.verdict, x.message] for x in r.reasons],
+                            "evidence": [
+                                transcript.segments[e.segment_idx].text[e.start_char : e.end_char]
+                                for e in r.evidence
+                            ],
+                        }
+                    )
+                    + "\n"
+                )
     if dump:
         dump.close()
     longest = max(range(len(words)), key=words.__getitem__)
     report = {
         "dataset": "aci-bench test1",
         "nlp_load_s": round(load_s, 2),
-        "ours": {**_summary(*runs["ours"]),
-                 "draft_and_verify_s_mean": round(statistics.mean(total_s), 3),
-                 "draft_and_verify_s_max": round(max(total_s), 3),
-                 "longest_dialogue_words": words[longest],
-                 "longest_dialogue_draft_and_verify_s": round(total_s[longest], 3)},
+        "ours": {
+            **_summary(*runs["ours"]),
+            "draft_and_verify_s_mean": round(statistics.mean(total_s), 3),
+            "draft_and_verify_s_max": round(max(total_s), 3),
+            "longest_dialogue_words": words[longest],
+            "longest_dialogue_draft_and_verify_s": round(total_s[longest], 3),
+        },
         "gpt4": _summary(*runs["gpt4"]),
     }
     print(json.dumps(report))

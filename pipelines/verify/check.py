@@ -78,9 +78,7 @@ class _Found:
     extra: set[int]  # passages found elsewhere that back an entity or a number
 
 
-def _entities_check(
-    ents: Sequence[Entity], index: TranscriptIndex, chosen: set[int]
-) -> _Found:
+def _entities_check(ents: Sequence[Entity], index: TranscriptIndex, chosen: set[int]) -> _Found:
     reasons, extra = [], set()
     for ent in ents:
         if ent.label not in KEY_LABELS:
@@ -90,11 +88,13 @@ def _entities_check(
             reasons.append(SupportReason("entity", "ok", f"“{ent.text}” is in the evidence"))
         elif where:
             extra.add(min(where))
-            reasons.append(SupportReason(
-                "entity", "weak", f"“{ent.text}” is mentioned elsewhere in the visit"))
+            reasons.append(
+                SupportReason("entity", "weak", f"“{ent.text}” is mentioned elsewhere in the visit")
+            )
         else:
-            reasons.append(SupportReason(
-                "entity", "missing", f"“{ent.text}” is not mentioned in the visit"))
+            reasons.append(
+                SupportReason("entity", "missing", f"“{ent.text}” is not mentioned in the visit")
+            )
     return _Found(reasons, extra)
 
 
@@ -116,22 +116,26 @@ def _numbers_check(text: str, index: TranscriptIndex, chosen: set[int]) -> _Foun
         if q.kind == "as_needed":
             continue  # "as needed" is no number to check; alignment counts its words
         said = text[q.start : q.end]
-        if any(q.matches(r) or (q.kind == "number" and r.kind == "ratio"
-                                and q.value in r.value.split("/")) for _, r in heard):
+        if any(
+            q.matches(r)
+            or (q.kind == "number" and r.kind == "ratio" and q.value in r.value.split("/"))
+            for _, r in heard
+        ):
             reasons.append(SupportReason("number", "ok", f"“{said}” is in the evidence"))
             continue
         elsewhere = [p.index for p in index.passages if any(q.matches(r) for r in p.quantities)]
-        rival = next((
-            (p, r) for p, r in heard if q.competes(r)), None)
+        rival = next(((p, r) for p, r in heard if q.competes(r)), None)
         if rival and not elsewhere:
             p, r = rival
             other = index.passages[p].text[r.start : r.end]
-            reasons.append(SupportReason(
-                "number", "conflict", f"says “{said}”, the visit says “{other}”"))
+            reasons.append(
+                SupportReason("number", "conflict", f"says “{said}”, the visit says “{other}”")
+            )
         elif elsewhere:
             extra.add(elsewhere[0])
-            reasons.append(SupportReason(
-                "number", "weak", f"“{said}” is said elsewhere in the visit"))
+            reasons.append(
+                SupportReason("number", "weak", f"“{said}” is said elsewhere in the visit")
+            )
         else:
             reasons.append(SupportReason("number", "missing", f"“{said}” is not said in the visit"))
     return _Found(reasons, extra)
@@ -147,14 +151,22 @@ def _sides_check(said: frozenset[str], index: TranscriptIndex, chosen: set[int])
     elsewhere = [p.index for p in index.passages if p.sides and agree(said, p.sides)]
     if heard and not elsewhere:
         other = " and ".join(sorted(heard))
-        return _Found([SupportReason(
-            "laterality", "conflict", f"says {name}, the visit says {other}")], set())
+        return _Found(
+            [SupportReason("laterality", "conflict", f"says {name}, the visit says {other}")], set()
+        )
     if elsewhere:
-        return _Found([SupportReason(
-            "laterality", "weak", f"the side ({name}) is said elsewhere in the visit")],
-            {elsewhere[0]})
-    return _Found([SupportReason(
-        "laterality", "missing", f"the side ({name}) is not said in the visit")], set())
+        return _Found(
+            [
+                SupportReason(
+                    "laterality", "weak", f"the side ({name}) is said elsewhere in the visit"
+                )
+            ],
+            {elsewhere[0]},
+        )
+    return _Found(
+        [SupportReason("laterality", "missing", f"the side ({name}) is not said in the visit")],
+        set(),
+    )
 
 
 # "ibuprofen for (any) fever", "call if the pain worsens": the problem is an indication or
@@ -284,7 +296,12 @@ def check_sentence(
     said_sides = sides(text, lexicon)
     items = sentence_items(text, entities, quantities(text), said_sides, index)
     a = align(
-        items, index, options.window, options.anchors, options.max_passages, options.min_gain,
+        items,
+        index,
+        options.window,
+        options.anchors,
+        options.max_passages,
+        options.min_gain,
         hint_passages(index, sentence.evidence) if options.use_links else frozenset(),
     )
     chosen = set(a.passages)
@@ -296,8 +313,11 @@ def check_sentence(
     reasons += _negation_check(text, entities, index, chosen)
     phrase = lexicon.boilerplate_phrase(text)
     if phrase and a.local < options.boilerplate_min:
-        reasons.append(SupportReason(
-            "boilerplate", "missing", f"template phrase ({phrase}) that this visit does not say"))
+        reasons.append(
+            SupportReason(
+                "boilerplate", "missing", f"template phrase ({phrase}) that this visit does not say"
+            )
+        )
     score = a.local + options.elsewhere_credit * (a.anywhere - a.local)
     label = _label(a, score, reasons, options)
     passages = sorted(chosen | found_ents.extra | found_nums.extra | found_sides.extra)

@@ -82,8 +82,9 @@ def load_lexicon(verify_dir: Path = VERIFY_DIR, vocab_dir: Path = VOCAB_DIR) -> 
     }
     return Lexicon(
         # The drafter's own framing words ("Reports", "Clinician notes") add no content either.
-        framing=frozenset(stem(w) for w in [*(r["term"].lower() for r in by_kind["framing"]),
-                                            *FRAMING_WORDS]),
+        framing=frozenset(
+            stem(w) for w in [*(r["term"].lower() for r in by_kind["framing"]), *FRAMING_WORDS]
+        ),
         generic=frozenset(stem(r["term"].lower()) for r in by_kind["generic"]),
         labels=frozenset(" ".join(r["term"].lower().split()) for r in by_kind["label"]),
         shorthand=shorthand,
@@ -111,8 +112,16 @@ def stem(word: str) -> str:
         w = w[:-2]
     elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
         w = w[:-1]
-    for suffix, repl in (("ations", "at"), ("ation", "at"), ("ness", ""), ("ful", ""), ("ment", ""),
-                         ("ally", "al"), ("ing", ""), ("ed", "")):
+    for suffix, repl in (
+        ("ations", "at"),
+        ("ation", "at"),
+        ("ness", ""),
+        ("ful", ""),
+        ("ment", ""),
+        ("ally", "al"),
+        ("ing", ""),
+        ("ed", ""),
+    ):
         if w.endswith(suffix) and len(w) - len(suffix) >= 3:
             w = w[: len(w) - len(suffix)] + repl
             break

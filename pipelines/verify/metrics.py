@@ -21,9 +21,9 @@ def evidence_coverage(results: Sequence[SupportResult]) -> float:
     """
     if not results:
         return 0.0
-    return sum(
-        r.linked or (bool(r.evidence) and r.label != "unsupported") for r in results
-    ) / len(results)
+    return sum(r.linked or (bool(r.evidence) and r.label != "unsupported") for r in results) / len(
+        results
+    )
 
 
 def label_counts(results: Sequence[SupportResult]) -> dict[str, int]:

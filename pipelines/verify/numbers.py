@@ -12,16 +12,39 @@ import re
 from dataclasses import dataclass
 
 _ONES = {
-    "zero": 0, "oh": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9,
+    "zero": 0,
+    "oh": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
 }
 _TEENS = {
-    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
-    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
 }
 _TENS = {
-    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-    "eighty": 80, "ninety": 90,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
 }
 _SCALES = {"hundred": 100, "thousand": 1000}
 _NUMBER_WORDS = {**_ONES, **_TEENS, **_TENS}
@@ -59,7 +82,9 @@ for _canon, _words in {
 
 # Words that only say how much or how often: compared as quantities, never as content words.
 QUANTITY_WORDS = frozenset(
-    set(_UNIT_WORDS) | set(_NUMBER_WORDS) | set(_SCALES)
+    set(_UNIT_WORDS)
+    | set(_NUMBER_WORDS)
+    | set(_SCALES)
     | set("once twice thrice times daily nightly weekly monthly bid tid qid qd prn qhs".split())
 )
 
@@ -69,16 +94,28 @@ _FREQUENCIES: tuple[tuple[str, str], ...] = (
     (r"(?:1 time|once) (?:a|per|each|every) week|weekly|q ?week|qwk", "1/week"),
     (r"(?:twice|2 times) (?:a|per|each|every) week", "2/week"),
     (r"(?:1 time|once) (?:a|per|each|every) month|monthly", "1/month"),
-    (r"(?:twice|2 times) (?:a|per|each|every) day|twice daily|2 times daily|bid|b i d|"
-     r"(?:q|every) ?12 ?(?:h|hours?)|2 a day", "2/day"),
-    (r"(?:thrice|3 times) (?:a|per|each|every) day|3 times daily|tid|t i d|"
-     r"(?:q|every) ?8 ?(?:h|hours?)|3 a day", "3/day"),
-    (r"4 times (?:a|per|each|every) day|4 times daily|qid|q i d|(?:q|every) ?6 ?(?:h|hours?)|"
-     r"4 a day", "4/day"),
+    (
+        r"(?:twice|2 times) (?:a|per|each|every) day|twice daily|2 times daily|bid|b i d|"
+        r"(?:q|every) ?12 ?(?:h|hours?)|2 a day",
+        "2/day",
+    ),
+    (
+        r"(?:thrice|3 times) (?:a|per|each|every) day|3 times daily|tid|t i d|"
+        r"(?:q|every) ?8 ?(?:h|hours?)|3 a day",
+        "3/day",
+    ),
+    (
+        r"4 times (?:a|per|each|every) day|4 times daily|qid|q i d|(?:q|every) ?6 ?(?:h|hours?)|"
+        r"4 a day",
+        "4/day",
+    ),
     (r"(?:q|every) ?4 ?(?:h|hours?)", "6/day"),
-    (r"(?:1 time|once) (?:a|per|each|every) day|once daily|1 time daily|daily|every day|"
-     r"each day|qd|q day|qday|qam|qpm|qhs|every (?:morning|night|evening)|nightly|"
-     r"at (?:night|bedtime)|before bed|in the (?:morning|evening)|1 a day|(?:a|per) day", "1/day"),
+    (
+        r"(?:1 time|once) (?:a|per|each|every) day|once daily|1 time daily|daily|every day|"
+        r"each day|qd|q day|qday|qam|qpm|qhs|every (?:morning|night|evening)|nightly|"
+        r"at (?:night|bedtime)|before bed|in the (?:morning|evening)|1 a day|(?:a|per) day",
+        "1/day",
+    ),
 )
 # "as needed" says when, not how often: it never contradicts a frequency.
 _AS_NEEDED = re.compile(r"\b(?:as needed|when needed|if needed|as necessary|prn)\b")
@@ -266,6 +303,7 @@ def quantities(text: str) -> tuple[Quantity, ...]:
         start, stop = span(m.start(), end)
         if not unit and m.group(1) == "1" and not text[start:stop].isdigit():
             continue  # a spoken bare "one" is mostly a pronoun ("the left one")
-        found.append(Quantity("number", _canon_number(float(m.group(1))), unit,
-                              *span(m.start(), end)))
+        found.append(
+            Quantity("number", _canon_number(float(m.group(1))), unit, *span(m.start(), end))
+        )
     return tuple(sorted(found, key=lambda q: q.start))

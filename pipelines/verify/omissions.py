@@ -42,7 +42,8 @@ _CHANGE = re.compile(
 )
 _ABNORMAL = re.compile(
     r"\b(?:elevated|high|higher|low|lower|abnormal|positive|worse|increased|decreased|"
-    r"raised|up)\b", re.IGNORECASE,
+    r"raised|up)\b",
+    re.IGNORECASE,
 )
 _SECTION_PREFS: dict[str, tuple[str, ...]] = {
     "subjective": ("subjective", "history_of_present_illness", "hpi", "history", "chief"),
@@ -52,8 +53,11 @@ _SECTION_PREFS: dict[str, tuple[str, ...]] = {
     "plan": ("plan", "assessment_and_plan", "recommendation"),
 }
 _ROLE = {
-    "problem": "subjective", "medication_change": "plan", "abnormal_vital": "objective",
-    "abnormal_result": "results", "plan": "plan",
+    "problem": "subjective",
+    "medication_change": "plan",
+    "abnormal_vital": "objective",
+    "abnormal_result": "results",
+    "plan": "plan",
 }
 
 
@@ -78,10 +82,12 @@ def _vital_out_of_range(ent: Entity, after: list[Quantity], text: str) -> str | 
                     return f"{ent.text} {q.value}"
             elif q.kind == "number":
                 v = float(q.value)
-                if (("heart" in name or "pulse" in name) and (v > 100 or v < 50)) or (
-                    "temp" in name and (v >= 100.4 or 38 <= v < 45)) or (
-                    ("oxygen" in name or "saturation" in name) and 50 < v < 92) or (
-                    "respiratory" in name and v > 20):
+                if (
+                    (("heart" in name or "pulse" in name) and (v > 100 or v < 50))
+                    or ("temp" in name and (v >= 100.4 or 38 <= v < 45))
+                    or (("oxygen" in name or "saturation" in name) and 50 < v < 92)
+                    or ("respiratory" in name and v > 20)
+                ):
                     return f"{ent.text} {q.value}"
         except ValueError:
             continue
@@ -121,18 +127,31 @@ def _mentions(index: TranscriptIndex) -> list[_Mention]:
         if planned and cues.FOLLOW_UP.search(low) and p.quantities:
             q = p.quantities[0]
             span = (p.start + q.start, p.start + q.end)
-            found.append(_Mention("plan", p, "follow-up " + p.text[q.start : q.end],
-                                  frozenset({"f:" + q.value + q.unit}), span))
+            found.append(
+                _Mention(
+                    "plan",
+                    p,
+                    "follow-up " + p.text[q.start : q.end],
+                    frozenset({"f:" + q.value + q.unit}),
+                    span,
+                )
+            )
     return found
 
 
 def _covered(
-    m: _Mention, evidence: list[Evidence], concepts: set[str], stems: list[set[str]],
-    quantities: set[str], lexicon: Lexicon,
+    m: _Mention,
+    evidence: list[Evidence],
+    concepts: set[str],
+    stems: list[set[str]],
+    quantities: set[str],
+    lexicon: Lexicon,
 ) -> bool:
     seg = m.passage.segment.idx
-    if any(ev.segment_idx == seg and ev.start_char < m.span[1] and ev.end_char > m.span[0]
-           for ev in evidence):
+    if any(
+        ev.segment_idx == seg and ev.start_char < m.span[1] and ev.end_char > m.span[0]
+        for ev in evidence
+    ):
         return True
     if m.keys & concepts:
         return True
@@ -204,19 +223,23 @@ def find_omissions(
         passage = group[0].passage
         kind = group[0].kind
         role = _ROLE[kind]
-        if kind == "problem" and passage.speaker == "clinician" and cues.IMPRESSION.search(
-            clean(passage.text).lower()
+        if (
+            kind == "problem"
+            and passage.speaker == "clinician"
+            and cues.IMPRESSION.search(clean(passage.text).lower())
         ):
             role = "assessment"
         mentions = tuple(dict.fromkeys(m.words for m in group))
-        out.append(Omission(
-            kind=kind,
-            reason=_reason(kind, mentions),
-            mentions=mentions,
-            evidence=(passage.evidence(),),
-            section=pick_section(role, sections),
-            suggestion=_suggestion(passage, role),
-        ))
+        out.append(
+            Omission(
+                kind=kind,
+                reason=_reason(kind, mentions),
+                mentions=mentions,
+                evidence=(passage.evidence(),),
+                section=pick_section(role, sections),
+                suggestion=_suggestion(passage, role),
+            )
+        )
     return tuple(out)
 
 

@@ -10,10 +10,11 @@ sentence, problem labels ("Hypertension: continue lisinopril") are kept.
 
 from __future__ import annotations
 
+import itertools
 import re
 
-from pipelines.drafting.sentences import split_sentences
 from pipelines.asr_eval.datasets import parse_reference
+from pipelines.drafting.sentences import split_sentences
 from pipelines.types import NoteSentence, Segment, Transcript
 from pipelines.verify.lexicon import Lexicon, load_lexicon
 
@@ -21,13 +22,15 @@ _HEADING_LINE = re.compile(r"^\s*(?:#+\s*)?([A-Z][A-Z0-9 ,/&()'-]{2,60}?)\s*:?\s
 _INLINE_HEADING = re.compile(r"(?:^|(?<=\s))([A-Z][A-Z0-9 ,/&()'-]{2,60}[A-Z)]):(?=\s|$)")
 _SHORT_HEADING = re.compile(r"^\s*([A-Za-z][\w ,/&()'-]{0,40}):\s*$")
 # A bullet starts a line, or (dashes and dots only) follows the end of a sentence.
-_BULLET = re.compile(r"^\s*(?:[-•*▪◦]|\d{1,2}[.)]|[a-z][.)])\s+(?=\S)|(?<=[.!?:])\s+[-•*▪◦]\s+(?=\S)")
+_BULLET = re.compile(
+    r"^\s*(?:[-•*▪◦]|\d{1,2}[.)]|[a-z][.)])\s+(?=\S)|(?<=[.!?:])\s+[-•*▪◦]\s+(?=\S)"
+)
 _LABEL = re.compile(r"^\s*([A-Za-z][A-Za-z ,/&'-]{1,50}):\s+")
 _EMPTY = re.compile(r"^\W*$")
 
 
 def section_key(heading: str) -> str:
-    """"HISTORY OF PRESENT ILLNESS" -> "history_of_present_illness"."""
+    """ "HISTORY OF PRESENT ILLNESS" -> "history_of_present_illness"."""
     return re.sub(r"[^a-z0-9]+", "_", heading.lower()).strip("_") or "note"
 
 
@@ -36,11 +39,22 @@ def _pieces(line: str) -> list[str]:
     cuts = [m.start() for m in _BULLET.finditer(line)]
     bounds = [0, *cuts, len(line)]
     out = []
-    for a, b in zip(bounds, bounds[1:], strict=False):
+    for a, b in itertools.pairwise(bounds):
         piece = re.sub(r"^\s*(?:[-•*▪◦]|\d{1,2}[.)]|[a-z][.)])\s+", "", line[a:b]).strip()
         if piece:
             out.append(piece)
     return out
+
+
+def _heading(line: str) -> str | None:
+    """The heading a whole line is: in capitals, or short and ending in ":"."""
+    caps = _HEADING_LINE.match(line)
+    if caps and not any(c.islower() for c in caps.group(1)):
+        return caps.group(1)
+    short = _SHORT_HEADING.match(line)
+    if short and len(short.group(1).split()) <= 5:
+        return short.group(1)
+    return None
 
 
 def _drop_label(piece: str, lexicon: Lexicon) -> str:
@@ -62,11 +76,9 @@ def note_sentences(text: str, lexicon: Lexicon | None = None) -> tuple[NoteSente
         line = raw.strip()
         if not line:
             continue
-        heading = _HEADING_LINE.match(line) or _SHORT_HEADING.match(line)
-        if heading and not any(c.islower() for c in heading.group(1)) or (
-            heading and _SHORT_HEADING.match(line) and len(heading.group(1).split()) <= 5
-        ):
-            section = section_key(heading.group(1))
+        heading = _heading(line)
+        if heading:
+            section = section_key(heading)
             continue
         # Inline headings: "PHYSICAL EXAM: Vital signs ... RESULTS: Chest x-ray ..."
         pos = 0
