@@ -29,12 +29,13 @@ from dataclasses import dataclass
 
 from spacy.language import Language
 
+from pipelines.drafting.sentences import asks_presence
 from pipelines.nlp.extract import extract_text
 from pipelines.types import Entity, NoteSentence, SupportReason, SupportResult, Transcript
 from pipelines.verify.align import Alignment, align, hint_passages, sentence_items
 from pipelines.verify.lexicon import Lexicon, content_stems, load_lexicon
 from pipelines.verify.numbers import quantities
-from pipelines.verify.passages import TranscriptIndex, concept_keys, index_transcript
+from pipelines.verify.passages import Passage, TranscriptIndex, concept_keys, index_transcript
 from pipelines.verify.sides import agree, sides
 
 VERIFY_VERSION = "verify.rules.v1"
@@ -216,6 +217,19 @@ def polarity(ent: Entity, text: str, question: bool = False) -> str | None:
     return "present"
 
 
+def heard_polarity(passage: Passage, ent: Entity) -> str | None:
+    """present / absent / None for a transcript mention; a question counts when a bare
+    "yes" or "no" answered it and it asks whether the problem is there ("Any chest pain?")."""
+    found = polarity(ent, passage.segment.text, passage.question)
+    if found or not passage.question or passage.answer is None or ent.negated:
+        return found
+    if polarity(ent, passage.segment.text) is None:
+        return None  # family, hypothetical, an indication: the answer is not about this
+    if not asks_presence(passage.text, ent.start - passage.start):
+        return None
+    return "present" if passage.answer else "absent"
+
+
 def _negation_check(
     text: str, ents: Sequence[Entity], index: TranscriptIndex, chosen: set[int]
 ) -> list[SupportReason]:
@@ -237,7 +251,7 @@ def _negation_check(
         for p in index.passages:
             for tent, tkeys in zip(p.entities, p.entity_keys, strict=True):
                 if keys & tkeys:
-                    found = polarity(tent, p.segment.text, p.question)
+                    found = heard_polarity(p, tent)
                     heard.add(found)
                     if p.index in chosen:
                         local.add(found)

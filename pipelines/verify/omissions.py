@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pipelines.drafting import cues
 from pipelines.drafting.rewrite import clean, rewrite_clinician, rewrite_patient, unsupported_words
 from pipelines.types import Entity, Evidence, NoteSentence, Omission, SupportResult
-from pipelines.verify.check import polarity
+from pipelines.verify.check import heard_polarity
 from pipelines.verify.lexicon import Lexicon, content_stems, same_stem
 from pipelines.verify.numbers import Quantity, quantities
 from pipelines.verify.passages import Passage, TranscriptIndex
@@ -109,7 +109,7 @@ def _mentions(index: TranscriptIndex) -> list[_Mention]:
             span = (ent.start, ent.end)
             kind = None
             words = ent.text
-            if ent.label == "PROBLEM" and polarity(ent, p.segment.text, p.question) == "present":
+            if ent.label == "PROBLEM" and heard_polarity(p, ent) == "present":
                 kind = "problem"
             elif ent.label == "MEDICATION" and _CHANGE.search(p.text):
                 kind = "medication_change"
@@ -200,8 +200,10 @@ def find_omissions(
     ``results`` are the support check's results for ``sentences`` (their concepts and
     aligned evidence); ``sections`` are the note's section keys, for "add to note".
     """
+    # A passage is covered by a sentence's own evidence links, or by the aligned evidence of
+    # a sentence the check supports (a wrong sentence aligned to it covers nothing).
     evidence = [ev for s in sentences for ev in s.evidence] + [
-        ev for r in results for ev in r.evidence
+        ev for r in results if r.label == "supported" for ev in r.evidence
     ]
     concepts = {c for r in results for c in r.concepts}
     stems = [set(content_stems(s.text, index.lexicon)) for s in sentences]

@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from pipelines.drafting.sentences import evidence_for, is_question, split_sentences
+from pipelines.drafting.sentences import answer_polarity, evidence_for, is_question, split_sentences
 from pipelines.types import Entity, Evidence, Segment, Transcript
 from pipelines.verify.lexicon import Lexicon, content_stems, same_stem, stem
 from pipelines.verify.numbers import Quantity, quantities
@@ -36,6 +36,7 @@ class Passage:
     sides: frozenset[str]
     entities: tuple[Entity, ...]
     entity_keys: tuple[frozenset[str], ...] = ()  # concept_keys of each entity
+    answer: bool | None = None  # a question's bare yes (True) / no (False) from the other speaker
 
     @property
     def text(self) -> str:
@@ -51,8 +52,11 @@ class Passage:
 
 def concept_keys(entity: Entity, lexicon: Lexicon) -> frozenset[str]:
     """Keys under which two mentions count as one concept: the code, its ICD-10-CM
-    category ("R06.00" and "R06.02" are both shortness of breath) and the stemmed words."""
+    category ("R06.00" and "R06.02" are both shortness of breath), the concept's name
+    ("HR" and "pulse" are both "Heart rate") and the stemmed words."""
     keys = {"w:" + " ".join(content_stems(entity.text, lexicon) or [stem(entity.text)])}
+    if entity.code_label:
+        keys.add("l:" + entity.code_label.lower())
     if entity.code:
         keys.add("c:" + entity.code)
         if entity.code_system == "ICD-10-CM" and _ICD.match(entity.code):
@@ -127,6 +131,10 @@ def index_transcript(
                     entity_keys=tuple(concept_keys(e, lexicon) for e in inside),
                 )
             )
+    for i, p in enumerate(passages):
+        reply = next((q for q in passages[i + 1 :] if q.segment.idx != p.segment.idx), None)
+        if p.question and reply is not None and reply.speaker != p.speaker:
+            passages[i] = replace(p, answer=answer_polarity(reply.text, max_words=8))
     index = TranscriptIndex(tuple(passages), lexicon)
     for p in passages:
         for s in p.stems:
