@@ -1,14 +1,15 @@
-"""The support check on ACI-Bench test1: GPT-4's published notes and our drafts, same rules.
+"""The support check on ACI-Bench: GPT-4's published notes and our drafts, same rules.
 
-For every test1 dialogue (``$SCRIBE_DATASETS/aci-bench``): the transcript is the dialogue
-(one segment per turn), its entities come from the clinical NLP, our note is
-``draft_note``'s and GPT-4's is the paper's prediction (``baselines/predictions/
-test1GPT-4_.csv``). Both are checked by ``verify_sentences``. Prints per system the
-sentence counts per label, ``unsupported_rate`` and ``evidence_coverage`` (pooled over all
-sentences, and averaged per note), omissions per note and seconds per note; for ours also
-``draft_and_verify_s`` (entities + drafting + support check + omissions, the work after ASR)
-per encounter, mean and max, with the longest dialogue's word count. ``--dump FILE`` writes
-every labelled sentence as JSON lines for reading. Last line: one JSON object.
+For every dialogue of ``--split`` (test1, the default, or test2) of
+``$SCRIBE_DATASETS/aci-bench``: the transcript is the dialogue (one segment per turn), its
+entities come from the clinical NLP, our note is ``draft_note``'s and GPT-4's is the
+paper's prediction (``baselines/predictions/<split>GPT-4_.csv``). Both are checked by
+``verify_sentences``. Prints per system the sentence counts per label,
+``unsupported_rate`` and ``evidence_coverage`` (pooled over all sentences, and averaged per
+note), omissions per note and seconds per note; for ours also ``draft_and_verify_s``
+(entities + drafting + support check + omissions, the work after ASR) per encounter, mean
+and max, with the longest dialogue's word count. ``--dump FILE`` writes every labelled
+sentence as JSON lines for reading. Last line: one JSON object.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import statistics
 import time
 from pathlib import Path
 
-GPT4_FILE = "test1GPT-4_.csv"
+SPLITS = {"test1": "clinicalnlp_taskB_test1.csv", "test2": "clinicalnlp_taskC_test2.csv"}
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -56,14 +57,14 @@ def main(argv: list[str] | None = None) -> dict:
     from workbench.cli_eval import datasets_root
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--split", choices=sorted(SPLITS), default="test1")
     parser.add_argument("--limit", type=int, default=0, help="first N encounters only")
     parser.add_argument("--dump", type=Path, help="write labelled sentences (JSON lines)")
     args = parser.parse_args(argv)
     aci = datasets_root() / "aci-bench"
-    data = _rows(aci / "data" / "challenge_data" / "clinicalnlp_taskB_test1.csv")
-    gpt4 = {
-        r["encounter_id"]: r["note"] for r in _rows(aci / "baselines" / "predictions" / GPT4_FILE)
-    }
+    data = _rows(aci / "data" / "challenge_data" / SPLITS[args.split])
+    predictions = aci / "baselines" / "predictions" / f"{args.split}GPT-4_.csv"
+    gpt4 = {r["encounter_id"]: r["note"] for r in _rows(predictions)}
     if args.limit:
         data = data[: args.limit]
     started = time.perf_counter()
@@ -121,7 +122,7 @@ def main(argv: list[str] | None = None) -> dict:
         dump.close()
     longest = max(range(len(words)), key=words.__getitem__)
     report = {
-        "dataset": "aci-bench test1",
+        "dataset": f"aci-bench {args.split}",
         "nlp_load_s": round(load_s, 2),
         "ours": {
             **_summary(*runs["ours"]),

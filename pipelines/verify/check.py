@@ -218,14 +218,20 @@ def polarity(ent: Entity, text: str, question: bool = False) -> str | None:
 
 
 def heard_polarity(passage: Passage, ent: Entity) -> str | None:
-    """present / absent / None for a transcript mention; a question counts when a bare
-    "yes" or "no" answered it and it asks whether the problem is there ("Any chest pain?")."""
-    found = polarity(ent, passage.segment.text, passage.question)
-    if found or not passage.question or passage.answer is None or ent.negated:
+    """present / absent / None for a transcript mention.
+
+    A mention asked about ("Any chest pain?", or unpunctuated "do you have any pain or any
+    shortness of breath" at the end of a turn) says nothing by itself; the other speaker's
+    bare "yes" or "no" decides it.
+    """
+    topic = ent.start - passage.start
+    asked = passage.question or (passage.turn_end and asks_presence(passage.text, topic))
+    found = polarity(ent, passage.segment.text, asked)
+    if found or not asked or passage.answer is None or ent.negated:
         return found
     if polarity(ent, passage.segment.text) is None:
         return None  # family, hypothetical, an indication: the answer is not about this
-    if not asks_presence(passage.text, ent.start - passage.start):
+    if not asks_presence(passage.text, topic):
         return None
     return "present" if passage.answer else "absent"
 

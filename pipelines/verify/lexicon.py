@@ -28,6 +28,7 @@ VERIFY_DIR = ANNOTATIONS_DIR / "verify"
 GENERIC_WEIGHT = 0.3
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _XRAY = re.compile(r"\bx[- ]?rays?\b")
+_SPOKEN_JOINS = re.compile(r"\b(gon|wan) na\b", re.IGNORECASE)
 # Numbers, units, frequencies and sides: compared by ``numbers`` and ``sides`` instead.
 _NOT_WORDS = QUANTITY_WORDS | {"left", "right", "bilateral", "bilaterally"}
 _KINDS = ("framing", "generic", "label", "shorthand", "same")
@@ -118,6 +119,7 @@ def stem(word: str) -> str:
         ("ness", ""),
         ("ful", ""),
         ("ment", ""),
+        ("ous", ""),
         ("ally", "al"),
         ("ing", ""),
         ("ed", ""),
@@ -167,7 +169,8 @@ def expand(text: str, lexicon: Lexicon) -> str:
             return lexicon.abbreviations[low]
         return low if "/" not in low else low.replace("/", " ")
 
-    return _XRAY.sub("xray", _TOKEN_CASED.sub(spell, text.replace("\u2019", "'")).lower())
+    text = _SPOKEN_JOINS.sub(r"\1na", text.replace("\u2019", "'"))  # ASR "wan na" -> "wanna"
+    return _XRAY.sub("xray", _TOKEN_CASED.sub(spell, text).lower())
 
 
 def word_spans(text: str) -> list[tuple[str, int, int]]:

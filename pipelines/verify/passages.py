@@ -36,7 +36,8 @@ class Passage:
     sides: frozenset[str]
     entities: tuple[Entity, ...]
     entity_keys: tuple[frozenset[str], ...] = ()  # concept_keys of each entity
-    answer: bool | None = None  # a question's bare yes (True) / no (False) from the other speaker
+    turn_end: bool = False  # the other speaker talks next
+    answer: bool | None = None  # their reply, when a bare yes (True) / no (False)
 
     @property
     def text(self) -> str:
@@ -132,9 +133,10 @@ def index_transcript(
                 )
             )
     for i, p in enumerate(passages):
-        reply = next((q for q in passages[i + 1 :] if q.segment.idx != p.segment.idx), None)
-        if p.question and reply is not None and reply.speaker != p.speaker:
-            passages[i] = replace(p, answer=answer_polarity(reply.text, max_words=8))
+        reply = passages[i + 1] if i + 1 < len(passages) else None
+        if reply is not None and reply.segment.idx != p.segment.idx and reply.speaker != p.speaker:
+            answer = answer_polarity(reply.text, max_words=8)
+            passages[i] = replace(p, turn_end=True, answer=answer)
     index = TranscriptIndex(tuple(passages), lexicon)
     for p in passages:
         for s in p.stems:

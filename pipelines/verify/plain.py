@@ -21,12 +21,14 @@ from pipelines.verify.lexicon import Lexicon, load_lexicon
 _HEADING_LINE = re.compile(r"^\s*(?:#+\s*)?([A-Z][A-Z0-9 ,/&()'-]{2,60}?)\s*:?\s*$")
 _INLINE_HEADING = re.compile(r"(?:^|(?<=\s))([A-Z][A-Z0-9 ,/&()'-]{2,60}[A-Z)]):(?=\s|$)")
 _SHORT_HEADING = re.compile(r"^\s*([A-Za-z][\w ,/&()'-]{0,40}):\s*$")
-# A bullet starts a line, or (dashes and dots only) follows the end of a sentence.
+# A bullet starts a line, or follows the end of a sentence ("... daily. 2. Gout: ...").
 _BULLET = re.compile(
-    r"^\s*(?:[-•*▪◦]|\d{1,2}[.)]|[a-z][.)])\s+(?=\S)|(?<=[.!?:])\s+[-•*▪◦]\s+(?=\S)"
+    r"^\s*(?:[-•*▪◦]|\d{1,2}[.)]|[a-z][.)])\s+(?=\S)"
+    r"|(?<=[.!?:])\s+(?:[-•*▪◦]|\d{1,2}[.)])\s+(?=[A-Z])"
 )
+_BULLET_HEAD = re.compile(r"^\s*(?:[-•*▪◦]|\d{1,2}[.)]|[a-z][.)])\s+")
 _LABEL = re.compile(r"^\s*([A-Za-z][A-Za-z ,/&'-]{1,50}):\s+")
-_EMPTY = re.compile(r"^\W*$")
+_EMPTY = re.compile(r"^[^A-Za-z]*$")  # no words: a stray "2." or "--"
 
 
 def section_key(heading: str) -> str:
@@ -40,7 +42,7 @@ def _pieces(line: str) -> list[str]:
     bounds = [0, *cuts, len(line)]
     out = []
     for a, b in itertools.pairwise(bounds):
-        piece = re.sub(r"^\s*(?:[-•*▪◦]|\d{1,2}[.)]|[a-z][.)])\s+", "", line[a:b]).strip()
+        piece = _BULLET_HEAD.sub("", line[a:b]).strip()
         if piece:
             out.append(piece)
     return out

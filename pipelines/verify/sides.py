@@ -33,7 +33,7 @@ def sides(text: str, lexicon: Lexicon) -> frozenset[str]:
     for i, w in enumerate(words):
         if w in ("bilateral", "bilaterally"):
             found.add("bilateral")
-        elif w == "both" and _near_body(words, i, lexicon, reach=2):
+        elif w == "both" and _near_body(words, i, lexicon, reach=3):
             found.add("bilateral")
         elif w in ("left", "right"):
             before = tuple(words[max(i - 2, 0) : i])
