@@ -62,6 +62,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--dump", type=Path, help="write labelled sentences (JSON lines)")
     args = parser.parse_args(argv)
     aci = datasets_root() / "aci-bench"
+    if not (aci / "data" / "challenge_data").is_dir():
+        report = {"dataset": f"aci-bench {args.split}", "skipped": f"{aci} not found"}
+        print(json.dumps(report))  # `make bench` runs on machines without the datasets too
+        return report
     data = _rows(aci / "data" / "challenge_data" / SPLITS[args.split])
     predictions = aci / "baselines" / "predictions" / f"{args.split}GPT-4_.csv"
     gpt4 = {r["encounter_id"]: r["note"] for r in _rows(predictions)}

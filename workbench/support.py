@@ -16,11 +16,11 @@ from pipelines.verify import (
     VERIFY_VERSION,
     Lexicon,
     VerifyOptions,
+    find_omissions,
     index_transcript,
     load_lexicon,
     verify_sentences,
 )
-from pipelines.verify.omissions import find_omissions
 from workbench import store as st
 
 log = logging.getLogger(__name__)

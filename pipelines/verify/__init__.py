@@ -3,14 +3,18 @@
 ``verify_sentences`` labels sentences ``supported`` / ``partly_supported`` /
 ``unsupported`` with reasons and evidence links, for our drafts and for any other system's
 note alike (``note_sentences`` splits plain note text); ``find_omissions`` lists clinically
-important transcript passages no sentence covers. Deterministic rules, no model besides the
+important transcript passages no sentence covers; ``unsupported_rate`` and
+``evidence_coverage`` are the note-level figures. Deterministic rules, no model besides the
 clinical NLP of ``pipelines.nlp``.
 """
 
 from pipelines.verify.check import VERIFY_VERSION, VerifyOptions, check_sentence, verify_sentences
 from pipelines.verify.lexicon import Lexicon, load_lexicon
+from pipelines.verify.metrics import evidence_coverage, label_counts, unsupported_rate
 from pipelines.verify.numbers import Quantity, quantities
+from pipelines.verify.omissions import find_omissions
 from pipelines.verify.passages import TranscriptIndex, index_transcript
+from pipelines.verify.plain import dialogue_transcript, note_sentences
 from pipelines.verify.sides import sides
 
 __all__ = [
@@ -20,9 +24,15 @@ __all__ = [
     "TranscriptIndex",
     "VerifyOptions",
     "check_sentence",
+    "dialogue_transcript",
+    "evidence_coverage",
+    "find_omissions",
     "index_transcript",
+    "label_counts",
     "load_lexicon",
+    "note_sentences",
     "quantities",
     "sides",
+    "unsupported_rate",
     "verify_sentences",
 ]

@@ -43,11 +43,6 @@ class Alignment:
     total: float
 
 
-def _ratio_parts(q: Quantity, r: Quantity) -> bool:
-    """A note's "systolic 150" is in a heard "150/90"; a note's "120/80" in "120 ... 80"."""
-    return q.kind == "number" and r.kind == "ratio" and q.value in r.value.split("/")
-
-
 def sentence_items(
     text: str,
     entities: tuple[Entity, ...],
@@ -70,11 +65,7 @@ def sentence_items(
             items.append(Item("w:" + s, weight, frozenset(where)))
     with_numbers = [p for p in index.passages if p.quantities]
     for n, q in enumerate(found_quantities):
-        where = {
-            p.index
-            for p in with_numbers
-            if any(q.matches(r) or _ratio_parts(q, r) for r in p.quantities)
-        }
+        where = {p.index for p in with_numbers if any(q.heard_in(r) for r in p.quantities)}
         weight = 1.0 if q.kind != "as_needed" else 0.3
         items.append(Item(f"q:{n}", weight, frozenset(where)))
     for side in sorted(found_sides):

@@ -149,6 +149,15 @@ class Quantity:
             return False
         return not (self.unit and other.unit and self.unit != other.unit)
 
+    def heard_in(self, other: Quantity) -> bool:
+        """Said by ``other``: the same quantity, or a number that is part of a reading
+        ("systolic 150" in "150/90")."""
+        if self.matches(other):
+            return True
+        return (
+            self.kind == "number" and other.kind == "ratio" and self.value in other.value.split("/")
+        )
+
     def competes(self, other: Quantity) -> bool:
         """Another value of the same measure: a contradiction if this one is not found."""
         if self.kind != other.kind or self.value == other.value or self.kind == "as_needed":

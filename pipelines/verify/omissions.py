@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pipelines.drafting import cues
 from pipelines.drafting.rewrite import clean, rewrite_clinician, rewrite_patient, unsupported_words
 from pipelines.types import Entity, Evidence, NoteSentence, Omission, SupportResult
-from pipelines.verify.check import heard_polarity
+from pipelines.verify.agreement import heard_polarity
 from pipelines.verify.lexicon import Lexicon, content_stems, same_stem
 from pipelines.verify.numbers import Quantity, quantities
 from pipelines.verify.passages import Passage, TranscriptIndex
