@@ -120,7 +120,7 @@ def process_encounter(
     user_id: str,
     progress: Progress | None = None,
 ) -> ProcessResult:
-    """Transcribe, find entities, draft and check one encounter, skipping steps already done."""
+    """Transcribe, find entities and draft one encounter, skipping steps already done."""
     from pipelines.drafting import draft_note
     from pipelines.nlp import extract_entities, model_version
 
