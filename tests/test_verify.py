@@ -26,7 +26,7 @@ from pipelines.verify.omissions import find_omissions
 from pipelines.verify.plain import dialogue_transcript, note_sentences
 from tests.conftest import REPO, make_transcript
 from workbench import store as st
-from workbench.jobs import process_encounter
+from workbench.jobs import PipelineOptions, process_encounter
 from workbench.store.migrations import available_migrations, migrate
 from workbench.support import check_note, current_support
 
@@ -358,7 +358,8 @@ def stored(store: st.Store, nlp: Language, visit) -> str:
 
 
 def test_drafting_an_encounter_checks_its_note(store: st.Store, stored: str, nlp) -> None:
-    engine = SimpleNamespace(nlp=nlp)  # transcript and entities exist: no ASR needed
+    # Transcript and entities exist: no ASR needed, the default (rules) drafter.
+    engine = SimpleNamespace(nlp=nlp, options=PipelineOptions())
     result = process_encounter(store, store.path.parent, engine, stored, "batch")
     assert result.steps_run == ("draft", "verify")
     check = st.get_support(store, stored, result.note_version)
