@@ -145,3 +145,63 @@ class Draft:
             body = " ".join(s.text for s in self.section_sentences(section))
             parts.append(f"{section.upper()}\n{body or '(none)'}")
         return "\n\n".join(parts)
+
+
+# -- support check (pipelines.verify) ----------------------------------------------------
+
+SupportLabel = Literal["supported", "partly_supported", "unsupported"]
+SUPPORT_LABELS: tuple[str, ...] = ("supported", "partly_supported", "unsupported")
+
+
+@dataclass(frozen=True)
+class SupportReason:
+    """One finding of the support check about a note sentence.
+
+    ``kind``: ``alignment``, ``entity``, ``number``, ``laterality``, ``negation`` or
+    ``boilerplate``; ``verdict``: ``ok`` (agrees with the evidence), ``weak`` (found only
+    elsewhere in the visit, or partly), ``missing`` (not in the visit) or ``conflict`` (the
+    visit says otherwise). ``message`` is for the reviewer.
+    """
+
+    kind: str
+    verdict: str
+    message: str
+
+
+@dataclass(frozen=True)
+class SupportResult:
+    """How well the transcript supports one note sentence, and where.
+
+    ``score`` (0..1) is the weighted share of the sentence's content found in its evidence;
+    ``evidence`` are the aligned transcript passages (for a baseline note that has none of
+    its own, this is its only evidence); ``concepts`` are the sentence's medical concepts
+    (codes or normalised words), used to decide which transcript passages the note covers;
+    ``linked`` says the sentence came with evidence links of its own (a drafter's).
+    """
+
+    sentence_id: str
+    section: str
+    text: str
+    label: str
+    score: float
+    reasons: tuple[SupportReason, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    concepts: tuple[str, ...] = ()
+    linked: bool = False
+
+
+@dataclass(frozen=True)
+class Omission:
+    """A transcript passage with clinically important content that no note sentence covers.
+
+    ``kind`` says why it matters (``problem``, ``medication_change``, ``abnormal_vital``,
+    ``abnormal_result``, ``plan``); ``mentions`` are the important words of the passage;
+    ``section`` and ``suggestion`` are where and what "add to note" would add.
+    """
+
+    kind: str
+    reason: str
+    mentions: tuple[str, ...]
+    evidence: tuple[Evidence, ...]
+    section: str
+    suggestion: str

@@ -19,7 +19,8 @@ def test_process_uses_the_clinicians_vocabulary_and_is_idempotent(store: st.Stor
     result = ingest_file(store, data, CLIP, "dr-v", EncounterMeta(clinician="dr-v"))
     engine = Engine()
     first = process_encounter(store, data, engine, result.encounter_id, "dr-v")
-    assert first.steps_run == ("asr", "nlp", "draft")
+    assert first.steps_run == ("asr", "nlp", "draft", "verify")
+    assert st.get_support(store, result.encounter_id, first.note_version) is not None
     _, transcript = st.get_transcript(store, result.encounter_id)
     assert "ibuprofen" in (transcript.options.get("hotwords") or "")
     assert "ibuprofen" in transcript.text.lower()

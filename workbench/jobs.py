@@ -216,6 +216,13 @@ def process_encounter(
         steps.append("draft")
     else:
         note_version = note.version
+
+    if "draft" in steps:  # a fresh draft is checked now; older notes when they are viewed
+        from workbench.support import check_note
+
+        report("checking the note against the transcript", 0.97)
+        check_note(store, engine, encounter_id, user_id)
+        steps.append("verify")
     report("done", 1.0)
     elapsed = time.perf_counter() - started
     log.info("processed %s: %s in %.1f s", encounter_id, ",".join(steps) or "nothing", elapsed)

@@ -78,6 +78,7 @@ from workbench.store.records import (
     NoteVersion,
 )
 from workbench.store.status import status_counts
+from workbench.store.support import NewSupportCheck, SupportCheck, get_support, save_support
 from workbench.store.transcripts import (
     get_transcript,
     latest_transcript_version,
@@ -114,4 +115,5 @@ __all__ = [
     "CodeDecision", "accept_code", "current_code_decisions", "list_code_decisions", "reject_code",
     "ModelRecord", "NewModel", "TrainingSource", "activate_model", "active_model",
     "deactivate_model", "get_model", "list_models", "register_model", "training_sources",
+    "NewSupportCheck", "SupportCheck", "get_support", "save_support",
 ]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import replace
 
 import duckdb
 
@@ -10,7 +12,7 @@ from pipelines.types import Draft, Evidence, NoteSentence
 from workbench.store.bulk import insert_rows
 from workbench.store.db import ConcurrentEdit, NoteLocked, NotFound, Store, utcnow
 from workbench.store.events import insert_events, new_event
-from workbench.store.records import NoteVersion
+from workbench.store.records import Event, NoteVersion
 
 ATTESTATION = (
     "I have reviewed this note against the encounter recording and transcript, "
@@ -53,12 +55,15 @@ def save_note(
     sentences: tuple[NoteSentence, ...],
     user_id: str,
     transcript_version: int | None = None,
+    extra_events: Sequence[Event] = (),
 ) -> int:
     """Save a clinician's edit of ``base_version`` as a new version, with one event per change.
 
     ``transcript_version`` moves the note onto a corrected transcript (its evidence already
-    remapped). Raises ConcurrentEdit if someone saved a newer version meanwhile, and
-    NoteLocked if the note is signed; in both cases nothing is written.
+    remapped). ``extra_events`` say more about the change (e.g. ``omission.added``); they
+    are written in the same transaction, with the new note version. Raises ConcurrentEdit
+    if someone saved a newer version meanwhile, and NoteLocked if the note is signed; in
+    both cases nothing is written.
     """
     with store.transaction() as con:
         check_unsigned(con, encounter_id)
@@ -104,6 +109,7 @@ def save_note(
                     note_version=version,
                 )
             )
+        events += [replace(e, note_version=version) for e in extra_events]
         events.append(
             new_event(
                 user_id, encounter_id, "note.saved", object_type="note",

@@ -9,6 +9,7 @@ from workbench import store as db
 from workbench.ui import components as ui
 from workbench.ui import note_editor as ed
 from workbench.ui import resources
+from workbench.ui import support_panel as sp
 from workbench.ui.code_suggestions import code_suggestions_panel
 from workbench.ui.dictation_panel import dictation_panel
 from workbench.ui.entity_panel import entity_panel
@@ -39,15 +40,18 @@ st.title(encounter.title)
 st.caption(f"`{encounter_id}` · {encounter.specialty or '—'} · {encounter.clinician or '—'} · "
            f"note version {note.version} · transcript version {version}")
 
+support = None if note.signed else sp.load_support(store, encounter_id, note, user)
+results = support.by_sentence() if support else {}
 sentences_by_id = {s.sentence_id: s for s in note.draft.sentences}
 selected = sentences_by_id.get(st.session_state.get("selected_sentence", ""))
-evidence = selected.evidence if selected else ()
+evidence = sp.evidence_for(selected, results) if selected else ()
 
 
 def _play(sentence_id: str) -> None:
     sentence = sentences_by_id[sentence_id]
     st.session_state["selected_sentence"] = sentence_id
-    st.session_state["play_from"] = min((e.start_s for e in sentence.evidence), default=0.0)
+    found = sp.evidence_for(sentence, results)
+    st.session_state["play_from"] = min((e.start_s for e in found), default=0.0)
 
 
 left, right = st.columns(2, gap="large")
@@ -88,6 +92,7 @@ with right:
     st.caption(":material/smart_toy: machine suggestion until you edit or sign it · "
                "▶ plays the source audio and marks it in the transcript")
     headings = resources.section_headings(note.draft.template)
+    sp.needs_attention(support, headings, _play)
     for section in note.draft.sections:
         st.markdown(f"#### {headings.get(section, section.title())}")
         for sentence in note.draft.section_sentences(section):
@@ -96,15 +101,17 @@ with right:
             text_col.text_area(sentence.section, value=sentence.text, key=key, height=68,
                                label_visibility="collapsed")
             edited = st.session_state.get(key, sentence.text) != sentence.text
-            btn_col.markdown(ed.origin_badge(sentence, edited))
+            btn_col.markdown(ed.origin_badge(sentence, edited) + "  \n"
+                             + sp.support_badge(results.get(sentence.sentence_id)))
             btn_col.button("▶", key=f"play-{sentence.sentence_id}", help="Play the evidence",
                            on_click=_play, args=(sentence.sentence_id,),
-                           disabled=not sentence.evidence)
+                           disabled=not sp.evidence_for(sentence, results))
         with st.expander(f"Edit all of {headings.get(section, section)} / add a sentence"):
             st.text_area("Whole section", value=ed.section_text(note.draft.sentences, section),
                          key=ed.section_key(note, section))
             st.text_input("Add a sentence", key=ed.add_key(note, section))
 
+    sp.omissions_panel(store, encounter_id, note, support, transcript, headings, user)
     with st.expander("Dictate into the note", icon=":material/mic:"):
         dictated = dictation_panel(f"dict-{note.version}", note.draft.sections, headings,
                                    note.draft.sections[0], terms=db.list_terms(store, user))

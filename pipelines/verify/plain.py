@@ -1,0 +1,118 @@
+"""Plain text from other systems: a note split into sections and sentences, and a
+speaker-tagged dialogue ("[doctor] ...", "[patient] ...") as a Transcript.
+
+Section headings are lines in capitals ("HISTORY OF PRESENT ILLNESS", optionally ending in
+":"), capitals followed by ":" inside a line ("PHYSICAL EXAM: Vitals ..."), or a short line
+ending in ":" ("Possible clinical note:"). Bullets ("-", "•", "*", "1.") start new
+sentences; generic sub-labels ("Medical Reasoning:", "Respiratory:") are dropped from the
+sentence, problem labels ("Hypertension: continue lisinopril") are kept.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from pipelines.asr_eval.datasets import parse_reference
+from pipelines.drafting.sentences import split_sentences
+from pipelines.types import NoteSentence, Segment, Transcript
+from pipelines.verify.lexicon import Lexicon, load_lexicon
+
+_HEADING_LINE = re.compile(r"^\s*(?:#+\s*)?([A-Z][A-Z0-9 ,/&()'-]{2,60}?)\s*:?\s*$")
+_INLINE_HEADING = re.compile(r"(?:^|(?<=\s))([A-Z][A-Z0-9 ,/&()'-]{2,60}[A-Z)]):(?=\s|$)")
+_SHORT_HEADING = re.compile(r"^\s*([A-Za-z][\w ,/&()'-]{0,40}):\s*$")
+# A bullet starts a line, or follows the end of a sentence ("... daily. 2. Gout: ...").
+_BULLET = re.compile(
+    r"^\s*(?:[-•*▪◦]|\d{1,2}[.)]|[a-z][.)])\s+(?=\S)"
+    r"|(?<=[.!?:])\s+(?:[-•*▪◦]|\d{1,2}[.)])\s+(?=[A-Z])"
+)
+_BULLET_HEAD = re.compile(r"^\s*(?:[-•*▪◦]|\d{1,2}[.)]|[a-z][.)])\s+")
+_LABEL = re.compile(r"^\s*([A-Za-z][A-Za-z ,/&'-]{1,50}):\s+")
+_EMPTY = re.compile(r"^[^A-Za-z]*$")  # no words: a stray "2." or "--"
+
+
+def section_key(heading: str) -> str:
+    """ "HISTORY OF PRESENT ILLNESS" -> "history_of_present_illness"."""
+    return re.sub(r"[^a-z0-9]+", "_", heading.lower()).strip("_") or "note"
+
+
+def _pieces(line: str) -> list[str]:
+    """A line cut at bullets ("- Depression: stable. - Diabetes: ...")."""
+    cuts = [m.start() for m in _BULLET.finditer(line)]
+    bounds = [0, *cuts, len(line)]
+    out = []
+    for a, b in itertools.pairwise(bounds):
+        piece = _BULLET_HEAD.sub("", line[a:b]).strip()
+        if piece:
+            out.append(piece)
+    return out
+
+
+def _heading(line: str) -> str | None:
+    """The heading a whole line is: in capitals, or short and ending in ":"."""
+    caps = _HEADING_LINE.match(line)
+    if caps and not any(c.islower() for c in caps.group(1)):
+        return caps.group(1)
+    short = _SHORT_HEADING.match(line)
+    if short and len(short.group(1).split()) <= 5:
+        return short.group(1)
+    return None
+
+
+def _drop_label(piece: str, lexicon: Lexicon) -> str:
+    m = _LABEL.match(piece)
+    if m and " ".join(m.group(1).lower().split()) in lexicon.labels:
+        return piece[m.end() :]
+    return piece
+
+
+def note_sentences(text: str, lexicon: Lexicon | None = None) -> tuple[NoteSentence, ...]:
+    """Sentences of a plain-text note with their section keys (``note`` before any heading).
+
+    Sentence ids are ``n1``, ``n2``, ... in note order; no sentence has evidence yet.
+    """
+    lexicon = lexicon or load_lexicon()
+    section = "note"
+    found: list[tuple[str, str]] = []
+    for raw in text.replace("\r", "").split("\n"):
+        line = raw.strip()
+        if not line:
+            continue
+        heading = _heading(line)
+        if heading:
+            section = section_key(heading)
+            continue
+        # Inline headings: "PHYSICAL EXAM: Vital signs ... RESULTS: Chest x-ray ..."
+        pos = 0
+        parts: list[tuple[str, str]] = []
+        for m in _INLINE_HEADING.finditer(line):
+            parts.append((section, line[pos : m.start()]))
+            section = section_key(m.group(1))
+            pos = m.end()
+        parts.append((section, line[pos:]))
+        for sec, chunk in parts:
+            if chunk.strip().endswith(":") and len(chunk.split()) <= 6:
+                continue  # a preface ("Possible clinical note:") before an inline heading
+            for piece in _pieces(chunk):
+                piece = _drop_label(piece, lexicon)
+                for a, b in split_sentences(piece, max_words=10_000):
+                    sentence = " ".join(piece[a:b].split())
+                    if not _EMPTY.match(sentence):
+                        found.append((sec, sentence))
+    return tuple(
+        NoteSentence(sentence_id=f"n{i}", section=sec, text=s)
+        for i, (sec, s) in enumerate(found, 1)
+    )
+
+
+def dialogue_transcript(dialogue: str, seconds_per_turn: float = 1.0) -> Transcript:
+    """A Transcript from a speaker-tagged dialogue (``[doctor]``/``[patient]``, ``D:``/``P:``),
+    one segment per turn. There is no audio: segment ``i`` spans ``[i, i + 1)`` times
+    ``seconds_per_turn``.
+    """
+    turns = parse_reference(dialogue)
+    segments = tuple(
+        Segment(i, i * seconds_per_turn, (i + 1) * seconds_per_turn, body, speaker)  # type: ignore[arg-type]
+        for i, (speaker, body) in enumerate(turns)
+    )
+    return Transcript(segments, "en", len(segments) * seconds_per_turn, "text")
