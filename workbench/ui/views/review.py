@@ -120,17 +120,19 @@ with right:
         for section in dictated.dictated_sections:
             for text in dictated.sentences(section):
                 pending = ed.insert_in_section(pending, new_sentence(section, text))
+        dictation_event = db.new_event(
+            user, encounter_id, "note.dictated", object_type="note",
+            after={"commands": [c.command for c in dictated.commands],
+                   "sections": list(dictated.dictated_sections)},
+            model_version=dictated.model,
+        )
         try:
-            db.save_note(store, encounter_id, note.version, pending, user)
+            # One transaction: the sentences and the note.dictated event land together.
+            db.save_note(store, encounter_id, note.version, pending, user,
+                         extra_events=(dictation_event,))
         except (db.ConcurrentEdit, db.NoteLocked) as exc:
             st.error(str(exc))
         else:
-            db.append_event(store, db.new_event(
-                user, encounter_id, "note.dictated", object_type="note",
-                after={"commands": [c.command for c in dictated.commands],
-                       "sections": list(dictated.dictated_sections)},
-                model_version=dictated.model,
-            ))
             st.rerun()
     changed = db.diff_sentences(note.draft.sentences, pending)
     save_col, sign_col = st.columns(2)
