@@ -62,3 +62,53 @@ def encounter(store: st.Store) -> str:
     version = st.save_transcript(store, "enc-1", transcript, "dr-a")
     st.save_draft(store, "enc-1", make_draft(transcript), version, "dr-a")
     return "enc-1"
+
+
+CLIP = REPO / "tests" / "fixtures" / "asr_short" / "audio.ogg"
+APP = REPO / "workbench" / "ui" / "app.py"
+
+
+def seed_encounter(
+    data: Path,
+    encounter_id: str,
+    transcript: Transcript,
+    *,
+    entities: tuple = (),
+    draft: Draft | None = None,
+    nlp_version: str = "nlp.test",
+    user: str = "dr-a",
+) -> st.Store:
+    """A hand-built encounter in a real store at ``data``, with the ASR fixture clip as its
+    audio: transcript version 1, then its entity set and draft when given."""
+    import hashlib
+    import shutil
+
+    store = st.open_store(data)
+    sha = hashlib.sha256(CLIP.read_bytes()).hexdigest()
+    (data / "audio").mkdir(exist_ok=True)
+    shutil.copy(CLIP, data / "audio" / f"{sha}.ogg")
+    st.add_audio(store, st.AudioRecord(sha, f"audio/{sha}.ogg", "clip.ogg", "ogg", 5.0, 16000, 1,
+                                       CLIP.stat().st_size))
+    st.add_encounter(store, st.EncounterRecord(encounter_id, f"Visit {encounter_id}",
+                                               audio_sha256=sha), user)
+    version = st.save_transcript(store, encounter_id, transcript, user)
+    if entities:
+        st.save_entities(store, encounter_id, version, entities, nlp_version, user)
+    if draft is not None:
+        st.save_draft(store, encounter_id, draft, version, user)
+    return store
+
+
+def open_review(monkeypatch: pytest.MonkeyPatch, data: Path, encounter_id: str,
+                timeout: float = 60):
+    """The app's Review page for ``encounter_id``, as ``dr-test``, driven by AppTest."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("SCRIBE_HOME", str(data))
+    monkeypatch.setenv("SCRIBE_USER", "dr-test")
+    at = AppTest.from_file(str(APP), default_timeout=timeout)
+    at.session_state["encounter_id"] = encounter_id
+    at.run()
+    at.switch_page("views/review.py").run()
+    assert not at.exception, at.exception
+    return at

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
-import shutil
 from pathlib import Path
 
 import pytest
 from spacy.language import Language
-from streamlit.testing.v1 import AppTest
 
 from pipelines.code_suggestions import CodeSuggestion, suggest_codes
 from pipelines.drafting import draft_note
 from pipelines.nlp import NlpOptions, extract_entities, load_nlp, model_version
 from pipelines.types import Draft, Entity, Evidence, NoteSentence
-from tests.conftest import REPO, make_transcript
+from tests.conftest import make_transcript, open_review, seed_encounter
 from workbench import store as st
-
-APP = REPO / "workbench" / "ui" / "app.py"
-AUDIO = REPO / "tests" / "fixtures" / "asr_short" / "audio.ogg"
 
 
 def problem(seg: int, code: str, **flags) -> Entity:
@@ -141,31 +135,15 @@ def test_a_failed_event_rolls_back_the_decision(store: st.Store, encounter: str,
 def review(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, nlp: Language):
     """A store with one processed encounter (real NLP and drafting, fixture audio)."""
     data = tmp_path / "data"
-    store = st.open_store(data)
-    (data / "audio").mkdir()
-    shutil.copy(AUDIO, data / "audio" / "visit.ogg")
-    sha = hashlib.sha256(AUDIO.read_bytes()).hexdigest()
-    st.add_audio(store, st.AudioRecord(sha, "audio/visit.ogg", "visit.ogg", "ogg", 5.0, 16000, 1,
-                                       AUDIO.stat().st_size))
-    st.ensure_user(store, "dr-test", "Dr Test", "clinician")
-    st.add_encounter(store, st.EncounterRecord("enc-codes", "Codes visit", audio_sha256=sha),
-                     "dr-test")
     transcript = make_transcript([
         ("patient", "My blood pressure has been high and I have sugar diabetes."),
         ("clinician", "So this is hypertension and type 2 diabetes, we will start amlodipine."),
     ])
-    version = st.save_transcript(store, "enc-codes", transcript, "dr-test")
     entities = extract_entities(nlp, transcript)
-    st.save_entities(store, "enc-codes", version, entities, model_version(nlp), "dr-test")
-    st.save_draft(store, "enc-codes", draft_note(transcript, entities), version, "dr-test")
-    monkeypatch.setenv("SCRIBE_HOME", str(data))
-    monkeypatch.setenv("SCRIBE_USER", "dr-test")
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.session_state["encounter_id"] = "enc-codes"
-    at.run()
-    at.switch_page("views/review.py").run()
-    assert not at.exception, at.exception
-    return at, store
+    store = seed_encounter(data, "enc-codes", transcript, entities=entities,
+                           draft=draft_note(transcript, entities),
+                           nlp_version=model_version(nlp), user="dr-test")
+    return open_review(monkeypatch, data, "enc-codes"), store
 
 
 def test_accepting_a_suggestion_in_review_writes_the_event(review) -> None:

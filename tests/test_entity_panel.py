@@ -6,49 +6,26 @@ audio) keeps these fast; each test checks the DuckDB rows and the events a click
 
 from __future__ import annotations
 
-import hashlib
-import shutil
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO, make_draft, make_transcript
+from tests.conftest import make_draft, make_transcript, open_review, seed_encounter
 from tests.test_entity_edits import MACHINE, TURNS
 from workbench import store as st
 from workbench.ui.entity_panel import ADD_SEGMENT_KEY, PICK_KEY, entity_key
 
-APP = REPO / "workbench" / "ui" / "app.py"
-CLIP = REPO / "tests" / "fixtures" / "asr_short" / "audio.ogg"
 ENC = "enc-panel"
 
 
 @pytest.fixture
 def review(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     data = tmp_path / "data"
-    store = st.open_store(data)
-    sha = hashlib.sha256(CLIP.read_bytes()).hexdigest()
-    (data / "audio").mkdir()
-    shutil.copy(CLIP, data / "audio" / f"{sha}.ogg")
-    st.add_audio(
-        store,
-        st.AudioRecord(
-            sha, f"audio/{sha}.ogg", "clip.ogg", "ogg", 5.0, 16000, 1, CLIP.stat().st_size
-        ),
-    )
-    st.add_encounter(store, st.EncounterRecord(ENC, "Panel visit", audio_sha256=sha), "dr-a")
     transcript = make_transcript(TURNS)
-    version = st.save_transcript(store, ENC, transcript, "dr-a")
-    st.save_draft(store, ENC, make_draft(transcript), version, "dr-a")
-    st.save_entities(store, ENC, version, MACHINE, "nlp.test", "pipeline")
-    monkeypatch.setenv("SCRIBE_HOME", str(data))
-    monkeypatch.setenv("SCRIBE_USER", "dr-test")
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.session_state["encounter_id"] = ENC
-    at.run()
-    at.switch_page("views/review.py").run()
-    assert not at.exception, at.exception
-    return at, store
+    store = seed_encounter(data, ENC, transcript, entities=MACHINE,
+                           draft=make_draft(transcript))
+    return open_review(monkeypatch, data, ENC), store
 
 
 def pick(at: AppTest, text: str) -> int:

@@ -8,7 +8,6 @@ AppTest from the app's entry point.
 from __future__ import annotations
 
 import csv
-import hashlib
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
@@ -24,14 +23,12 @@ from pipelines.verify import index_transcript, load_lexicon, quantities, verify_
 from pipelines.verify.metrics import evidence_coverage, label_counts, unsupported_rate
 from pipelines.verify.omissions import find_omissions
 from pipelines.verify.plain import dialogue_transcript, note_sentences
-from tests.conftest import REPO, make_transcript
+from tests.conftest import REPO, make_transcript, open_review, seed_encounter
 from workbench import store as st
 from workbench.jobs import PipelineOptions, process_encounter
 from workbench.store.migrations import available_migrations, migrate
 from workbench.support import check_note, current_support
 
-APP = REPO / "workbench" / "ui" / "app.py"
-CLIP = REPO / "tests" / "fixtures" / "asr_short" / "audio.ogg"
 SHARED = REPO.parent / "shared" / "datasets"
 SOAP = ("subjective", "objective", "assessment", "plan")
 
@@ -445,19 +442,6 @@ def review(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, nlp: Language, visit
     and leaves out the lisinopril change, the blood pressure and the x-ray; never checked."""
     transcript, entities = visit
     data = tmp_path / "data"
-    store = st.open_store(data)
-    sha = hashlib.sha256(CLIP.read_bytes()).hexdigest()
-    (data / "audio").mkdir()
-    shutil.copy(CLIP, data / "audio" / f"{sha}.ogg")
-    st.add_audio(
-        store,
-        st.AudioRecord(
-            sha, f"audio/{sha}.ogg", "clip.ogg", "ogg", 5.0, 16000, 1, CLIP.stat().st_size
-        ),
-    )
-    st.add_encounter(store, st.EncounterRecord("enc-r", "Review visit", audio_sha256=sha), "dr-a")
-    version = st.save_transcript(store, "enc-r", transcript, "dr-a")
-    st.save_entities(store, "enc-r", version, entities, model_version(nlp), "dr-a")
     sentences = (
         *covering_note(visit),
         NoteSentence("f", "subjective", "Reports left knee pain and stiffness in the mornings."),
@@ -465,15 +449,9 @@ def review(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, nlp: Language, visit
         NoteSentence("e", "plan", "Increase meloxicam to twice a day and rest the knee."),
     )
     draft = Draft("soap", SOAP, sentences, "test-v1")
-    st.save_draft(store, "enc-r", draft, version, "dr-a")
-    monkeypatch.setenv("SCRIBE_HOME", str(data))
-    monkeypatch.setenv("SCRIBE_USER", "dr-test")
-    at = AppTest.from_file(str(APP), default_timeout=90)
-    at.session_state["encounter_id"] = "enc-r"
-    at.run()
-    at.switch_page("views/review.py").run()
-    assert not at.exception, at.exception
-    return at, store
+    store = seed_encounter(data, "enc-r", transcript, entities=entities, draft=draft,
+                           nlp_version=model_version(nlp))
+    return open_review(monkeypatch, data, "enc-r", timeout=90), store
 
 
 def markdown(at: AppTest) -> str:
