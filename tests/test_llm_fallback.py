@@ -142,7 +142,7 @@ def test_process_falls_back_to_the_rules_drafter_and_records_why(
     engine = Engine(PipelineOptions(drafter="llm", llm=_options(url)), store)
     with caplog.at_level(logging.INFO):
         result = process_encounter(store, store.path.parent, engine, encounter, "dr-l")
-    assert result.steps_run == ("draft",)
+    assert result.steps_run == ("draft", "verify")
     note = st.get_note(store, encounter)
     assert note.draft.model_version.startswith("draft.soap-rules")
     assert note.draft.options["llm_fallback"]["kind"] == "unreachable"
