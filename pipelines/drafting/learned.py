@@ -1,0 +1,188 @@
+"""The default drafter: a trained section router + narrative restatement + structure.
+
+For every transcript sentence (``units``) the router (``router``, trained from ACI-Bench,
+MTS-Dialog and PriMock57 by ``training``) gives the probability of each content kind and of
+``none``. A sentence whose note-worthiness (1 - P(none)) reaches the threshold is restated in
+the note's voice (``restate``) and placed in the first template section that receives its
+kind; a clinician's symptom question answered by a bare yes/no becomes "She reports X." /
+"She denies X." The structured parts (``structure``: chief complaint, medication lines,
+vital signs, problem-oriented assessment and plan) come from the entities.
+
+Every sentence links to the transcript spans it came from, and a sentence whose content
+words the evidence does not support (``support.unsupported_words``) is dropped. The drafter
+is deterministic and runs on the CPU with no service.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass
+
+from pipelines.drafting.features import unit_features
+from pipelines.drafting.kinds import NONE
+from pipelines.drafting.person import FEMALE, MALE, NEUTRAL, Voice, infer_voice
+from pipelines.drafting.phrases import PhraseMap, load_phrases
+from pipelines.drafting.restate import restate
+from pipelines.drafting.rewrite import content_words, denial, report, topic, unsupported_words
+from pipelines.drafting.router import SectionRouter, load_router
+from pipelines.drafting.sentences import answer_polarity, asks_presence, is_pleasantry, is_question
+from pipelines.drafting.soap import transcript_fingerprint
+from pipelines.drafting.templates import NoteTemplate, load_template
+from pipelines.drafting.units import Unit, transcript_units
+from pipelines.types import Draft, Entity, Evidence, NoteSentence, Transcript
+
+DRAFTER_VERSION = "draft.learned.v1"
+_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "scribe-workbench:drafting:learned")
+_VOICES = {"neutral": NEUTRAL, "female": FEMALE, "male": MALE}
+
+
+@dataclass(frozen=True)
+class LearnedOptions:
+    """How the learned drafter works; recorded in ``Draft.options``.
+
+    template: note template id or JSON path.
+    threshold: a sentence enters the note when the router's P(not none) reaches this.
+    voice: "auto" (she/he when the visit says so, else "the patient"), "neutral", "female"
+        or "male".
+    max_words_per_sentence: unpunctuated speech longer than this is split first.
+    min_content_words: a restated sentence with fewer content words is a fragment, left out.
+    """
+
+    template: str = "aci_visit"
+    threshold: float = 0.5
+    voice: str = "auto"
+    max_words_per_sentence: int = 40
+    min_content_words: int = 2
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A drafted sentence before placement: kind, text, evidence, transcript position."""
+
+    kind: str
+    text: str
+    evidence: tuple[Evidence, ...]
+    order: float
+    score: float
+
+
+def _voice(transcript: Transcript, options: LearnedOptions) -> Voice:
+    if options.voice == "auto":
+        return infer_voice(transcript)
+    if options.voice not in _VOICES:
+        raise ValueError(f"voice {options.voice!r} is not auto, neutral, female or male")
+    return _VOICES[options.voice]
+
+
+def _problem_spans(unit: Unit) -> list[tuple[int, int]]:
+    return [
+        (e.start, e.end)
+        for e in unit.ents
+        if e.label == "PROBLEM" and not (e.hypothetical or e.family)
+    ]
+
+
+def _answered(
+    q: Unit, a: Unit | None, probs: dict[str, float], voice: Voice, receives: set[str]
+) -> Candidate | None:
+    """'Any fever?' + 'No.' -> 'She denies fever.' with evidence on both turns."""
+    if a is None or q.speaker == "patient" or a.speaker != "patient" or not q.last_in_turn:
+        return None
+    polarity = answer_polarity(a.text)
+    spans = _problem_spans(q)
+    if polarity is None or not spans or not asks_presence(q.text, spans[0][0] - q.start):
+        return None
+    kinds = {k: p for k, p in probs.items() if k in receives and k in ("ros", "hpi")}
+    if not kinds:
+        return None
+    kind = max(kinds, key=kinds.__getitem__)
+    about = topic(q.turn.text, spans)
+    text = report(about, voice) if polarity else denial(about, voice)
+    return Candidate(kind, text, q.evidence() + a.evidence(), q.start, 1.0 - probs[NONE])
+
+
+def candidates(
+    units: list[Unit],
+    probabilities: list[dict[str, float]],
+    template: NoteTemplate,
+    voice: Voice,
+    phrases: PhraseMap,
+    options: LearnedOptions,
+) -> list[Candidate]:
+    """Restated, supported sentences for every note-worthy unit, in transcript order."""
+    receives = {k for s in template.sections for k in s.receives}
+    out: list[Candidate] = []
+    for k, (unit, probs) in enumerate(zip(units, probabilities, strict=True)):
+        order = k + unit.start / 1e6
+        if is_question(unit.text, unit.speaker):
+            nxt = units[k + 1] if k + 1 < len(units) else None
+            found = _answered(unit, nxt, probs, voice, receives)
+            if found and found.score >= options.threshold:
+                out.append(Candidate(found.kind, found.text, found.evidence, order, found.score))
+            continue
+        score = 1.0 - probs[NONE]
+        if score < options.threshold or is_pleasantry(unit.text):
+            continue
+        allowed = {kind: p for kind, p in probs.items() if kind in receives}
+        if not allowed:
+            continue
+        kind = max(allowed, key=allowed.__getitem__)
+        text = restate(unit.text, unit.speaker, kind, voice, phrases)
+        evidence = unit.evidence()
+        # Safety net: a restatement that would add a content word is dropped, never shown.
+        if not text or len(content_words(text)) < options.min_content_words:
+            continue
+        if evidence and not unsupported_words(text, [unit.text], phrases):
+            out.append(Candidate(kind, text, evidence, order, score))
+    return out
+
+
+def place(
+    found: list[Candidate], template: NoteTemplate, fingerprint: str
+) -> tuple[NoteSentence, ...]:
+    """Candidates into template sections, transcript order, duplicates and overflow dropped."""
+    sentences: list[NoteSentence] = []
+    for spec in template.sections:
+        seen: set[str] = set()
+        for cand in sorted(found, key=lambda c: c.order):
+            if template.section_for(cand.kind) != spec.key or cand.text.lower() in seen:
+                continue
+            if spec.max_sentences and len(seen) >= spec.max_sentences:
+                break
+            sid = str(
+                uuid.uuid5(_ID_NAMESPACE, f"{fingerprint}:{template.id}:{spec.key}:{len(seen)}")
+            )
+            sentences.append(NoteSentence(sid, spec.key, cand.text, cand.evidence))
+            seen.add(cand.text.lower())
+    return tuple(sentences)
+
+
+def draft_visit(
+    transcript: Transcript,
+    entities: tuple[Entity, ...] = (),
+    options: LearnedOptions = LearnedOptions(),
+    router: SectionRouter | None = None,
+    phrases: PhraseMap | None = None,
+) -> Draft:
+    """Draft a note of ``options.template`` in which every sentence links to its evidence.
+
+    ``router`` and ``phrases`` default to the shipped artefacts in ``annotations/drafting``.
+    Deterministic: the same inputs give an identical Draft, sentence ids included.
+    """
+    template = load_template(options.template)
+    router = router or load_router()
+    phrases = phrases if phrases is not None else load_phrases()
+    voice = _voice(transcript, options)
+    units = transcript_units(transcript, entities, options.max_words_per_sentence)
+    matrix = router.probabilities([unit_features(units, k) for k in range(len(units))])
+    probabilities = [dict(zip(router.kinds, row, strict=True)) for row in matrix]
+    found = candidates(units, probabilities, template, voice, phrases, options)
+    fingerprint = transcript_fingerprint(transcript)
+    return Draft(
+        template=template.id,
+        sections=template.keys,
+        sentences=place(found, template, fingerprint),
+        model_version=f"{DRAFTER_VERSION}+{router.version}",
+        input_sha256=fingerprint,
+        options={**asdict(options), "template_version": template.version, "voice": voice.subject},
+    )

@@ -1,0 +1,155 @@
+"""The section router: a linear model from sentence features to content kinds (or ``none``).
+
+Trained with scikit-learn's multinomial logistic regression (``train_router``) and stored as
+plain JSON (feature names, weights, intercepts), so drafting needs only numpy and the file is
+readable and diff-able. Features are binary, each sentence's vector scaled to unit length.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipelines.drafting.features import FEATURES_VERSION
+from pipelines.drafting.kinds import NONE
+from pipelines.paths import ANNOTATIONS_DIR
+
+ROUTER_PATH = ANNOTATIONS_DIR / "drafting" / "router.json"
+_DIGITS = 4  # weights are stored rounded: smaller file, same decisions
+
+
+class RouterError(ValueError):
+    """A router file that is missing, unreadable or inconsistent."""
+
+
+@dataclass(frozen=True)
+class SectionRouter:
+    """Weights of the trained router and what produced them."""
+
+    kinds: tuple[str, ...]
+    features: tuple[str, ...]
+    weights: np.ndarray  # (len(features), len(kinds))
+    intercept: np.ndarray  # (len(kinds),)
+    meta: dict[str, Any] = field(default_factory=dict)
+    index: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.weights.shape != (len(self.features), len(self.kinds)):
+            raise RouterError(
+                f"weights {self.weights.shape} do not fit "
+                f"{len(self.features)} features x {len(self.kinds)} kinds"
+            )
+        object.__setattr__(self, "index", {f: i for i, f in enumerate(self.features)})
+
+    @property
+    def version(self) -> str:
+        """A short id of these weights (changes whenever the model does)."""
+        return str(self.meta.get("version", "router"))
+
+    def probabilities(self, feature_lists: Sequence[Sequence[str]]) -> np.ndarray:
+        """(n, len(kinds)) class probabilities, one row per feature list."""
+        scores = np.tile(self.intercept, (len(feature_lists), 1))
+        for row, feats in enumerate(feature_lists):
+            idx = sorted({self.index[f] for f in feats if f in self.index})
+            n_active = len(set(feats))
+            if idx and n_active:
+                scores[row] += self.weights[idx].sum(axis=0) / np.sqrt(n_active)
+        scores -= scores.max(axis=1, keepdims=True)
+        exp = np.exp(scores)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "meta": self.meta,
+            "kinds": list(self.kinds),
+            "intercept": [round(float(x), _DIGITS) for x in self.intercept],
+            "weights": {
+                f: [round(float(x), _DIGITS) for x in self.weights[i]]
+                for i, f in enumerate(self.features)
+            },
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SectionRouter:
+        features = tuple(data["weights"])
+        weights = np.array([data["weights"][f] for f in features], dtype=float)
+        if not features:
+            weights = np.zeros((0, len(data["kinds"])))
+        return cls(
+            tuple(data["kinds"]),
+            features,
+            weights,
+            np.array(data["intercept"], dtype=float),
+            dict(data.get("meta", {})),
+        )
+
+
+def save_router(router: SectionRouter, path: Path = ROUTER_PATH) -> None:
+    """Write the router as compact, key-sorted JSON (byte-identical for the same weights)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(router.to_json(), sort_keys=True, separators=(",", ":"))
+    Path(path).write_text(text + "\n", encoding="utf-8")
+
+
+def load_router(path: Path = ROUTER_PATH) -> SectionRouter:
+    """The router stored at ``path``; RouterError naming the training command if missing."""
+    path = Path(path)
+    if not path.is_file():
+        raise RouterError(f"{path} not found: run `scribe train drafter` to build it")
+    try:
+        return SectionRouter.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RouterError(f"{path}: not a router file ({exc})") from None
+
+
+def train_router(
+    examples: Sequence[tuple[Sequence[str], str]],
+    seed: int = 0,
+    c: float = 1.0,
+    min_count: int = 2,
+    meta: dict[str, Any] | None = None,
+) -> SectionRouter:
+    """Fit the router on (features, kind) pairs; features seen fewer than ``min_count``
+    times are dropped. Deterministic for a given seed and data."""
+    from scipy.sparse import csr_matrix
+    from sklearn.linear_model import LogisticRegression
+
+    counts = Counter(f for feats, _ in examples for f in set(feats))
+    features = tuple(sorted(f for f, n in counts.items() if n >= min_count))
+    index = {f: i for i, f in enumerate(features)}
+    kinds = tuple(sorted({k for _, k in examples} | {NONE}))
+    rows, cols, vals, labels = [], [], [], []
+    for r, (feats, kind) in enumerate(examples):
+        active = sorted({index[f] for f in feats if f in index})
+        scale = 1.0 / np.sqrt(len(set(feats))) if feats else 0.0
+        rows += [r] * len(active)
+        cols += active
+        vals += [scale] * len(active)
+        labels.append(kinds.index(kind))
+    x = csr_matrix((vals, (rows, cols)), shape=(len(examples), len(features)))
+    model = LogisticRegression(C=c, max_iter=2000, random_state=seed)
+    model.fit(x, np.array(labels))
+    weights = np.zeros((len(features), len(kinds)))
+    intercept = np.full(len(kinds), -30.0)  # a kind never seen in training is never predicted
+    for j, cls_idx in enumerate(model.classes_):
+        weights[:, cls_idx] = model.coef_[j] if len(model.classes_) > 2 else 0.0
+        intercept[cls_idx] = model.intercept_[j] if len(model.classes_) > 2 else 0.0
+    weights = np.round(weights, _DIGITS)
+    intercept = np.round(intercept, _DIGITS)
+    digest = hashlib.sha256(weights.tobytes() + intercept.tobytes()).hexdigest()[:10]
+    info = {
+        "features_version": FEATURES_VERSION,
+        "seed": seed,
+        "c": c,
+        "examples": len(examples),
+        **(meta or {}),
+        "version": f"router.{digest}",
+    }
+    return SectionRouter(kinds, features, weights, intercept, info)

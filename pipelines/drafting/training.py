@@ -1,0 +1,139 @@
+"""Train the drafter's artefacts from the training corpora: the section router and phrase map.
+
+``python -m pipelines.drafting.training`` (or ``scribe train drafter``) reads ACI-Bench train,
+MTS-Dialog and PriMock57 from ``$SCRIBE_DATASETS``, labels every transcript sentence by
+aligning it to its reference note (``alignment``), fits the router with a fixed seed and
+mines lay -> clinical phrase mappings, then writes ``annotations/drafting/router.json`` and
+``phrases.tsv``. The same data and seed give byte-identical files. ACI-Bench valid is used
+only to choose options (``scripts`` in the README); test1/test2 are never read.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipelines.drafting.alignment import AlignOptions, align_units, idf_table, note_lines, stems
+from pipelines.drafting.corpus import aci_split, mts_dialog, primock57
+from pipelines.drafting.features import unit_features
+from pipelines.drafting.kinds import NONE
+from pipelines.drafting.phrases import PhraseMap, mine_phrases
+from pipelines.drafting.restate import tidy
+from pipelines.drafting.router import SectionRouter, train_router
+from pipelines.drafting.units import transcript_units
+from pipelines.note_eval.data import NoteExample, dialogue_transcript
+from pipelines.types import Entity, Transcript
+
+log = logging.getLogger(__name__)
+CORPORA = ("aci_train", "mts_dialog", "primock57")
+EntityFn = Callable[[Transcript], tuple[Entity, ...]]
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """What the drafter learns from and how.
+
+    corpora: any of ``CORPORA``; seed: the classifier's random state; c: inverse L2
+    regularisation; min_count: features seen fewer times are dropped; align: how training
+    labels are made; phrase_support: encounters a phrase mapping must be seen in.
+    """
+
+    corpora: tuple[str, ...] = CORPORA
+    seed: int = 0
+    c: float = 1.0
+    min_count: int = 2
+    align: AlignOptions = field(default_factory=AlignOptions)
+    phrase_support: int = 3
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """The trained artefacts and a summary of the data (counts only, never text)."""
+
+    router: SectionRouter
+    phrases: PhraseMap
+    summary: dict[str, Any]
+
+
+def load_corpora(datasets: Path, names: Sequence[str]) -> dict[str, list[NoteExample]]:
+    """The training corpora by name (ACI-Bench train, MTS-Dialog, PriMock57)."""
+    readers = {
+        "aci_train": lambda: aci_split(datasets, "train"),
+        "mts_dialog": lambda: mts_dialog(datasets),
+        "primock57": lambda: primock57(datasets),
+    }
+    unknown = [n for n in names if n not in readers]
+    if unknown:
+        raise ValueError(f"unknown corpora {unknown}; use {list(CORPORA)}")
+    return {name: readers[name]() for name in names}
+
+
+def labelled_units(
+    example: NoteExample,
+    idf: dict[str, float],
+    entities_of: EntityFn | None,
+    align: AlignOptions,
+) -> tuple[list[list[str]], list[str], list[tuple[str, str]]]:
+    """(features, kinds, aligned (spoken, written) pairs) of one training encounter."""
+    transcript = dialogue_transcript(example.dialogue, example.encounter_id)
+    entities = entities_of(transcript) if entities_of else ()
+    units = transcript_units(transcript, entities)
+    lines = note_lines(example.note)
+    labels = align_units([u.text for u in units], lines, idf, align)
+    feats = [unit_features(units, k) for k in range(len(units))]
+    line_stems = [(line, stems(line.text)) for line in lines]
+    pairs = []
+    for unit, (kind, _) in zip(units, labels, strict=True):
+        if kind == NONE:
+            continue
+        mine = stems(unit.text)
+        best = max(line_stems, key=lambda ls: len(mine & ls[1]))
+        pairs.append((tidy(unit.text), best[0].text))
+    return feats, [k for k, _ in labels], pairs
+
+
+def train_drafter(
+    datasets: Path,
+    options: TrainOptions = TrainOptions(),
+    entities_of: EntityFn | None = None,
+    corpora: dict[str, list[NoteExample]] | None = None,
+) -> TrainResult:
+    """Label, fit and mine from the corpora; deterministic for the same data and options."""
+    started = time.perf_counter()
+    corpora = corpora if corpora is not None else load_corpora(datasets, options.corpora)
+    idf = idf_table(
+        stems(line.text)
+        for examples in corpora.values()
+        for ex in examples
+        for line in note_lines(ex.note)
+    )
+    examples: list[tuple[list[str], str]] = []
+    pairs: list[tuple[str, str, str]] = []
+    counts: dict[str, dict[str, int]] = {}
+    for name, rows in corpora.items():
+        kinds: Counter[str] = Counter()
+        for ex in rows:
+            feats, labels, aligned = labelled_units(ex, idf, entities_of, options.align)
+            if name == "primock57":  # no reliable sections: only "in the note or not"
+                labels = [k if k == NONE else "hpi" for k in labels]
+            examples += list(zip(feats, labels, strict=True))
+            kinds.update(labels)
+            pairs += [(ex.encounter_id, spoken, written) for spoken, written in aligned]
+        counts[name] = {"encounters": len(rows), **dict(sorted(kinds.items()))}
+        log.info("labelled %s: %d encounters", name, len(rows))
+    summary = {"corpora": counts, "options": asdict(options), "entities": entities_of is not None}
+    router = train_router(
+        examples, seed=options.seed, c=options.c, min_count=options.min_count, meta={"data": counts}
+    )
+    phrases = mine_phrases(pairs, min_support=options.phrase_support)
+    summary.update(
+        router=router.version,
+        phrases=len(phrases.phrases),
+        seconds=round(time.perf_counter() - started, 1),
+    )
+    return TrainResult(router, phrases, summary)
