@@ -22,14 +22,23 @@ from pipelines.drafting.features import unit_features
 from pipelines.drafting.kinds import NONE
 from pipelines.drafting.person import FEMALE, MALE, NEUTRAL, Voice, infer_voice
 from pipelines.drafting.phrases import PhraseMap, load_phrases
-from pipelines.drafting.restate import restate
+from pipelines.drafting.restate import questionish, restate, tidy
 from pipelines.drafting.rewrite import content_words, denial, report, topic, unsupported_words
 from pipelines.drafting.router import SectionRouter, load_router
 from pipelines.drafting.sentences import answer_polarity, asks_presence, is_pleasantry, is_question
 from pipelines.drafting.soap import transcript_fingerprint
+from pipelines.drafting.structure import (
+    BodySystems,
+    chief_complaint,
+    load_body_systems,
+    medication_lines,
+    problem_oriented,
+    review_of_systems,
+    with_system_label,
+)
 from pipelines.drafting.templates import NoteTemplate, load_template
-from pipelines.drafting.units import Unit, transcript_units
-from pipelines.types import Draft, Entity, Evidence, NoteSentence, Transcript
+from pipelines.drafting.units import Candidate, Unit, transcript_units
+from pipelines.types import Draft, Entity, NoteSentence, Transcript
 
 DRAFTER_VERSION = "draft.learned.v1"
 _ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "scribe-workbench:drafting:learned")
@@ -53,17 +62,6 @@ class LearnedOptions:
     voice: str = "auto"
     max_words_per_sentence: int = 40
     min_content_words: int = 2
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A drafted sentence before placement: kind, text, evidence, transcript position."""
-
-    kind: str
-    text: str
-    evidence: tuple[Evidence, ...]
-    order: float
-    score: float
 
 
 def _voice(transcript: Transcript, options: LearnedOptions) -> Voice:
@@ -118,10 +116,10 @@ def candidates(
             nxt = units[k + 1] if k + 1 < len(units) else None
             found = _answered(unit, nxt, probs, voice, receives)
             if found and found.score >= options.threshold:
-                out.append(Candidate(found.kind, found.text, found.evidence, order, found.score))
+                out.append(Candidate(found.kind, found.text, found.evidence, order, found.score, k))
             continue
         score = 1.0 - probs[NONE]
-        if score < options.threshold or is_pleasantry(unit.text):
+        if score < options.threshold or is_pleasantry(tidy(unit.text)) or questionish(unit.text):
             continue
         allowed = {kind: p for kind, p in probs.items() if kind in receives}
         if not allowed:
@@ -133,7 +131,7 @@ def candidates(
         if not text or len(content_words(text)) < options.min_content_words:
             continue
         if evidence and not unsupported_words(text, [unit.text], phrases):
-            out.append(Candidate(kind, text, evidence, order, score))
+            out.append(Candidate(kind, text, evidence, order, score, k))
     return out
 
 
@@ -157,6 +155,41 @@ def place(
     return tuple(sentences)
 
 
+def structured(
+    found: list[Candidate],
+    units: list[Unit],
+    template: NoteTemplate,
+    phrases: PhraseMap,
+    systems: BodySystems,
+) -> list[Candidate]:
+    """The router's sentences with the template's structure added: chief complaint, review
+    of systems, medication lines, body-system labels, problem-oriented assessment and plan."""
+    out = list(found)
+    if template.section_for("chief_complaint"):
+        complaint = chief_complaint(units, phrases)
+        if complaint:  # the structured reason replaces whole spoken sentences
+            out = [c for c in out if c.kind != "chief_complaint"] + complaint
+    ros_key = template.section_for("ros")
+    if ros_key:
+        labelled = template.section(ros_key).labels == "systems"
+        out += review_of_systems(units, systems, labelled)
+    if template.section_for("medications"):
+        out += medication_lines(units, {c.unit: c.kind for c in found})
+    for spec in template.sections:
+        if spec.labels == "systems":
+            out = [
+                with_system_label(c, units, systems)
+                if template.section_for(c.kind) == spec.key and c.kind in ("exam", "vitals")
+                else c
+                for c in out
+            ]
+        if spec.layout == "problems":
+            mine = [c for c in out if template.section_for(c.kind) == spec.key]
+            rest = [c for c in out if template.section_for(c.kind) != spec.key]
+            out = rest + problem_oriented(mine, units, phrases, spec.labels == "plan")
+    return out
+
+
 def draft_visit(
     transcript: Transcript,
     entities: tuple[Entity, ...] = (),
@@ -177,6 +210,7 @@ def draft_visit(
     matrix = router.probabilities([unit_features(units, k) for k in range(len(units))])
     probabilities = [dict(zip(router.kinds, row, strict=True)) for row in matrix]
     found = candidates(units, probabilities, template, voice, phrases, options)
+    found = structured(found, units, template, phrases, load_body_systems())
     fingerprint = transcript_fingerprint(transcript)
     return Draft(
         template=template.id,

@@ -57,7 +57,9 @@ _AFTER_DIGITS = re.compile(
 
 # "six or so weeks", "six to eight weeks", "one twenty over eighty": a quantity as well.
 _RANGE_NEXT = re.compile(rf"\s*(?:to|or|-)\s+(?:so\b|(?:{_NUMBER_WORD}|\d+)\b)", re.IGNORECASE)
-_OVER_BEFORE = re.compile(r"(?:\d|\b(?:" + _NUMBER_WORD + r"))\s+over\s+$", re.IGNORECASE)
+_OVER_BEFORE = re.compile(
+    r"(?:\d|\b(?:" + _NUMBER_WORD + r"))\s+(?:over|out of)\s+$", re.IGNORECASE
+)
 
 
 def _is_quantity(text: str, start: int, end: int) -> bool:
@@ -153,6 +155,7 @@ def write_numbers(text: str) -> str:
         pos = end
     t = "".join([*out, text[pos:]])
     t = re.sub(r"\b(\d{2,3})\s+over\s+(\d{2,3})\b", r"\1/\2", t)
+    t = re.sub(r"\b(\d+)\s+out of\s+(\d+)\b", r"\1/\2", t)  # "2 out of 6" murmur grade
     abbreviations = dict(_UNIT_ABBREVIATIONS)
 
     def unit(m: re.Match[str]) -> str:

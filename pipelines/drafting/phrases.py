@@ -22,13 +22,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines.drafting.lexicon import STOPWORDS, TOKEN
+from pipelines.drafting.numbers import write_numbers
+from pipelines.drafting.person import expand_contractions
 from pipelines.paths import ANNOTATIONS_DIR
 
 PHRASES_PATH = ANNOTATIONS_DIR / "drafting" / "phrases.tsv"
-_TOKEN = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 # Words a mapping may never add, drop or change: facts, not wording.
 _PROTECTED = frozenset(
-    """no not never without denies deny negative positive left right bilateral both zero""".split()
+    """no not never without denies deny negative positive left right bilateral both zero
+    dragon""".split()  # "hey dragon, show me ...": a voice-assistant command, not wording
 )
 _MAX_WORDS = 3
 
@@ -77,7 +80,7 @@ class PhraseMap:
         targets = self.targets
         out: set[str] = set()
         for m in self._pattern.finditer(evidence):
-            out.update(_TOKEN.findall(targets[m.group().lower()].lower()))
+            out.update(TOKEN.findall(targets[m.group().lower()].lower()))
         return out
 
 
@@ -105,45 +108,60 @@ def save_phrases(phrases: PhraseMap, path: Path = PHRASES_PATH) -> None:
 
 
 def _tokens(text: str) -> list[str]:
-    return _TOKEN.findall(text.lower())
+    return TOKEN.findall(text.lower())
+
+
+# Who a sentence is about and how it is framed: person rules handle these, not mappings.
+_PERSON = frozenset(
+    """she he her his him hers herself himself patient patient's denies reports states
+    endorses notes""".split()
+)
 
 
 def _mappable(words: list[str]) -> bool:
-    return 0 < len(words) <= _MAX_WORDS and not any(
-        w in _PROTECTED or any(c.isdigit() for c in w) for w in words
+    """A short run with content, no pronoun, number, negation or laterality."""
+    return (
+        0 < len(words) <= _MAX_WORDS
+        and any(w not in STOPWORDS for w in words)
+        and not any(w in _PROTECTED or w in _PERSON or any(c.isdigit() for c in w) for w in words)
     )
+
+
+def _spoken_form(text: str) -> str:
+    # What restatement does anyway (digits, spelt-out contractions) is not a phrase to learn.
+    return " ".join(_tokens(write_numbers(expand_contractions(text))))
 
 
 def mine_phrases(
     pairs: Iterable[tuple[str, str, str]],
     min_support: int = 3,
-    min_precision: float = 0.3,
+    min_precision: float = 0.12,
 ) -> PhraseMap:
     """Mappings from (encounter id, spoken sentence, note sentence) pairs.
 
-    A replacement must be seen in ``min_support`` encounters, and the note must use the
-    target in ``min_precision`` of the aligned pairs whose spoken side has the source.
+    A replacement (``difflib`` "replace" of at most three words on each side, both sides
+    with a content word) must be seen in ``min_support`` encounters, and in at least
+    ``min_precision`` of the aligned pairs whose spoken side contains the source.
     """
     seen: dict[tuple[str, str], set[str]] = defaultdict(set)
-    occurrences: Counter[str] = Counter()
-    pair_list = list(pairs)
-    for encounter, spoken, written in pair_list:
-        a, b = _tokens(spoken), _tokens(written)
+    replaced: Counter[tuple[str, str]] = Counter()
+    spoken_texts: list[str] = []
+    for encounter, spoken, written in pairs:
+        a, b = _spoken_form(spoken).split(), _tokens(written)
+        spoken_texts.append(" ".join(a))
         matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
         for op, i1, i2, j1, j2 in matcher.get_opcodes():
-            if op != "replace" or not (_mappable(a[i1:i2]) and _mappable(b[j1:j2])):
-                continue
-            seen[(" ".join(a[i1:i2]), " ".join(b[j1:j2]))].add(encounter)
-    candidates = {k: v for k, v in seen.items() if len(v) >= min_support}
-    sources = {s for s, _ in candidates}
-    for _, spoken, _ in pair_list:
-        text = " ".join(_tokens(spoken))
-        for source in sources:
-            if re.search(rf"\b{re.escape(source)}\b", text):
-                occurrences[source] += 1
+            if op == "replace" and _mappable(a[i1:i2]) and _mappable(b[j1:j2]):
+                key = (" ".join(a[i1:i2]), " ".join(b[j1:j2]))
+                seen[key].add(encounter)
+                replaced[key] += 1
     best: dict[str, Phrase] = {}
-    for (source, target), encounters in candidates.items():
-        precision = len(encounters) / max(occurrences[source], 1)
+    for (source, target), encounters in sorted(seen.items()):
+        if len(encounters) < min_support:
+            continue
+        pattern = re.compile(rf"\b{re.escape(source)}\b")
+        occurrences = sum(1 for text in spoken_texts if pattern.search(text))
+        precision = replaced[(source, target)] / max(occurrences, 1)
         phrase = Phrase(source, target, len(encounters), round(precision, 3))
         if precision >= min_precision and (
             source not in best or phrase.support > best[source].support

@@ -121,6 +121,21 @@ _DANGLING = re.compile(
 )
 
 
+_OPENERS = re.compile(r"^(?:(?:now|then|well|so|and|okay|alright|also|but)\b[,\s]+)+", _I)
+# A question in statement form: "tell me, have you ever ...", "so how does that feel".
+_QUESTIONISH = re.compile(
+    r"^(?:(?:so|and|now|okay|alright|well|then|but)\s+)*(?:tell me|can you tell me|let me ask|"
+    r"do you|does it|does that|did you|did it|have you|has it|are you|is it|is that|is there|"
+    r"how|what|when did|where|why|which|who)\b",
+    _I,
+)
+
+
+def questionish(text: str) -> bool:
+    """Does the spoken sentence ask something, whatever its punctuation?"""
+    return bool(_QUESTIONISH.search(clean(text))) or "?" in text
+
+
 def tidy(text: str) -> str:
     """Spoken sentence -> plain clause: ``rewrite.clean`` plus hedges and tail tags removed."""
     t = _REPEAT_HYPHEN.sub(r"\1", text)
@@ -130,7 +145,7 @@ def tidy(text: str) -> str:
     t = _HEDGES.sub("", t)
     t = _LIKE.sub("", t)
     t = _TAIL.sub("", t)
-    t = clean(t)  # what the removals exposed ("so", leading commas)
+    t = clean(_OPENERS.sub("", t))  # what the removals exposed ("so", leading commas)
     t = _DANGLING.sub("", t)
     return re.sub(r"\s{2,}", " ", t).strip(" ,")
 

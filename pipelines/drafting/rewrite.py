@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from pipelines.drafting.lexicon import content_words
 from pipelines.drafting.numbers import write_numbers
 from pipelines.drafting.person import TERSE, Voice, expand_contractions
 from pipelines.drafting.phrases import PhraseMap
@@ -21,30 +22,6 @@ _I = re.IGNORECASE
 FRAMING_WORDS = frozenset(
     {"reports", "denies", "patient", "patient's", "clinician", "notes", "likely"}
 )
-# Function words: pronouns, auxiliaries, articles, negators. They carry no clinical content.
-_STOPWORDS = frozenset(
-    """a an the and or but if so to of in on at for with by from as into about over after before
-    than then that this these those it it's its is isn't are aren't was wasn't were weren't be
-    been being am has hasn't have haven't had hadn't having do does doesn't did didn't don't
-    done not no nor can can't cannot could couldn't will won't would wouldn't should shouldn't
-    may might must i i'm i've i'd i'll me my mine myself you you're you've you'll you'd your
-    yours yourself they they're they've they'll they'd their theirs them themselves we we're
-    we've we'll our us any some just also too she she's he he's her hers herself him his
-    himself""".split()
-)
-_TOKEN = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
-
-
-def normalise(text: str) -> str:
-    """Lower-case and rejoin tokenised contractions ("do n't" -> "don't")."""
-    t = text.lower().replace("\u2019", "'")
-    t = re.sub(r"\s+(n't|'s|'re|'ve|'ll|'d|'m)\b", r"\1", t)
-    return re.sub(r"\b(gon|wan) na\b", r"\1na", t)
-
-
-def content_words(text: str) -> set[str]:
-    """The content words of a text: lower-cased tokens that are not function words."""
-    return {w for w in _TOKEN.findall(normalise(text)) if w not in _STOPWORDS}
 
 
 def supported_words(evidence_texts: Iterable[str], phrases: PhraseMap | None = None) -> set[str]:

@@ -115,9 +115,11 @@ def train_router(
     c: float = 1.0,
     min_count: int = 2,
     meta: dict[str, Any] | None = None,
+    weights: Sequence[float] | None = None,
 ) -> SectionRouter:
-    """Fit the router on (features, kind) pairs; features seen fewer than ``min_count``
-    times are dropped. Deterministic for a given seed and data."""
+    """Fit the router on (features, kind) pairs, each with an optional sample weight;
+    features seen fewer than ``min_count`` times are dropped. Deterministic for a given
+    seed and data."""
     from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
 
@@ -135,15 +137,15 @@ def train_router(
         labels.append(kinds.index(kind))
     x = csr_matrix((vals, (rows, cols)), shape=(len(examples), len(features)))
     model = LogisticRegression(C=c, max_iter=2000, random_state=seed)
-    model.fit(x, np.array(labels))
-    weights = np.zeros((len(features), len(kinds)))
+    model.fit(x, np.array(labels), sample_weight=None if weights is None else np.array(weights))
+    coef = np.zeros((len(features), len(kinds)))
     intercept = np.full(len(kinds), -30.0)  # a kind never seen in training is never predicted
     for j, cls_idx in enumerate(model.classes_):
-        weights[:, cls_idx] = model.coef_[j] if len(model.classes_) > 2 else 0.0
+        coef[:, cls_idx] = model.coef_[j] if len(model.classes_) > 2 else 0.0
         intercept[cls_idx] = model.intercept_[j] if len(model.classes_) > 2 else 0.0
-    weights = np.round(weights, _DIGITS)
+    coef = np.round(coef, _DIGITS)
     intercept = np.round(intercept, _DIGITS)
-    digest = hashlib.sha256(weights.tobytes() + intercept.tobytes()).hexdigest()[:10]
+    digest = hashlib.sha256(coef.tobytes() + intercept.tobytes()).hexdigest()[:10]
     info = {
         "features_version": FEATURES_VERSION,
         "seed": seed,
@@ -152,4 +154,4 @@ def train_router(
         **(meta or {}),
         "version": f"router.{digest}",
     }
-    return SectionRouter(kinds, features, weights, intercept, info)
+    return SectionRouter(kinds, features, coef, intercept, info)

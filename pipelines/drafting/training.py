@@ -40,7 +40,9 @@ class TrainOptions:
 
     corpora: any of ``CORPORA``; seed: the classifier's random state; c: inverse L2
     regularisation; min_count: features seen fewer times are dropped; align: how training
-    labels are made; phrase_support: encounters a phrase mapping must be seen in.
+    labels are made; phrase_support: encounters a phrase mapping must be seen in;
+    corpus_weights: sample weight of each corpus' sentences (ACI-Bench is the note style
+    we write; the others add vocabulary and kinds).
     """
 
     corpora: tuple[str, ...] = CORPORA
@@ -49,6 +51,11 @@ class TrainOptions:
     min_count: int = 2
     align: AlignOptions = field(default_factory=AlignOptions)
     phrase_support: int = 3
+    corpus_weights: tuple[tuple[str, float], ...] = (
+        ("aci_train", 1.0),
+        ("mts_dialog", 0.3),
+        ("primock57", 0.3),
+    )
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,8 @@ def train_drafter(
         for line in note_lines(ex.note)
     )
     examples: list[tuple[list[str], str]] = []
+    weights: list[float] = []
+    corpus_weight = dict(options.corpus_weights)
     pairs: list[tuple[str, str, str]] = []
     counts: dict[str, dict[str, int]] = {}
     for name, rows in corpora.items():
@@ -122,13 +131,19 @@ def train_drafter(
             if name == "primock57":  # no reliable sections: only "in the note or not"
                 labels = [k if k == NONE else "hpi" for k in labels]
             examples += list(zip(feats, labels, strict=True))
+            weights += [corpus_weight.get(name, 1.0)] * len(labels)
             kinds.update(labels)
             pairs += [(ex.encounter_id, spoken, written) for spoken, written in aligned]
         counts[name] = {"encounters": len(rows), **dict(sorted(kinds.items()))}
         log.info("labelled %s: %d encounters", name, len(rows))
     summary = {"corpora": counts, "options": asdict(options), "entities": entities_of is not None}
     router = train_router(
-        examples, seed=options.seed, c=options.c, min_count=options.min_count, meta={"data": counts}
+        examples,
+        seed=options.seed,
+        c=options.c,
+        min_count=options.min_count,
+        meta={"data": counts},
+        weights=weights,
     )
     phrases = mine_phrases(pairs, min_support=options.phrase_support)
     summary.update(

@@ -59,3 +59,15 @@ def transcript_units(
             if any(c.isalnum() for c in turn.text[a:b]):
                 units.append(Unit(turn, a, b, ents, n == len(spans) - 1))
     return units
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A drafted sentence before placement: kind, text, evidence, transcript position."""
+
+    kind: str
+    text: str
+    evidence: tuple[Evidence, ...]
+    order: float
+    score: float
+    unit: int = -1  # index of the unit it came from (-1: several or none)
