@@ -124,3 +124,47 @@ def align_units(
                 best, best_share = line.kind, share
         labels.append((best, best_share) if best_share >= options.min_share else (NONE, 0.0))
     return labels
+
+
+_ROUGE_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def _unigrams(text: str) -> Counter[str]:
+    # rouge-score's default tokenizer: lower case, runs of [a-z0-9]
+    return Counter(_ROUGE_TOKEN.findall(text.lower()))
+
+
+def _f1(reference: Counter[str], total_ref: int, chosen: Counter[str], total: int) -> float:
+    overlap = sum(min(n, chosen[w]) for w, n in reference.items() if w in chosen)
+    if not overlap:
+        return 0.0
+    precision, recall = overlap / total, overlap / total_ref
+    return 2 * precision * recall / (precision + recall)
+
+
+def oracle_selection(sentences: Sequence[str], note: str, max_steps: int = 200) -> list[bool]:
+    """Which sentences a greedy search keeps to maximise unigram F1 against ``note``.
+
+    Each step adds the sentence that raises F1 most and stops when none does (the standard
+    extractive-summary oracle); the result labels what a note would say, for training.
+    """
+    reference = _unigrams(note)
+    total_ref = sum(reference.values())
+    grams = [_unigrams(s) for s in sentences]
+    chosen: Counter[str] = Counter()
+    total, best = 0, 0.0
+    keep = [False] * len(sentences)
+    for _ in range(max_steps):
+        step, pick = best, -1
+        for i, g in enumerate(grams):
+            if keep[i] or not g:
+                continue
+            f1 = _f1(reference, total_ref, chosen + g, total + sum(g.values()))
+            if f1 > step:
+                step, pick = f1, i
+        if pick < 0:
+            break
+        keep[pick], best = True, step
+        chosen += grams[pick]
+        total += sum(grams[pick].values())
+    return keep

@@ -22,7 +22,7 @@ from pipelines.drafting.features import unit_features
 from pipelines.drafting.kinds import NONE
 from pipelines.drafting.person import FEMALE, MALE, NEUTRAL, Voice, infer_voice
 from pipelines.drafting.phrases import PhraseMap, load_phrases
-from pipelines.drafting.restate import questionish, restate, tidy
+from pipelines.drafting.restate import not_note_material, questionish, restate, tidy
 from pipelines.drafting.rewrite import content_words, denial, report, topic, unsupported_words
 from pipelines.drafting.router import SectionRouter, load_router
 from pipelines.drafting.sentences import answer_polarity, asks_presence, is_pleasantry, is_question
@@ -34,6 +34,7 @@ from pipelines.drafting.structure import (
     medication_lines,
     problem_oriented,
     review_of_systems,
+    visit_opener,
     with_system_label,
 )
 from pipelines.drafting.templates import NoteTemplate, load_template
@@ -55,6 +56,12 @@ class LearnedOptions:
         or "male".
     max_words_per_sentence: unpunctuated speech longer than this is split first.
     min_content_words: a restated sentence with fewer content words is a fragment, left out.
+    kind_thresholds: (kind, threshold) pairs that replace ``threshold`` for sentences of
+        that kind (notes keep nearly every plan sentence but only some of the history).
+    length_ratio: when > 0, keep the most note-worthy sentences until the note has this many
+        words per transcript word (notes are about a third as long as the visit's speech).
+    kind_weights: (kind, factor) pairs that scale a kind's note-worthiness in that choice.
+    opener: start the history with "She presents today for evaluation of <complaint>.".
     """
 
     template: str = "aci_visit"
@@ -62,6 +69,10 @@ class LearnedOptions:
     voice: str = "auto"
     max_words_per_sentence: int = 40
     min_content_words: int = 2
+    kind_thresholds: tuple[tuple[str, float], ...] = ()
+    length_ratio: float = 0.0
+    kind_weights: tuple[tuple[str, float], ...] = ()
+    opener: bool = True
 
 
 def _voice(transcript: Transcript, options: LearnedOptions) -> Voice:
@@ -109,6 +120,7 @@ def candidates(
 ) -> list[Candidate]:
     """Restated, supported sentences for every note-worthy unit, in transcript order."""
     receives = {k for s in template.sections for k in s.receives}
+    thresholds = dict(options.kind_thresholds)
     out: list[Candidate] = []
     for k, (unit, probs) in enumerate(zip(units, probabilities, strict=True)):
         order = k + unit.start / 1e6
@@ -119,12 +131,16 @@ def candidates(
                 out.append(Candidate(found.kind, found.text, found.evidence, order, found.score, k))
             continue
         score = 1.0 - probs[NONE]
-        if score < options.threshold or is_pleasantry(tidy(unit.text)) or questionish(unit.text):
-            continue
         allowed = {kind: p for kind, p in probs.items() if kind in receives}
         if not allowed:
             continue
         kind = max(allowed, key=allowed.__getitem__)
+        if score < thresholds.get(kind, options.threshold):
+            continue
+        if is_pleasantry(tidy(unit.text)) or questionish(unit.text):
+            continue
+        if not_note_material(unit.text, unit.speaker, kind):
+            continue
         text = restate(unit.text, unit.speaker, kind, voice, phrases)
         evidence = unit.evidence()
         # Safety net: a restatement that would add a content word is dropped, never shown.
@@ -133,6 +149,22 @@ def candidates(
         if evidence and not unsupported_words(text, [unit.text], phrases):
             out.append(Candidate(kind, text, evidence, order, score, k))
     return out
+
+
+def within_budget(
+    found: list[Candidate], budget: int, weights: dict[str, float] | None = None
+) -> list[Candidate]:
+    """The highest-scoring candidates whose words fit in ``budget`` (ties: transcript order);
+    ``weights`` scale the score of each kind."""
+    weights = weights or {}
+    kept, used = [], 0
+    for cand in sorted(found, key=lambda c: (-c.score * weights.get(c.kind, 1.0), c.order)):
+        words = len(cand.text.split())
+        if used + words > budget and kept:
+            continue
+        kept.append(cand)
+        used += words
+    return kept
 
 
 def place(
@@ -161,6 +193,8 @@ def structured(
     template: NoteTemplate,
     phrases: PhraseMap,
     systems: BodySystems,
+    voice: Voice,
+    options: LearnedOptions,
 ) -> list[Candidate]:
     """The router's sentences with the template's structure added: chief complaint, review
     of systems, medication lines, body-system labels, problem-oriented assessment and plan."""
@@ -169,6 +203,8 @@ def structured(
         complaint = chief_complaint(units, phrases)
         if complaint:  # the structured reason replaces whole spoken sentences
             out = [c for c in out if c.kind != "chief_complaint"] + complaint
+            if template.section_for("hpi") and options.opener:
+                out.append(visit_opener(complaint[0], voice.subject))
     ros_key = template.section_for("ros")
     if ros_key:
         labelled = template.section(ros_key).labels == "systems"
@@ -210,7 +246,12 @@ def draft_visit(
     matrix = router.probabilities([unit_features(units, k) for k in range(len(units))])
     probabilities = [dict(zip(router.kinds, row, strict=True)) for row in matrix]
     found = candidates(units, probabilities, template, voice, phrases, options)
-    found = structured(found, units, template, phrases, load_body_systems())
+    if options.length_ratio > 0:
+        words = sum(len(seg.text.split()) for seg in transcript.segments)
+        found = within_budget(
+            found, round(options.length_ratio * words), dict(options.kind_weights)
+        )
+    found = structured(found, units, template, phrases, load_body_systems(), voice, options)
     fingerprint = transcript_fingerprint(transcript)
     return Draft(
         template=template.id,

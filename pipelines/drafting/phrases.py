@@ -118,11 +118,20 @@ _PERSON = frozenset(
 )
 
 
+# Conversational words with no clinical meaning of their own: never the source of a mapping
+# (a miner would otherwise learn "here" -> "who presents" from "I'm here for ...").
+_DISCOURSE = frozenset(
+    """here there now today okay ok well yeah yes like right sure good great really thing
+    things stuff kind lot bit little pretty guess know think mean going got get go see look
+    want tell say said come came back way actually sort time""".split()
+)
+
+
 def _mappable(words: list[str]) -> bool:
     """A short run with content, no pronoun, number, negation or laterality."""
     return (
         0 < len(words) <= _MAX_WORDS
-        and any(w not in STOPWORDS for w in words)
+        and any(w not in STOPWORDS and w not in _DISCOURSE for w in words)
         and not any(w in _PROTECTED or w in _PERSON or any(c.isdigit() for c in w) for w in words)
     )
 
@@ -135,7 +144,7 @@ def _spoken_form(text: str) -> str:
 def mine_phrases(
     pairs: Iterable[tuple[str, str, str]],
     min_support: int = 3,
-    min_precision: float = 0.12,
+    min_precision: float = 0.15,
 ) -> PhraseMap:
     """Mappings from (encounter id, spoken sentence, note sentence) pairs.
 

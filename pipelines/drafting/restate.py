@@ -28,8 +28,14 @@ _HEDGES = re.compile(
     r"honestly|definitely|obviously|really|just|like i said|as i said|go ahead and|"
     r"you see|i guess|for sure|per se|anyway|anyways|or something(?: like that)?|"
     r"or anything(?: like that)?|and stuff|and things like that|things like that|"
-    r"at this point in time|at this point|right now)\b,?\s*",
+    r"at this point in time|at this point|right now|right here|over here|in here|"
+    r"a little bit|little bit)\b,?\s*",
     _I,
+)
+# Evaluative asides: ", which is good", "that's great" carry no finding.
+_COMMENT = re.compile(
+    r",?\s*\b(?:which|that|and that|this)(?:'s| is| was) (?:good|great|fine|nice|reassuring|"
+    r"what we want(?: to see)?|normal for you)\b", _I
 )
 # "like" as a filler: "like two weeks", "it's like", ", like,"; not "would like", "looks like".
 _LIKE = re.compile(
@@ -39,7 +45,7 @@ _LIKE = re.compile(
 )
 _TAIL = re.compile(
     r"(?:,?\s*\b(?:okay|ok|alright|all right|right|correct|you know|too|as well|though|"
-    r"or not|and so on|so|yeah|yes|then|now|there)\b)+\s*[?.!]*$",
+    r"or not|and so on|so|yeah|yes|then|now|there|here|today|for you|for me)\b)+\s*[?.!]*$",
     _I,
 )
 _ASIDE = re.compile(r",\s*(?:um|uh|so|and|but|yeah|okay|right)\s*,", _I)
@@ -75,6 +81,12 @@ _PLAN_HEADS: tuple[tuple[str, str], ...] = (
     (r"you(?:'re| are) (?:going to|gonna)\s+", "{s} will "),
     (r"you (?:should|need to|have to|must)\s+", "{s} should "),
 )
+# The clinician's own stance before a statement about the patient ("I know that you ...").
+_STANCE = re.compile(
+    r"^(?:i know|i see|i understand|i heard|i noticed?|i remember|i think|it looks like|"
+    r"it sounds like|it seems like|looks like|sounds like|i can see)(?: that)?\s+(?=\w)",
+    _I,
+)
 _EXAM_HEADS: tuple[tuple[str, str], ...] = (
     (r"(?:on|in) (?:your |the )?(?:physical )?exam(?:ination)?\s*(?:today)?,?\s*", ""),
     (
@@ -88,6 +100,7 @@ _EXAM_HEADS: tuple[tuple[str, str], ...] = (
         "",
     ),
     (r"(?:looking at|listening to|examining) (?:your |the )?(\w+),?\s*", r"\1 "),
+    (r"there (?:is|are|was|were) (?:some |a |an )?(?=\w)", ""),
 )
 _ASSESSMENT_HEADS: tuple[tuple[str, str], ...] = (
     (
@@ -131,17 +144,45 @@ _QUESTIONISH = re.compile(
 )
 
 
+# Talking to the voice assistant: "hey dragon, show me the x-ray" (a display command, not
+# note material) but "hey dragon, order an mri of the knee" is an order (the address goes).
+_ASSISTANT = re.compile(r"\b(?:hey\s+)?(?:dragon|dax)\b[,.]?\s*", _I)
+_DISPLAY = re.compile(r"^(?:show me|finalize|open|go to|pull up|bring up|start|stop|end)\b", _I)
+# Instructions during the exam ("take a deep breath", "place your hand above your head").
+_EXAM_INSTRUCTION = re.compile(
+    r"^(?:(?:go ahead and|can you|could you|i want you to|i'd like you to)\s+)?"
+    r"(?:place|put|let|lie|lay|sit|stand|take a (?:deep |big )?breath|breathe|look|follow|"
+    r"push|pull|squeeze|relax|"
+    r"bend|turn|raise|lift|open|close|say|cough|stick|hop|scoot|walk|point|hold|try|show me|"
+    r"straighten|kick|resist|spread|touch)\b",
+    _I,
+)
+
+
+def not_note_material(text: str, speaker: str, kind: str) -> bool:
+    """A display command to the voice assistant, or an instruction given during the exam."""
+    if _ASSISTANT.search(text) and _DISPLAY.search(clean(_ASSISTANT.sub("", text))):
+        return True
+    return (
+        speaker != "patient"
+        and kind in ("exam", "vitals", "results")
+        and bool(_EXAM_INSTRUCTION.search(clean(text)))
+    )
+
+
 def questionish(text: str) -> bool:
     """Does the spoken sentence ask something, whatever its punctuation?"""
     return bool(_QUESTIONISH.search(clean(text))) or "?" in text
 
 
 def tidy(text: str) -> str:
-    """Spoken sentence -> plain clause: ``rewrite.clean`` plus hedges and tail tags removed."""
-    t = _REPEAT_HYPHEN.sub(r"\1", text)
+    """Spoken sentence -> plain clause: ``rewrite.clean`` plus hedges, tail tags and any
+    address to the voice assistant removed."""
+    t = _REPEAT_HYPHEN.sub(r"\1", _ASSISTANT.sub("", text))
     t = _CUT_WORD.sub("", t)
     t = clean(t)
     t = _ASIDE.sub(",", t)
+    t = _COMMENT.sub("", t)
     t = _HEDGES.sub("", t)
     t = _LIKE.sub("", t)
     t = _TAIL.sub("", t)
@@ -171,6 +212,8 @@ def restate(
             t = _heads(_EXAM_HEADS, t, voice)
         elif kind in ("assessment", "chief_complaint"):
             t = _heads(_ASSESSMENT_HEADS, t, voice)
+        else:
+            t = _STANCE.sub("", t)
         t = clinician_person(t, voice)
     t = write_numbers(t)
     if phrases is not None:

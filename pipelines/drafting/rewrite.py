@@ -18,9 +18,12 @@ from pipelines.drafting.phrases import PhraseMap
 
 _I = re.IGNORECASE
 
-# The only content words a rewrite may add (all else must come from the evidence).
+# The only content words a rewrite may add (all else must come from the evidence): who
+# the note is about, how a statement is framed, and the visit itself ("presents today for
+# evaluation of" restates the reason for the visit).
 FRAMING_WORDS = frozenset(
-    {"reports", "denies", "patient", "patient's", "clinician", "notes", "likely"}
+    {"reports", "denies", "patient", "patient's", "clinician", "notes", "likely", "presents",
+     "today", "evaluation", "endorses"}
 )
 
 

@@ -140,9 +140,15 @@ def train_router(
     model.fit(x, np.array(labels), sample_weight=None if weights is None else np.array(weights))
     coef = np.zeros((len(features), len(kinds)))
     intercept = np.full(len(kinds), -30.0)  # a kind never seen in training is never predicted
-    for j, cls_idx in enumerate(model.classes_):
-        coef[:, cls_idx] = model.coef_[j] if len(model.classes_) > 2 else 0.0
-        intercept[cls_idx] = model.intercept_[j] if len(model.classes_) > 2 else 0.0
+    if len(model.classes_) == 2:  # binary: one logit for the second class, softmax = sigmoid
+        coef[:, model.classes_[0]] = 0.0
+        intercept[model.classes_[0]] = 0.0
+        coef[:, model.classes_[1]] = model.coef_[0]
+        intercept[model.classes_[1]] = model.intercept_[0]
+    else:
+        for j, cls_idx in enumerate(model.classes_):
+            coef[:, cls_idx] = model.coef_[j]
+            intercept[cls_idx] = model.intercept_[j]
     coef = np.round(coef, _DIGITS)
     intercept = np.round(intercept, _DIGITS)
     digest = hashlib.sha256(coef.tobytes() + intercept.tobytes()).hexdigest()[:10]

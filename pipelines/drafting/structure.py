@@ -49,6 +49,14 @@ _EDUCATION = re.compile(
     r"counsel\w*|should|avoid\w*|important)\b",
     re.IGNORECASE,
 )
+# A dictated reason that names no problem must still say what kind of visit it is.
+_VISIT_REASON = re.compile(
+    r"\b(?:follow[- ]?up|exam|examination|physical|check[- ]?up|visit|labs?|results?|"
+    r"evaluation|consult\w*|screening|refill\w*|injury|management)\b",
+    re.IGNORECASE,
+)
+_PERSONAL = re.compile(r"\b(?:you|your|my|i|me)\b", re.IGNORECASE)
+_TRAILING_TIME = re.compile(r"\s+(?:today|this morning|this afternoon|now)$", re.IGNORECASE)
 _REFERRAL = re.compile(r"\b(?:refer\w*|specialist|consult)\b", re.IGNORECASE)
 _TREATMENT = re.compile(
     r"\b(?:prescri\w*|start\w*|increas\w*|decreas\w*|continu\w*|stop\w*|discontinu\w*|"
@@ -143,6 +151,15 @@ def problem_name(unit: Unit, ent: Entity) -> tuple[str, int]:
 # -- chief complaint ---------------------------------------------------------------------
 
 
+def visit_opener(complaint: Candidate, subject: str) -> Candidate:
+    """The history's first sentence from the chief complaint: "She presents today for
+    evaluation of right knee pain." (same evidence)."""
+    what = complaint.text.rstrip(".")
+    what = what if what[:2].isupper() else what[:1].lower() + what[1:]
+    text = f"{_capital(subject)} presents today for evaluation of {what}."
+    return replace(complaint, kind="hpi", text=text, order=-1.0)
+
+
 def chief_complaint(units: Sequence[Unit], phrases: PhraseMap) -> list[Candidate]:
     """The reason for the visit: a dictated "presents with X", else the first problem the
     patient brings up early in the visit (with its side and body part for pain)."""
@@ -152,8 +169,12 @@ def chief_complaint(units: Sequence[Unit], phrases: PhraseMap) -> list[Candidate
         m = _PRESENTS.search(unit.text)
         if m:
             a, b = unit.start + m.start("what"), unit.start + m.end("what")
-            text = _capital(phrases.apply(clean(unit.turn.text[a:b]))) + "."
-            return [Candidate("chief_complaint", text, unit.turn.evidence(a, b), k, 1.0, k)]
+            what = _TRAILING_TIME.sub("", clean(unit.turn.text[a:b]))
+            named = any(e.start < b and e.end > a and e.label in ("PROBLEM", "ANATOMY")
+                        for e in unit.ents)
+            if (named or _VISIT_REASON.search(what)) and not _PERSONAL.search(what):
+                text = _capital(phrases.apply(what)) + "."
+                return [Candidate("chief_complaint", text, unit.turn.evidence(a, b), k, 1.0, k)]
     early = units[: max(len(units) // 3, 1)]
     for k, unit in enumerate(early):
         if unit.speaker != "patient":
@@ -224,7 +245,7 @@ def review_of_systems(
             found.setdefault((system[0], polarity), []).append((clean(ent.text), evidence, k))
     out = []
     for (system, polarity), items in found.items():
-        verb = "Endorses" if polarity else "Denies"
+        verb = "Reports" if polarity else "Denies"
         text = f"{verb} {_join([t for t, _, _ in items])}."
         text = f"{system}: {text}" if labelled else text
         evidence = tuple(ev for _, evs, _ in items for ev in evs)

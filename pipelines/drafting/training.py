@@ -18,12 +18,20 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipelines.drafting.alignment import AlignOptions, align_units, idf_table, note_lines, stems
+from pipelines.drafting.alignment import (
+    AlignOptions,
+    align_units,
+    idf_table,
+    note_lines,
+    oracle_selection,
+    stems,
+)
 from pipelines.drafting.corpus import aci_split, mts_dialog, primock57
 from pipelines.drafting.features import unit_features
 from pipelines.drafting.kinds import NONE
+from pipelines.drafting.person import infer_voice
 from pipelines.drafting.phrases import PhraseMap, mine_phrases
-from pipelines.drafting.restate import tidy
+from pipelines.drafting.restate import questionish, restate, tidy
 from pipelines.drafting.router import SectionRouter, train_router
 from pipelines.drafting.units import transcript_units
 from pipelines.note_eval.data import NoteExample, dialogue_transcript
@@ -80,19 +88,36 @@ def load_corpora(datasets: Path, names: Sequence[str]) -> dict[str, list[NoteExa
     return {name: readers[name]() for name in names}
 
 
+@dataclass(frozen=True)
+class Labelled:
+    """One training encounter's sentences: features, aligned kind, kept by the oracle, and
+    the aligned (spoken, written) pairs for phrase mining."""
+
+    features: list[list[str]]
+    kinds: list[str]
+    keep: list[bool]
+    pairs: list[tuple[str, str]]
+
+
 def labelled_units(
     example: NoteExample,
     idf: dict[str, float],
     entities_of: EntityFn | None,
     align: AlignOptions,
-) -> tuple[list[list[str]], list[str], list[tuple[str, str]]]:
-    """(features, kinds, aligned (spoken, written) pairs) of one training encounter."""
+) -> Labelled:
+    """Features and labels of every transcript sentence of one training encounter."""
     transcript = dialogue_transcript(example.dialogue, example.encounter_id)
     entities = entities_of(transcript) if entities_of else ()
     units = transcript_units(transcript, entities)
     lines = note_lines(example.note)
     labels = align_units([u.text for u in units], lines, idf, align)
     feats = [unit_features(units, k) for k in range(len(units))]
+    voice = infer_voice(transcript)
+    restated = [
+        "" if questionish(u.text) else restate(u.text, u.speaker, kind, voice) or ""
+        for u, (kind, _) in zip(units, labels, strict=True)
+    ]
+    keep = oracle_selection(restated, example.note)
     line_stems = [(line, stems(line.text)) for line in lines]
     pairs = []
     for unit, (kind, _) in zip(units, labels, strict=True):
@@ -101,7 +126,7 @@ def labelled_units(
         mine = stems(unit.text)
         best = max(line_stems, key=lambda ls: len(mine & ls[1]))
         pairs.append((tidy(unit.text), best[0].text))
-    return feats, [k for k, _ in labels], pairs
+    return Labelled(feats, [k for k, _ in labels], keep, pairs)
 
 
 def train_drafter(
@@ -127,7 +152,8 @@ def train_drafter(
     for name, rows in corpora.items():
         kinds: Counter[str] = Counter()
         for ex in rows:
-            feats, labels, aligned = labelled_units(ex, idf, entities_of, options.align)
+            done = labelled_units(ex, idf, entities_of, options.align)
+            feats, labels, aligned = done.features, done.kinds, done.pairs
             if name == "primock57":  # no reliable sections: only "in the note or not"
                 labels = [k if k == NONE else "hpi" for k in labels]
             examples += list(zip(feats, labels, strict=True))
