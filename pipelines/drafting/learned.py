@@ -1,12 +1,13 @@
-"""The default drafter: a trained section router + narrative restatement + structure.
+"""The default drafter: trained sentence models + narrative restatement + structure.
 
-For every transcript sentence (``units``) the router (``router``, trained from ACI-Bench,
-MTS-Dialog and PriMock57 by ``training``) gives the probability of each content kind and of
-``none``. A sentence whose note-worthiness (1 - P(none)) reaches the threshold is restated in
-the note's voice (``restate``) and placed in the first template section that receives its
-kind; a clinician's symptom question answered by a bare yes/no becomes "She reports X." /
-"She denies X." The structured parts (``structure``: chief complaint, medication lines,
-vital signs, problem-oriented assessment and plan) come from the entities.
+For every transcript sentence (``units``) the drafter model (``router.DrafterModel``, trained
+from ACI-Bench, MTS-Dialog and PriMock57 by ``training``) gives the probability that a note
+keeps it and of each content kind. The most note-worthy sentences, up to a length budget
+proportional to the visit, are restated in the note's voice (``restate``) and placed in the
+first template section that receives their kind; a clinician's symptom question answered by
+a bare yes/no becomes "She reports X." / "She denies X." The structured parts
+(``structure``: chief complaint and opener, review of systems, medication lines, body-system
+labels, problem-oriented assessment and plan) come from the entities.
 
 Every sentence links to the transcript spans it came from, and a sentence whose content
 words the evidence does not support (``support.unsupported_words``) is dropped. The drafter
@@ -24,7 +25,7 @@ from pipelines.drafting.person import FEMALE, MALE, NEUTRAL, Voice, infer_voice
 from pipelines.drafting.phrases import PhraseMap, load_phrases
 from pipelines.drafting.restate import not_note_material, questionish, restate, tidy
 from pipelines.drafting.rewrite import content_words, denial, report, topic, unsupported_words
-from pipelines.drafting.router import SectionRouter, load_router
+from pipelines.drafting.router import DrafterModel, load_model
 from pipelines.drafting.sentences import answer_polarity, asks_presence, is_pleasantry, is_question
 from pipelines.drafting.soap import transcript_fingerprint
 from pipelines.drafting.structure import (
@@ -51,27 +52,32 @@ class LearnedOptions:
     """How the learned drafter works; recorded in ``Draft.options``.
 
     template: note template id or JSON path.
-    threshold: a sentence enters the note when the router's P(not none) reaches this.
+    threshold: a sentence is a candidate when the model's P(keep) reaches this.
     voice: "auto" (she/he when the visit says so, else "the patient"), "neutral", "female"
         or "male".
     max_words_per_sentence: unpunctuated speech longer than this is split first.
     min_content_words: a restated sentence with fewer content words is a fragment, left out.
     kind_thresholds: (kind, threshold) pairs that replace ``threshold`` for sentences of
         that kind (notes keep nearly every plan sentence but only some of the history).
-    length_ratio: when > 0, keep the most note-worthy sentences until the note has this many
-        words per transcript word (notes are about a third as long as the visit's speech).
+    length_ratio: when > 0, keep the most note-worthy candidates until the note has this
+        many words per transcript word (ACI-Bench notes are about a third as long as the
+        visit's speech); 0 keeps every candidate.
     kind_weights: (kind, factor) pairs that scale a kind's note-worthiness in that choice.
     opener: start the history with "She presents today for evaluation of <complaint>.".
     """
 
     template: str = "aci_visit"
-    threshold: float = 0.5
+    threshold: float = 0.05
     voice: str = "auto"
     max_words_per_sentence: int = 40
     min_content_words: int = 2
     kind_thresholds: tuple[tuple[str, float], ...] = ()
-    length_ratio: float = 0.0
-    kind_weights: tuple[tuple[str, float], ...] = ()
+    length_ratio: float = 0.28
+    kind_weights: tuple[tuple[str, float], ...] = (
+        ("plan", 1.3),
+        ("assessment", 1.3),
+        ("results", 1.3),
+    )
     opener: bool = True
 
 
@@ -230,21 +236,21 @@ def draft_visit(
     transcript: Transcript,
     entities: tuple[Entity, ...] = (),
     options: LearnedOptions = LearnedOptions(),
-    router: SectionRouter | None = None,
+    model: DrafterModel | None = None,
     phrases: PhraseMap | None = None,
 ) -> Draft:
     """Draft a note of ``options.template`` in which every sentence links to its evidence.
 
-    ``router`` and ``phrases`` default to the shipped artefacts in ``annotations/drafting``.
+    ``model`` and ``phrases`` default to the shipped artefacts in ``annotations/drafting``.
     Deterministic: the same inputs give an identical Draft, sentence ids included.
     """
     template = load_template(options.template)
-    router = router or load_router()
+    model = model or load_model()
     phrases = phrases if phrases is not None else load_phrases()
     voice = _voice(transcript, options)
     units = transcript_units(transcript, entities, options.max_words_per_sentence)
-    matrix = router.probabilities([unit_features(units, k) for k in range(len(units))])
-    probabilities = [dict(zip(router.kinds, row, strict=True)) for row in matrix]
+    matrix = model.probabilities([unit_features(units, k) for k in range(len(units))])
+    probabilities = [dict(zip(model.kind_names, row, strict=True)) for row in matrix]
     found = candidates(units, probabilities, template, voice, phrases, options)
     if options.length_ratio > 0:
         words = sum(len(seg.text.split()) for seg in transcript.segments)
@@ -257,7 +263,7 @@ def draft_visit(
         template=template.id,
         sections=template.keys,
         sentences=place(found, template, fingerprint),
-        model_version=f"{DRAFTER_VERSION}+{router.version}",
+        model_version=f"{DRAFTER_VERSION}+{model.version}",
         input_sha256=fingerprint,
         options={**asdict(options), "template_version": template.version, "voice": voice.subject},
     )

@@ -121,8 +121,9 @@ def _parse(words: list[str]) -> str | None:
     return None if value is None else str(value)
 
 
-def written_numbers(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, digits) for every spoken number in ``text`` that a note writes as digits."""
+def written_numbers(text: str, every: bool = False) -> list[tuple[int, int, str]]:
+    """(start, end, digits) for every spoken number in ``text`` that a note writes as digits
+    (with ``every``, also lone number words, as a support check reads them)."""
     found = []
     for m in _RUN.finditer(text):
         tokens = list(re.finditer(r"[A-Za-z]+|\d+", m.group()))
@@ -137,20 +138,20 @@ def written_numbers(text: str) -> list[tuple[int, int, str]]:
         if digits is None:
             continue
         end = m.start() + tokens[-1].end()
-        if len(words) == 1 and not _is_quantity(text, m.start(), end):
+        if len(words) == 1 and not every and not _is_quantity(text, m.start(), end):
             continue
         found.append((m.start(), end, digits))
     return found
 
 
-def write_numbers(text: str) -> str:
+def write_numbers(text: str, every: bool = False) -> str:
     """``text`` with spoken numbers as digits and units after digits abbreviated.
 
     "five hundred milligrams twice a day" -> "500 mg twice a day";
     "one twenty over eighty" -> "120/80"; "ninety eight point six" -> "98.6".
     """
     out, pos = [], 0
-    for start, end, digits in written_numbers(text):
+    for start, end, digits in written_numbers(text, every):
         out += [text[pos:start], digits]
         pos = end
     t = "".join([*out, text[pos:]])

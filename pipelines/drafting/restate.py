@@ -35,7 +35,8 @@ _HEDGES = re.compile(
 # Evaluative asides: ", which is good", "that's great" carry no finding.
 _COMMENT = re.compile(
     r",?\s*\b(?:which|that|and that|this)(?:'s| is| was) (?:good|great|fine|nice|reassuring|"
-    r"what we want(?: to see)?|normal for you)\b", _I
+    r"what we want(?: to see)?|normal for you)\b",
+    _I,
 )
 # "like" as a filler: "like two weeks", "it's like", ", like,"; not "would like", "looks like".
 _LIKE = re.compile(

@@ -22,8 +22,19 @@ _I = re.IGNORECASE
 # the note is about, how a statement is framed, and the visit itself ("presents today for
 # evaluation of" restates the reason for the visit).
 FRAMING_WORDS = frozenset(
-    {"reports", "denies", "patient", "patient's", "clinician", "notes", "likely", "presents",
-     "today", "evaluation", "endorses"}
+    {
+        "reports",
+        "denies",
+        "patient",
+        "patient's",
+        "clinician",
+        "notes",
+        "likely",
+        "presents",
+        "today",
+        "evaluation",
+        "endorses",
+    }
 )
 
 
@@ -33,7 +44,7 @@ def supported_words(evidence_texts: Iterable[str], phrases: PhraseMap | None = N
     whose source phrase is in the evidence."""
     source: set[str] = set()
     for text in evidence_texts:
-        source |= content_words(text) | content_words(write_numbers(text))
+        source |= content_words(text) | content_words(write_numbers(text, every=True))
         source |= content_words(expand_contractions(text))
         if phrases is not None:
             source |= phrases.supported_targets(text)

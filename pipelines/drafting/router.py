@@ -21,8 +21,9 @@ from pipelines.drafting.features import FEATURES_VERSION
 from pipelines.drafting.kinds import NONE
 from pipelines.paths import ANNOTATIONS_DIR
 
-ROUTER_PATH = ANNOTATIONS_DIR / "drafting" / "router.json"
-_DIGITS = 4  # weights are stored rounded: smaller file, same decisions
+ROUTER_PATH = ANNOTATIONS_DIR / "drafting" / "model.json"
+_DIGITS = 3  # weights are stored as integers in thousandths: a small file, same decisions
+_SCALE = 10**_DIGITS
 
 
 class RouterError(ValueError):
@@ -66,47 +67,90 @@ class SectionRouter:
         return exp / exp.sum(axis=1, keepdims=True)
 
     def to_json(self) -> dict[str, Any]:
+        """Plain JSON: feature names, and weights as integers in thousandths per feature."""
         return {
             "meta": self.meta,
             "kinds": list(self.kinds),
-            "intercept": [round(float(x), _DIGITS) for x in self.intercept],
-            "weights": {
-                f: [round(float(x), _DIGITS) for x in self.weights[i]]
-                for i, f in enumerate(self.features)
-            },
+            "scale": _SCALE,
+            "intercept": [round(float(x) * _SCALE) for x in self.intercept],
+            "features": list(self.features),
+            "weights": [[round(float(x) * _SCALE) for x in row] for row in self.weights],
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SectionRouter:
-        features = tuple(data["weights"])
-        weights = np.array([data["weights"][f] for f in features], dtype=float)
+        scale = float(data["scale"])
+        features = tuple(data["features"])
+        weights = np.array(data["weights"], dtype=float).reshape(len(features), -1) / scale
         if not features:
             weights = np.zeros((0, len(data["kinds"])))
         return cls(
             tuple(data["kinds"]),
             features,
             weights,
-            np.array(data["intercept"], dtype=float),
+            np.array(data["intercept"], dtype=float) / scale,
             dict(data.get("meta", {})),
         )
 
 
-def save_router(router: SectionRouter, path: Path = ROUTER_PATH) -> None:
-    """Write the router as compact, key-sorted JSON (byte-identical for the same weights)."""
+@dataclass(frozen=True)
+class DrafterModel:
+    """The two trained parts: which kind a sentence is (``kinds``, with ``none``) and
+    whether a note keeps it (``keep``, classes "keep"/"none", trained on oracle choices)."""
+
+    kinds: SectionRouter
+    keep: SectionRouter
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        """A short id of both models' weights."""
+        return str(self.meta.get("version", f"{self.kinds.version}+{self.keep.version}"))
+
+    @property
+    def kind_names(self) -> tuple[str, ...]:
+        return self.kinds.kinds
+
+    def probabilities(self, feature_lists: Sequence[Sequence[str]]) -> np.ndarray:
+        """(n, len(kind_names)): P(none) = 1 - P(keep); the kinds share P(keep) in the
+        proportions the kind model gives them."""
+        kinds = self.kinds.probabilities(feature_lists)
+        if not len(feature_lists):
+            return kinds
+        keep = self.keep.probabilities(feature_lists)[:, self.keep.kinds.index("keep")]
+        none = self.kinds.kinds.index(NONE)
+        other = np.delete(kinds, none, axis=1)
+        other = other / np.maximum(other.sum(axis=1, keepdims=True), 1e-12) * keep[:, None]
+        return np.insert(other, none, 1.0 - keep, axis=1)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"meta": self.meta, "kinds": self.kinds.to_json(), "keep": self.keep.to_json()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DrafterModel:
+        return cls(
+            SectionRouter.from_json(data["kinds"]),
+            SectionRouter.from_json(data["keep"]),
+            dict(data.get("meta", {})),
+        )
+
+
+def save_model(model: DrafterModel, path: Path = ROUTER_PATH) -> None:
+    """Write the model as compact, key-sorted JSON (byte-identical for the same weights)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(router.to_json(), sort_keys=True, separators=(",", ":"))
+    text = json.dumps(model.to_json(), sort_keys=True, separators=(",", ":"))
     Path(path).write_text(text + "\n", encoding="utf-8")
 
 
-def load_router(path: Path = ROUTER_PATH) -> SectionRouter:
-    """The router stored at ``path``; RouterError naming the training command if missing."""
+def load_model(path: Path = ROUTER_PATH) -> DrafterModel:
+    """The model stored at ``path``; RouterError naming the training command if missing."""
     path = Path(path)
     if not path.is_file():
         raise RouterError(f"{path} not found: run `scribe train drafter` to build it")
     try:
-        return SectionRouter.from_json(json.loads(path.read_text(encoding="utf-8")))
+        return DrafterModel.from_json(json.loads(path.read_text(encoding="utf-8")))
     except (KeyError, TypeError, ValueError) as exc:
-        raise RouterError(f"{path}: not a router file ({exc})") from None
+        raise RouterError(f"{path}: not a drafter model file ({exc})") from None
 
 
 def train_router(
@@ -136,8 +180,13 @@ def train_router(
         vals += [scale] * len(active)
         labels.append(kinds.index(kind))
     x = csr_matrix((vals, (rows, cols)), shape=(len(examples), len(features)))
-    model = LogisticRegression(C=c, max_iter=2000, random_state=seed)
-    model.fit(x, np.array(labels), sample_weight=None if weights is None else np.array(weights))
+    from threadpoolctl import threadpool_limits
+
+    model = LogisticRegression(C=c, max_iter=3000, random_state=seed)
+    # One BLAS thread: parallel sums round differently run to run, and the weights must be
+    # reproducible to the last stored digit.
+    with threadpool_limits(limits=1):
+        model.fit(x, np.array(labels), sample_weight=None if weights is None else np.array(weights))
     coef = np.zeros((len(features), len(kinds)))
     intercept = np.full(len(kinds), -30.0)  # a kind never seen in training is never predicted
     if len(model.classes_) == 2:  # binary: one logit for the second class, softmax = sigmoid

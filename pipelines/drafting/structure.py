@@ -33,7 +33,23 @@ PLAN_LABELS: dict[str, str] = {
     "referral": "Specialist Referrals",
     "education": "Patient Education and Counseling",
 }
-_LABEL = re.compile(r"^([A-Z][A-Za-z,/&]*(?: [A-Za-z,/&]+){0,5}):\s+(?=\S)")
+_LABEL = re.compile(r"^([A-Za-z][A-Za-z,/&]*(?: [A-Za-z,/&]+){0,5}):\s+(?=\S)")
+# Labels that only structure a note: body systems, plan steps, section names. A label that
+# names a problem or a measurement ("Depression:", "Blood pressure:") is a claim and stays.
+STRUCTURE_LABELS = frozenset(
+    """breast|cardiovascular|constitutional|ears, nose, mouth and throat|endocrine|eyes|
+    gastrointestinal|genitourinary|head and face|hematologic/lymphatic|musculoskeletal|neck|
+    neurological|psychiatric|respiratory|skin|vitals|vital signs|general|heent|hent|ent|msk|
+    neuro|cv|resp|gi|gu|psych|extremities|lymphatic|integumentary|
+    medical reasoning|additional testing|medical treatment|specialist referrals|
+    patient education and counseling|patient education|follow-up|follow up|instructions|
+    chief complaint|cc|history of present illness|hpi|review of systems|ros|physical exam|
+    physical examination|exam|examination|results|assessment|plan|assessment and plan|
+    impression|subjective|objective|medications|current medications|allergies|
+    past medical history|medical history|surgical history|social history|family history""".replace(
+        "\n", ""
+    ).split("|")
+)
 _LATERAL = re.compile(r"\b(right|left|bilateral|both)\s+(?:\w+\s+){0,1}$", re.IGNORECASE)
 _PAIN = re.compile(r"\b(?:pain|pains|hurts?|hurting|aches?|aching|sore(?:ness)?)\b", re.I)
 _PRESENTS = re.compile(
@@ -170,8 +186,9 @@ def chief_complaint(units: Sequence[Unit], phrases: PhraseMap) -> list[Candidate
         if m:
             a, b = unit.start + m.start("what"), unit.start + m.end("what")
             what = _TRAILING_TIME.sub("", clean(unit.turn.text[a:b]))
-            named = any(e.start < b and e.end > a and e.label in ("PROBLEM", "ANATOMY")
-                        for e in unit.ents)
+            named = any(
+                e.start < b and e.end > a and e.label in ("PROBLEM", "ANATOMY") for e in unit.ents
+            )
             if (named or _VISIT_REASON.search(what)) and not _PERSONAL.search(what):
                 text = _capital(phrases.apply(what)) + "."
                 return [Candidate("chief_complaint", text, unit.turn.evidence(a, b), k, 1.0, k)]

@@ -10,6 +10,7 @@ only to choose options (``scripts`` in the README); test1/test2 are never read.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections import Counter
@@ -30,9 +31,9 @@ from pipelines.drafting.corpus import aci_split, mts_dialog, primock57
 from pipelines.drafting.features import unit_features
 from pipelines.drafting.kinds import NONE
 from pipelines.drafting.person import infer_voice
-from pipelines.drafting.phrases import PhraseMap, mine_phrases
+from pipelines.drafting.phrases import PHRASES_PATH, PhraseMap, mine_phrases, save_phrases
 from pipelines.drafting.restate import questionish, restate, tidy
-from pipelines.drafting.router import SectionRouter, train_router
+from pipelines.drafting.router import ROUTER_PATH, DrafterModel, save_model, train_router
 from pipelines.drafting.units import transcript_units
 from pipelines.note_eval.data import NoteExample, dialogue_transcript
 from pipelines.types import Entity, Transcript
@@ -56,7 +57,7 @@ class TrainOptions:
     corpora: tuple[str, ...] = CORPORA
     seed: int = 0
     c: float = 1.0
-    min_count: int = 2
+    min_count: int = 3
     align: AlignOptions = field(default_factory=AlignOptions)
     phrase_support: int = 3
     corpus_weights: tuple[tuple[str, float], ...] = (
@@ -70,7 +71,7 @@ class TrainOptions:
 class TrainResult:
     """The trained artefacts and a summary of the data (counts only, never text)."""
 
-    router: SectionRouter
+    model: DrafterModel
     phrases: PhraseMap
     summary: dict[str, Any]
 
@@ -144,37 +145,103 @@ def train_drafter(
         for ex in examples
         for line in note_lines(ex.note)
     )
-    examples: list[tuple[list[str], str]] = []
+    kind_examples: list[tuple[list[str], str]] = []
+    keep_examples: list[tuple[list[str], str]] = []
     weights: list[float] = []
     corpus_weight = dict(options.corpus_weights)
     pairs: list[tuple[str, str, str]] = []
     counts: dict[str, dict[str, int]] = {}
     for name, rows in corpora.items():
         kinds: Counter[str] = Counter()
+        kept = 0
         for ex in rows:
             done = labelled_units(ex, idf, entities_of, options.align)
-            feats, labels, aligned = done.features, done.kinds, done.pairs
+            labels = done.kinds
             if name == "primock57":  # no reliable sections: only "in the note or not"
                 labels = [k if k == NONE else "hpi" for k in labels]
-            examples += list(zip(feats, labels, strict=True))
+            kind_examples += list(zip(done.features, labels, strict=True))
+            keep_examples += [
+                (f, "keep" if k else NONE) for f, k in zip(done.features, done.keep, strict=True)
+            ]
             weights += [corpus_weight.get(name, 1.0)] * len(labels)
             kinds.update(labels)
-            pairs += [(ex.encounter_id, spoken, written) for spoken, written in aligned]
-        counts[name] = {"encounters": len(rows), **dict(sorted(kinds.items()))}
+            kept += sum(done.keep)
+            pairs += [(ex.encounter_id, spoken, written) for spoken, written in done.pairs]
+        counts[name] = {
+            "encounters": len(rows),
+            "sentences": sum(kinds.values()),
+            "kept_by_oracle": kept,
+            **dict(sorted(kinds.items())),
+        }
         log.info("labelled %s: %d encounters", name, len(rows))
-    summary = {"corpora": counts, "options": asdict(options), "entities": entities_of is not None}
-    router = train_router(
-        examples,
-        seed=options.seed,
-        c=options.c,
-        min_count=options.min_count,
-        meta={"data": counts},
-        weights=weights,
+    common = {
+        "seed": options.seed,
+        "c": options.c,
+        "min_count": options.min_count,
+        "weights": weights,
+    }
+    kinds_model = train_router(kind_examples, meta={"data": counts}, **common)
+    keep_model = train_router(keep_examples, **common)
+    model = DrafterModel(
+        kinds_model,
+        keep_model,
+        {
+            "version": f"drafter.{kinds_model.version.split('.')[-1]}{keep_model.version[-4:]}",
+            "options": asdict(options),
+            "data": counts,
+        },
     )
     phrases = mine_phrases(pairs, min_support=options.phrase_support)
-    summary.update(
-        router=router.version,
-        phrases=len(phrases.phrases),
-        seconds=round(time.perf_counter() - started, 1),
+    summary = {
+        "corpora": counts,
+        "entities": entities_of is not None,
+        "model": model.version,
+        "phrases": len(phrases.phrases),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    return TrainResult(model, phrases, summary)
+
+
+def train_and_save(
+    datasets: Path,
+    options: TrainOptions = TrainOptions(),
+    directory: Path = ROUTER_PATH.parent,
+) -> dict[str, Any]:
+    """Train with the clinical NLP's entities as features and write ``model.json`` and
+    ``phrases.tsv`` into ``directory``; returns the summary with each file's sha256."""
+    from pipelines.nlp import extract_entities, load_nlp, model_version
+
+    nlp = load_nlp()
+    result = train_drafter(datasets, options, lambda t: extract_entities(nlp, t))
+    directory = Path(directory)
+    model = DrafterModel(
+        result.model.kinds,
+        result.model.keep,
+        {**result.model.meta, "nlp": model_version(nlp)},
     )
-    return TrainResult(router, phrases, summary)
+    save_model(model, directory / ROUTER_PATH.name)
+    save_phrases(result.phrases, directory / PHRASES_PATH.name)
+    files = {
+        p.name: {"bytes": p.stat().st_size, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
+        for p in (directory / ROUTER_PATH.name, directory / PHRASES_PATH.name)
+    }
+    return {**result.summary, "nlp": model_version(nlp), "files": files}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m pipelines.drafting.training [--datasets DIR] [--seed N] [--out DIR]``."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=ROUTER_PATH.parent)
+    args = parser.parse_args(argv)
+    summary = train_and_save(args.datasets, TrainOptions(seed=args.seed), args.out)
+    print(json.dumps(summary, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
