@@ -22,9 +22,16 @@ from dataclasses import asdict, dataclass
 from pipelines.drafting.features import unit_features
 from pipelines.drafting.kinds import NONE
 from pipelines.drafting.person import FEMALE, MALE, NEUTRAL, Voice, infer_voice
-from pipelines.drafting.phrases import PhraseMap, load_phrases
+from pipelines.drafting.phrases import TERMS_PATH, PhraseMap, load_phrases
 from pipelines.drafting.restate import not_note_material, questionish, restate, tidy
-from pipelines.drafting.rewrite import content_words, denial, report, topic, unsupported_words
+from pipelines.drafting.rewrite import (
+    FRAMING_WORDS,
+    content_words,
+    denial,
+    report,
+    topic,
+    unsupported_words,
+)
 from pipelines.drafting.router import DrafterModel, load_model
 from pipelines.drafting.sentences import answer_polarity, asks_presence, is_pleasantry, is_question
 from pipelines.drafting.soap import transcript_fingerprint
@@ -35,7 +42,9 @@ from pipelines.drafting.structure import (
     medication_lines,
     problem_oriented,
     review_of_systems,
+    split_label,
     visit_opener,
+    vital_lines,
     with_system_label,
 )
 from pipelines.drafting.templates import NoteTemplate, load_template
@@ -64,6 +73,11 @@ class LearnedOptions:
         visit's speech); 0 keeps every candidate.
     kind_weights: (kind, factor) pairs that scale a kind's note-worthiness in that choice.
     opener: start the history with "She presents today for evaluation of <complaint>.".
+    vital_lines: state measured vital signs as "Blood pressure: 120/80." lines.
+    concept_bonus: in the length budget, how much each medical concept a sentence adds to
+        the note counts beside its note-worthiness.
+    every_problem: in a problem-oriented section, list every problem the clinician names
+        in the assessment and plan, even one without a drafted sentence.
     """
 
     template: str = "aci_visit"
@@ -72,13 +86,21 @@ class LearnedOptions:
     max_words_per_sentence: int = 40
     min_content_words: int = 2
     kind_thresholds: tuple[tuple[str, float], ...] = ()
-    length_ratio: float = 0.28
+    length_ratio: float = 0.3
     kind_weights: tuple[tuple[str, float], ...] = (
         ("plan", 1.3),
         ("assessment", 1.3),
         ("results", 1.3),
     )
     opener: bool = True
+    vital_lines: bool = True
+    concept_bonus: float = 0.1
+    every_problem: bool = False
+
+
+def concept_key(entity: Entity) -> str:
+    """A medical concept's identity: its code, else its label and lower-cased words."""
+    return entity.code or f"{entity.label}:{entity.text.lower()}"
 
 
 def _voice(transcript: Transcript, options: LearnedOptions) -> Voice:
@@ -158,30 +180,55 @@ def candidates(
 
 
 def within_budget(
-    found: list[Candidate], budget: int, weights: dict[str, float] | None = None
+    found: list[Candidate],
+    budget: int,
+    weights: dict[str, float] | None = None,
+    concepts: dict[int, set[str]] | None = None,
+    bonus: float = 0.0,
 ) -> list[Candidate]:
-    """The highest-scoring candidates whose words fit in ``budget`` (ties: transcript order);
-    ``weights`` scale the score of each kind."""
-    weights = weights or {}
-    kept, used = [], 0
-    for cand in sorted(found, key=lambda c: (-c.score * weights.get(c.kind, 1.0), c.order)):
-        words = len(cand.text.split())
+    """The most note-worthy candidates whose words fit in ``budget``.
+
+    Greedy: each step takes the candidate with the highest score (scaled by its kind's
+    ``weights``) plus ``bonus`` for each medical concept (``concepts`` by unit) the note does
+    not mention yet, so a second sentence about the same thing yields to a new one.
+    """
+    weights, concepts = weights or {}, concepts or {}
+    pool = sorted(found, key=lambda c: c.order)
+    kept: list[Candidate] = []
+    covered: set[str] = set()
+    used = 0
+
+    def value(c: Candidate, covered: set[str]) -> float:
+        new = len(concepts.get(c.unit, set()) - covered)
+        return c.score * weights.get(c.kind, 1.0) + bonus * new
+
+    while pool:
+        best = max(pool, key=lambda c: value(c, covered))  # the earliest of equal values
+        pool.remove(best)
+        words = len(best.text.split())
         if used + words > budget and kept:
             continue
-        kept.append(cand)
+        kept.append(best)
+        covered |= concepts.get(best.unit, set())
         used += words
     return kept
+
+
+def _repeats(text: str, earlier: list[set[str]]) -> bool:
+    """Says nothing new: its content words all appear in one earlier sentence."""
+    words = content_words(split_label(text)[1]) - FRAMING_WORDS
+    return not words or any(words <= seen for seen in earlier)
 
 
 def place(
     found: list[Candidate], template: NoteTemplate, fingerprint: str
 ) -> tuple[NoteSentence, ...]:
-    """Candidates into template sections, transcript order, duplicates and overflow dropped."""
+    """Candidates into template sections in order; repeats and overflow dropped."""
     sentences: list[NoteSentence] = []
     for spec in template.sections:
-        seen: set[str] = set()
+        seen: list[set[str]] = []
         for cand in sorted(found, key=lambda c: c.order):
-            if template.section_for(cand.kind) != spec.key or cand.text.lower() in seen:
+            if template.section_for(cand.kind) != spec.key or _repeats(cand.text, seen):
                 continue
             if spec.max_sentences and len(seen) >= spec.max_sentences:
                 break
@@ -189,7 +236,7 @@ def place(
                 uuid.uuid5(_ID_NAMESPACE, f"{fingerprint}:{template.id}:{spec.key}:{len(seen)}")
             )
             sentences.append(NoteSentence(sid, spec.key, cand.text, cand.evidence))
-            seen.add(cand.text.lower())
+            seen.append(content_words(split_label(cand.text)[1]) - FRAMING_WORDS)
     return tuple(sentences)
 
 
@@ -197,7 +244,7 @@ def structured(
     found: list[Candidate],
     units: list[Unit],
     template: NoteTemplate,
-    phrases: PhraseMap,
+    terms: PhraseMap,
     systems: BodySystems,
     voice: Voice,
     options: LearnedOptions,
@@ -206,7 +253,7 @@ def structured(
     of systems, medication lines, body-system labels, problem-oriented assessment and plan."""
     out = list(found)
     if template.section_for("chief_complaint"):
-        complaint = chief_complaint(units, phrases)
+        complaint = chief_complaint(units, terms)
         if complaint:  # the structured reason replaces whole spoken sentences
             out = [c for c in out if c.kind != "chief_complaint"] + complaint
             if template.section_for("hpi") and options.opener:
@@ -214,9 +261,13 @@ def structured(
     ros_key = template.section_for("ros")
     if ros_key:
         labelled = template.section(ros_key).labels == "systems"
-        out += review_of_systems(units, systems, labelled)
+        out += review_of_systems(units, systems, labelled, terms)
     if template.section_for("medications"):
         out += medication_lines(units, {c.unit: c.kind for c in found})
+    if template.section_for("vitals") and options.vital_lines:
+        vitals = vital_lines(units)
+        stated = {c.unit for c in vitals}  # the structured line replaces the spoken one
+        out = [c for c in out if not (c.kind == "vitals" and c.unit in stated)] + vitals
     for spec in template.sections:
         if spec.labels == "systems":
             out = [
@@ -228,7 +279,9 @@ def structured(
         if spec.layout == "problems":
             mine = [c for c in out if template.section_for(c.kind) == spec.key]
             rest = [c for c in out if template.section_for(c.kind) != spec.key]
-            out = rest + problem_oriented(mine, units, phrases, spec.labels == "plan")
+            out = rest + problem_oriented(
+                mine, units, terms, spec.labels == "plan", options.every_problem
+            )
     return out
 
 
@@ -254,10 +307,16 @@ def draft_visit(
     found = candidates(units, probabilities, template, voice, phrases, options)
     if options.length_ratio > 0:
         words = sum(len(seg.text.split()) for seg in transcript.segments)
+        concepts = {k: {concept_key(e) for e in u.ents} for k, u in enumerate(units)}
         found = within_budget(
-            found, round(options.length_ratio * words), dict(options.kind_weights)
+            found,
+            round(options.length_ratio * words),
+            dict(options.kind_weights),
+            concepts,
+            options.concept_bonus,
         )
-    found = structured(found, units, template, phrases, load_body_systems(), voice, options)
+    terms = phrases.merged(load_phrases(TERMS_PATH))
+    found = structured(found, units, template, terms, load_body_systems(), voice, options)
     fingerprint = transcript_fingerprint(transcript)
     return Draft(
         template=template.id,

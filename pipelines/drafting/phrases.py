@@ -28,6 +28,9 @@ from pipelines.drafting.person import expand_contractions
 from pipelines.paths import ANNOTATIONS_DIR
 
 PHRASES_PATH = ANNOTATIONS_DIR / "drafting" / "phrases.tsv"
+# Curated noun forms of symptom words ("lightheaded" -> "lightheadedness"), applied only to
+# entity phrases (chief complaint, review of systems, problem names), never to sentences.
+TERMS_PATH = ANNOTATIONS_DIR / "drafting" / "terms.tsv"
 # Words a mapping may never add, drop or change: facts, not wording.
 _PROTECTED = frozenset(
     """no not never without denies deny negative positive left right bilateral both zero
@@ -61,6 +64,12 @@ class PhraseMap:
             object.__setattr__(
                 self, "_pattern", re.compile(rf"\b(?:{alternatives})\b", re.IGNORECASE)
             )
+
+    def merged(self, other: PhraseMap) -> PhraseMap:
+        """Both maps' mappings (``other`` wins where both map the same source)."""
+        mine = {p.source: p for p in self.phrases}
+        mine.update({p.source: p for p in other.phrases})
+        return PhraseMap(tuple(mine.values()))
 
     @property
     def targets(self) -> dict[str, str]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from pipelines.drafting import cues
 from pipelines.drafting.numbers import write_numbers
 from pipelines.drafting.phrases import PhraseMap
+from pipelines.drafting.restate import questionish
 from pipelines.drafting.rewrite import clean
 from pipelines.drafting.sentences import answer_polarity, is_question
 from pipelines.drafting.units import Candidate, Unit
@@ -73,6 +74,13 @@ _VISIT_REASON = re.compile(
 )
 _PERSONAL = re.compile(r"\b(?:you|your|my|i|me)\b", re.IGNORECASE)
 _TRAILING_TIME = re.compile(r"\s+(?:today|this morning|this afternoon|now)$", re.IGNORECASE)
+# A clinician turning to a problem: "for your first problem, ...", "regarding your ...".
+_PROBLEM_INTRO = re.compile(
+    r"\b(?:(?:first|second|third|next|last|other) (?:problem|issue)|regarding|as far as|"
+    r"in terms of|with regards? to|for (?:your|his|her|the)|as for|moving on to|"
+    r"let's talk about)\b",
+    re.IGNORECASE,
+)
 _REFERRAL = re.compile(r"\b(?:refer\w*|specialist|consult)\b", re.IGNORECASE)
 _TREATMENT = re.compile(
     r"\b(?:prescri\w*|start\w*|increas\w*|decreas\w*|continu\w*|stop\w*|discontinu\w*|"
@@ -133,6 +141,7 @@ def _entity_evidence(unit: Unit, ent: Entity) -> tuple[Evidence, ...]:
     return unit.turn.evidence(ent.start, ent.end)
 
 
+_NOT_A_PROBLEM = re.compile(r"\s*(?:risk|prevention|screening|precautions)\b", re.I)
 _LOCAL_NEGATION = re.compile(r"\b(?:no|not|never|without|denies|negative|n't|nothing)\b", re.I)
 
 
@@ -200,7 +209,7 @@ def chief_complaint(units: Sequence[Unit], phrases: PhraseMap) -> list[Candidate
         if problems:
             name, start = problem_name(unit, problems[0])
             end = problems[0].end
-            text = _capital(phrases.apply(clean(name))) + "."
+            text = _capital(phrases.apply(clean(name).lower())) + "."
             return [Candidate("chief_complaint", text, unit.turn.evidence(start, end), k, 1.0, k)]
         anatomy = [e for e in unit.ents if e.label == "ANATOMY" and not e.negated]
         pain = _PAIN.search(unit.text)
@@ -220,12 +229,14 @@ def chief_complaint(units: Sequence[Unit], phrases: PhraseMap) -> list[Candidate
 
 def _polarity(units: Sequence[Unit], k: int, ent: Entity) -> bool | None:
     """True: the patient has it; False: denied; None: not established."""
-    if ent.negated:
-        return False
     unit = units[k]
+    asked = is_question(unit.text, unit.speaker)
+    if ent.negated:
+        # a clinician's own "no murmur" is an exam finding, not a symptom the patient denied
+        return False if unit.speaker == "patient" or asked else None
     if unit.speaker == "patient":
         return None if is_question(unit.text, "patient") else True
-    if is_question(unit.text, unit.speaker) and k + 1 < len(units):
+    if asked and k + 1 < len(units):
         reply = units[k + 1]
         if reply.speaker == "patient":
             return answer_polarity(reply.text)
@@ -237,7 +248,10 @@ def _join(items: list[str]) -> str:
 
 
 def review_of_systems(
-    units: Sequence[Unit], systems: BodySystems, labelled: bool = True
+    units: Sequence[Unit],
+    systems: BodySystems,
+    labelled: bool = True,
+    terms: PhraseMap | None = None,
 ) -> list[Candidate]:
     """One sentence per body system and polarity: "Respiratory: Endorses cough." /
     "Constitutional: Denies fever and chills.", from symptoms the patient confirmed or
@@ -249,7 +263,7 @@ def review_of_systems(
             if ent.label != "PROBLEM" or ent.family or ent.hypothetical:
                 continue
             system = systems.of_problem(ent)
-            key = ent.text.lower()
+            key = ent.code or ent.text.lower()
             if system is None or not system[1] or key in seen:
                 continue
             polarity = _polarity(units, k, ent)
@@ -259,7 +273,9 @@ def review_of_systems(
             evidence = _entity_evidence(unit, ent)
             if unit.speaker != "patient" and k + 1 < len(units):
                 evidence += units[k + 1].evidence()  # the yes/no that settles it
-            found.setdefault((system[0], polarity), []).append((clean(ent.text), evidence, k))
+            name = clean(ent.text)
+            name = terms.apply(name) if terms else name
+            found.setdefault((system[0], polarity), []).append((name, evidence, k))
     out = []
     for (system, polarity), items in found.items():
         verb = "Reports" if polarity else "Denies"
@@ -280,6 +296,44 @@ def with_system_label(cand: Candidate, units: Sequence[Unit], systems: BodySyste
     if system is None and cues.VITAL.search(unit.low):
         system = "Vitals"
     return replace(cand, text=f"{system}: {cand.text}") if system else cand
+
+
+# -- vital signs -------------------------------------------------------------------------
+
+
+_SAID_UNIT = re.compile(
+    r"\s*(%|kilograms?|kg|pounds|lbs?|degrees(?: fahrenheit| celsius)?|beats per minute|bpm|"
+    r"breaths per minute)\b",
+    re.IGNORECASE,
+)
+
+
+def vital_lines(units: Sequence[Unit]) -> list[Candidate]:
+    """ "Blood pressure: 120/80." for every vital sign stated with a value (spoken numbers
+    read as digits); the name is the one spoken, a unit only when it was said."""
+    from pipelines.nlp.values import vital_attrs
+
+    out, seen = [], set()
+    for k, unit in enumerate(units):
+        if unit.speaker == "patient" or questionish(unit.text):
+            continue
+        for ent in unit.ents:
+            if ent.label != "VITAL" or ent.negated:
+                continue
+            window = write_numbers(unit.turn.text[ent.end : min(unit.end, ent.end + 80)])
+            name = ent.code_label if ent.code_label == "Blood pressure" else None
+            attrs = vital_attrs(window, 0, name, None)
+            value = attrs.get("value")
+            key = (ent.code_label or ent.text).lower()
+            if not value or key in seen:
+                continue
+            seen.add(key)
+            said = _SAID_UNIT.match(window, attrs["value_end"])
+            unit_word = ("" if said.group(1) == "%" else " ") + said.group(1) if said else ""
+            text = f"{_capital(clean(ent.text))}: {value}{unit_word}."
+            evidence = unit.turn.evidence(ent.start, min(unit.end, ent.end + 80))
+            out.append(Candidate("vitals", text, evidence, k, 1.0, k))
+    return out
 
 
 # -- medications -------------------------------------------------------------------------
@@ -304,7 +358,8 @@ def medication_lines(units: Sequence[Unit], kinds: dict[int, str]) -> list[Candi
                 continue
             seen.add(ent.text.lower())
             text = " ".join([_capital(ent.text), *[p for p in parts if p]]) + "."
-            out.append(Candidate("medications", text, unit.evidence(), k, 1.0, k))
+            # after the spoken sentence it came from, so that a repeat of it is dropped
+            out.append(Candidate("medications", text, unit.evidence(), k + 0.5, 1.0, k))
     return out
 
 
@@ -332,13 +387,16 @@ def problem_oriented(
     units: Sequence[Unit],
     phrases: PhraseMap,
     labelled: bool,
+    every_problem: bool = False,
 ) -> list[Candidate]:
     """Assessment and plan sentences grouped under the problem they follow.
 
     Walking the clinician's sentences from just before the first assessment/plan sentence,
     the last problem named is the current one; each group starts with the problem's name
     ("Hypertension.", evidence on its mention) and, when ``labelled``, its sentences are
-    prefixed with their plan label, reasoning first. Order is kept in ``Candidate.order``.
+    prefixed with their plan label, reasoning first. With ``every_problem``, a problem the
+    clinician names there keeps its line even when no sentence follows it. Order is kept in
+    ``Candidate.order``.
     """
     ap = sorted((c for c in found if c.kind in ("assessment", "plan")), key=lambda c: c.order)
     if not ap:
@@ -354,7 +412,8 @@ def problem_oriented(
     current = ""
     for k in range(start, len(units)):
         unit = units[k]
-        if unit.speaker != "patient":
+        introduces = k in by_unit or bool(_PROBLEM_INTRO.search(unit.low))
+        if unit.speaker != "patient" and introduces:
             problems = _problems(unit, local_negation=True)
             if problems:
                 ent = problems[0]
@@ -377,7 +436,7 @@ def problem_oriented(
     position = 0.0
     for key in order:
         head, members = groups[key]
-        if not members:
+        if not members and not (every_problem and head is not None):
             continue
         if head is not None:
             out.append(replace(head, order=position))
