@@ -71,6 +71,7 @@ class Engine:
         self._asr = None
         self._nlp = None
         self._nlp_model: str | None = None
+        self._drafter = None
 
     @property
     def asr(self):
@@ -91,6 +92,16 @@ class Engine:
                 self._nlp = load_nlp(self.nlp_options(wanted))
                 self._nlp_model = wanted
             return self._nlp
+
+    @property
+    def drafter(self):
+        """The default drafter's trained sentence models (annotations/drafting/model.json)."""
+        with self._lock:
+            if self._drafter is None:
+                from pipelines.drafting.router import load_model
+
+                self._drafter = load_model()
+            return self._drafter
 
     def nlp_options(self, ner_model: str | None = None):
         """NLP options of this engine, with a trained NER folder (or rules only)."""
@@ -121,8 +132,9 @@ def process_encounter(
     progress: Progress | None = None,
 ) -> ProcessResult:
     """Transcribe, find entities and draft one encounter, skipping steps already done."""
-    from pipelines.drafting import draft_note
+    from pipelines.drafting import LearnedOptions, draft_visit
     from pipelines.nlp import extract_entities, model_version
+    from workbench.settings import setting
 
     started = time.perf_counter()
     report = progress or (lambda step, fraction: None)
@@ -164,7 +176,8 @@ def process_encounter(
     report("drafting the note", 0.95)
     note = st.get_note(store, encounter_id)
     if note is None:
-        draft = draft_note(transcript, entities)
+        options = LearnedOptions(template=setting("SCRIBE_NOTE_TEMPLATE"))
+        draft = draft_visit(transcript, entities, options, engine.drafter)
         note_version = st.save_draft(store, encounter_id, draft, transcript_version, user_id)
         steps.append("draft")
     else:

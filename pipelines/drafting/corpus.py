@@ -53,6 +53,8 @@ def primock57(datasets: Path) -> list[NoteExample]:
     from pipelines.nlp_eval.documents import primock_text
 
     root = Path(datasets) / "primock57"
+    if not (root / "notes").is_dir():
+        raise NoteDataError(f"{root / 'notes'} not found")
     out = []
     for note_file in sorted((root / "notes").glob("day*_consultation*.json")):
         name = note_file.stem

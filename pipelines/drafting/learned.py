@@ -19,9 +19,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import asdict, dataclass
 
+from pipelines.drafting import cues
 from pipelines.drafting.features import unit_features
 from pipelines.drafting.kinds import NONE
-from pipelines.drafting.person import FEMALE, MALE, NEUTRAL, Voice, infer_voice
+from pipelines.drafting.person import FEMALE, MALE, NEUTRAL, PLAIN, Voice, infer_voice
 from pipelines.drafting.phrases import TERMS_PATH, PhraseMap, load_phrases
 from pipelines.drafting.restate import not_note_material, questionish, restate, tidy
 from pipelines.drafting.rewrite import (
@@ -71,6 +72,7 @@ class LearnedOptions:
     length_ratio: when > 0, keep the most note-worthy candidates until the note has this
         many words per transcript word (ACI-Bench notes are about a third as long as the
         visit's speech); 0 keeps every candidate.
+    min_words: the budget is never below this (a short visit keeps what it has).
     kind_weights: (kind, factor) pairs that scale a kind's note-worthiness in that choice.
     opener: start the history with "She presents today for evaluation of <complaint>.".
     vital_lines: state measured vital signs as "Blood pressure: 120/80." lines.
@@ -87,6 +89,7 @@ class LearnedOptions:
     min_content_words: int = 2
     kind_thresholds: tuple[tuple[str, float], ...] = ()
     length_ratio: float = 0.3
+    min_words: int = 150
     kind_weights: tuple[tuple[str, float], ...] = (
         ("plan", 1.3),
         ("assessment", 1.3),
@@ -103,7 +106,9 @@ def concept_key(entity: Entity) -> str:
     return entity.code or f"{entity.label}:{entity.text.lower()}"
 
 
-def _voice(transcript: Transcript, options: LearnedOptions) -> Voice:
+def _voice(transcript: Transcript, options: LearnedOptions, template: NoteTemplate) -> Voice:
+    if template.voice == "plain":
+        return PLAIN  # written to the patient: "you", "your"
     if options.voice == "auto":
         return infer_voice(transcript)
     if options.voice not in _VOICES:
@@ -159,10 +164,12 @@ def candidates(
                 out.append(Candidate(found.kind, found.text, found.evidence, order, found.score, k))
             continue
         score = 1.0 - probs[NONE]
-        allowed = {kind: p for kind, p in probs.items() if kind in receives}
-        if not allowed:
-            continue
-        kind = max(allowed, key=allowed.__getitem__)
+        kinds = {kind: p for kind, p in probs.items() if kind != NONE}
+        kind = max(kinds, key=kinds.__getitem__)
+        if unit.speaker == "clinician" and cues.DIAGNOSIS.search(unit.low):
+            kind = "assessment"  # "I think you have ...", "consistent with ...": an impression
+        if kind not in receives:
+            continue  # this note type has no place for it (history in a patient summary)
         if score < thresholds.get(kind, options.threshold):
             continue
         if is_pleasantry(tidy(unit.text)) or questionish(unit.text):
@@ -300,7 +307,7 @@ def draft_visit(
     template = load_template(options.template)
     model = model or load_model()
     phrases = phrases if phrases is not None else load_phrases()
-    voice = _voice(transcript, options)
+    voice = _voice(transcript, options, template)
     units = transcript_units(transcript, entities, options.max_words_per_sentence)
     matrix = model.probabilities([unit_features(units, k) for k in range(len(units))])
     probabilities = [dict(zip(model.kind_names, row, strict=True)) for row in matrix]
@@ -310,7 +317,7 @@ def draft_visit(
         concepts = {k: {concept_key(e) for e in u.ents} for k, u in enumerate(units)}
         found = within_budget(
             found,
-            round(options.length_ratio * words),
+            max(round(options.length_ratio * words), options.min_words),
             dict(options.kind_weights),
             concepts,
             options.concept_bonus,

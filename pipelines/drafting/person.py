@@ -35,11 +35,17 @@ class Voice:
     possessive: str = "the patient's"
     reflexive: str = "themselves"
     terse: bool = False
+    second_person: bool = False  # written to the patient ("you reported", "your knee")
 
     @property
     def singular(self) -> bool:
         """Does the subject take a third-person singular verb ("she has")?"""
-        return not self.terse
+        return not (self.terse or self.second_person)
+
+    @property
+    def reports(self) -> str:
+        """The verb that frames what the patient said they have."""
+        return "mentioned" if self.second_person else "reports"
 
 
 TERSE = Voice("they", "them", "their", "themselves", terse=True)
@@ -48,6 +54,8 @@ MALE = Voice("he", "him", "his", "himself")
 # Without a known sex: "the patient" as subject, "the" as possessive ("the knee"), which
 # reads naturally and never guesses.
 NEUTRAL = Voice(possessive="the")
+# A summary written to the patient: the patient's "I" becomes "you" (verbs agree as is).
+PLAIN = Voice("you", "you", "your", "yourself", second_person=True)
 
 # Words that say the patient's sex when the clinician describes them ("a 50-year-old female").
 _FEMALE = re.compile(r"\b(?:female|woman|lady|girl|mrs|ms|miss|she|her|herself)\b", _I)
@@ -89,11 +97,13 @@ def infer_voice(transcript: Transcript, min_margin: int = 2) -> Voice:
 
 
 # Base-form verbs that follow "I" and need "-s" after "she"/"he" ("I feel" -> "she feels").
+# Verbs whose past tense looks the same ("hurt", "put", "run"...) are left out: after "I"
+# they are more often past ("I hurt it playing basketball").
 _IRREGULAR = {"have": "has", "do": "does", "go": "goes", "be": "is", "am": "is"}
 _BASE_VERBS = frozenset(
     """feel think have go take get need want know work use try walk eat drink sleep smoke
-    notice see like love hope check wake run play do say live remember forget mean guess
-    wonder exercise hurt keep start stop wear put make cough wheeze sneeze fall lose gain
+    notice see like love hope check wake play do say live remember forget mean guess
+    wonder exercise keep start stop wear make cough wheeze sneeze lose gain
     miss skip avoid watch find believe understand agree plan tend""".split()
 )
 _ADVERBS = frozenset("usually still also always never sometimes often just really only".split())
@@ -152,6 +162,9 @@ def patient_person(text: str, voice: Voice) -> str:
     """The patient's first person as the voice's third person (contractions expanded)."""
     t = expand_contractions(text)
     s, o, p, r = voice.subject, voice.object, voice.possessive, voice.reflexive
+    if voice.second_person:
+        t = re.sub(r"\bi am\b", "you are", t, flags=_I)
+        t = re.sub(r"\bi was\b", "you were", t, flags=_I)
     if voice.singular:
         t = re.sub(r"\bi am\b", f"{s} is", t, flags=_I)
         t = re.sub(r"\bi was\b", f"{s} was", t, flags=_I)

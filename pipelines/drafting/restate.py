@@ -83,13 +83,13 @@ _PLAN_HEADS: tuple[tuple[str, str], ...] = (
     (r"you (?:should|need to|have to|must)\s+", "{s} should "),
 )
 # The clinician's own stance before a statement about the patient ("I know that you ...").
+# (A hedge such as "I think" is kept: it says how sure the clinician is.)
 _STANCE = re.compile(
-    r"^(?:i know|i see|i understand|i heard|i noticed?|i remember|i think|it looks like|"
-    r"it sounds like|it seems like|looks like|sounds like|i can see)(?: that)?\s+(?=\w)",
+    r"^(?:i know|i see|i understand|i heard|i noticed?|i remember|i can see)(?: that)?\s+(?=\w)",
     _I,
 )
 _EXAM_HEADS: tuple[tuple[str, str], ...] = (
-    (r"(?:on|in) (?:your |the )?(?:physical )?exam(?:ination)?\s*(?:today)?,?\s*", ""),
+    (r"(?:on|in) (?:your |the )?(?:physical )?exam(?:ination)?(?! of)\s*(?:today)?,?\s*", ""),
     (
         r"(?:i|we) (?:do not|don't|did not|didn't|cannot|can't) (?:hear|see|feel|appreciate|"
         r"notice|note|find|palpate)\s+(?:any\s+)?",
@@ -103,12 +103,16 @@ _EXAM_HEADS: tuple[tuple[str, str], ...] = (
     (r"(?:looking at|listening to|examining) (?:your |the )?(\w+),?\s*", r"\1 "),
     (r"there (?:is|are|was|were) (?:some |a |an )?(?=\w)", ""),
 )
+# ", there is swelling" after a site: the finding without the filler.
+_THERE_IS = re.compile(r",\s+there (?:is|are) (?:some |a |an )?(?=\w)", _I)
 _ASSESSMENT_HEADS: tuple[tuple[str, str], ...] = (
+    # a hedged impression keeps its hedge as "likely" ("I think you have X" -> "Likely X")
     (
-        r"(?:so\s+)?(?:i think|i believe|it looks like|it sounds like|it seems like|"
+        r"(?:so\s+)?(?:i think|i believe|i suspect|it looks like|it sounds like|it seems like|"
         r"this looks like|this sounds like|this seems like)\s+(?:that\s+)?(?:you have|"
-        r"you(?:'ve| have) got|you(?:'re| are) dealing with|this is|it's|it is)?\s*",
-        "",
+        r"you(?:'ve| have) got|you(?:'re| are) dealing with|this is|it's|it is)?\s*"
+        r"(?:most likely|probably|likely|possibly)?\s*",
+        "likely ",
     ),
     (r"(?:so\s+)?for your (?:first|second|third|next|last|other) problem(?: of)?,?\s*", ""),
     (r"(?:so\s+)?(?:as far as|in terms of|regarding|with regards to|for) (?:your\s+)?", ""),
@@ -117,7 +121,8 @@ _ASSESSMENT_HEADS: tuple[tuple[str, str], ...] = (
 
 def _heads(rules: tuple[tuple[str, str], ...], text: str, voice: Voice) -> str:
     for pattern, repl in rules:
-        new, n = re.subn("^" + pattern, repl.replace("{s}", voice.subject), text, count=1, flags=_I)
+        repl = repl.replace("{s} reports", "{s} " + voice.reports).replace("{s}", voice.subject)
+        new, n = re.subn("^" + pattern, repl, text, count=1, flags=_I)
         if n:
             return new
     return text
@@ -210,13 +215,13 @@ def restate(
         if kind in ("plan",):
             t = _heads(_PLAN_HEADS, t, voice)
         elif kind in ("exam", "vitals", "results"):
-            t = _heads(_EXAM_HEADS, t, voice)
-        elif kind in ("assessment", "chief_complaint"):
+            t = _THERE_IS.sub(", ", _heads(_EXAM_HEADS, t, voice))
+        elif kind in ("assessment", "chief_complaint") and not voice.second_person:
             t = _heads(_ASSESSMENT_HEADS, t, voice)
-        else:
+        elif not voice.second_person:
             t = _STANCE.sub("", t)
         t = clinician_person(t, voice)
     t = write_numbers(t)
-    if phrases is not None:
+    if phrases is not None and not voice.second_person:  # a patient summary keeps lay words
         t = phrases.apply(t)
     return finish(t)

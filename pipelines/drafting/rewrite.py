@@ -265,11 +265,17 @@ def topic(text: str, spans: list[tuple[int, int]]) -> str:
 def report(topic: str, voice: Voice = TERSE) -> str:
     """'Reports X.' (or 'She reports X.') for a symptom the patient confirmed; the topic is
     taken from the evidence."""
-    head = "Reports" if voice.terse else f"{voice.subject[0].upper()}{voice.subject[1:]} reports"
+    head = (
+        "Reports"
+        if voice.terse
+        else f"{voice.subject[0].upper()}{voice.subject[1:]} {voice.reports}"
+    )
     return f"{head} {clean(topic)}."
 
 
 def denial(topic: str, voice: Voice = TERSE) -> str:
     """'Denies X.' (or 'She denies X.') for a pertinent negative (topic from the evidence)."""
+    if voice.second_person:
+        return f"You have had no {clean(topic)}."
     head = "Denies" if voice.terse else f"{voice.subject[0].upper()}{voice.subject[1:]} denies"
     return f"{head} {clean(topic)}."

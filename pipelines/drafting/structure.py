@@ -375,9 +375,11 @@ def plan_label(cand: Candidate, unit: Unit | None) -> str:
     labels = {e.label for e in unit.ents} if unit else set()
     if cues.TEST_ORDER.search(low) or ("TEST" in labels and re.search(r"\border", low)):
         return "testing"
+    if "MEDICATION" in labels or "PROCEDURE" in labels:
+        return "treatment"  # "start meloxicam ... and refer to therapy": the drug leads
     if _REFERRAL.search(low):
         return "referral"
-    if "MEDICATION" in labels or "PROCEDURE" in labels or _TREATMENT.search(low):
+    if _TREATMENT.search(low):
         return "treatment"
     return "education" if _EDUCATION.search(low) else ""
 
