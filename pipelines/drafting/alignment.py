@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pipelines.drafting.kinds import NONE, heading_kind
 from pipelines.drafting.numbers import write_numbers
 from pipelines.drafting.rewrite import content_words
+from pipelines.drafting.structure import split_label
 
 _BULLET = re.compile(r"^\s*(?:[•\-*]|\d+[.)])\s*")
 _NOTE_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
@@ -68,6 +69,7 @@ def note_lines(note: str) -> list[NoteLine]:
             line_kind = "plan" if _PLAN_LINE.search(line) else "assessment"
         else:
             line_kind = kind
+        line = split_label(line)[1]  # "Medical Treatment: ..." -> the sentence
         out += [NoteLine(line_kind, s) for s in _NOTE_SENTENCE.split(line) if s.strip()]
     return out
 
