@@ -18,7 +18,7 @@ from pipelines.drafting.restate import tidy
 from pipelines.drafting.sentences import answer_polarity, is_question
 from pipelines.drafting.units import Unit
 
-FEATURES_VERSION = "features.v1"
+FEATURES_VERSION = "features.v2"
 _WORD = re.compile(r"[a-z]+|\d+(?:\.\d+)?")
 _CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("symptom", cues.SYMPTOM),
@@ -68,6 +68,12 @@ def unit_features(units: Sequence[Unit], k: int) -> list[str]:
     n = len(units)
     feats.append(f"pos:{min(9, 10 * k // max(n, 1))}")
     feats.append(f"len:{min(len(words), 30) // 5}")
+    turn_words = len(unit.turn.text.split())
+    feats.append(f"turn:{min(turn_words, 120) // 20}")  # monologue (dictation) or exchange
+    if any(w == "<num>" for w in words):
+        feats.append("has_number")
+    if question and k + 1 < len(units) and units[k + 1].speaker != speaker:
+        feats += [f"na:{w}" for w in _words(tidy(units[k + 1].text))[:12]]
     for ent in unit.ents:
         feats.append(f"ent:{ent.label}")
         for flag in ("negated", "historical", "family", "hypothetical", "uncertain"):

@@ -16,6 +16,7 @@ is deterministic and runs on the CPU with no service.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import asdict, dataclass
 
@@ -27,6 +28,7 @@ from pipelines.drafting.phrases import TERMS_PATH, PhraseMap, load_phrases
 from pipelines.drafting.restate import not_note_material, questionish, restate, tidy
 from pipelines.drafting.rewrite import (
     FRAMING_WORDS,
+    clean,
     content_words,
     denial,
     report,
@@ -78,6 +80,8 @@ class LearnedOptions:
     vital_lines: state measured vital signs as "Blood pressure: 120/80." lines.
     concept_bonus: in the length budget, how much each medical concept a sentence adds to
         the note counts beside its note-worthiness.
+    confirmed_recaps: a clinician's "so you've had this for two weeks?" that the patient
+        confirms is drafted as a statement (evidence on both turns).
     every_problem: in a problem-oriented section, list every problem the clinician names
         in the assessment and plan, even one without a drafted sentence.
     """
@@ -98,6 +102,7 @@ class LearnedOptions:
     opener: bool = True
     vital_lines: bool = True
     concept_bonus: float = 0.1
+    confirmed_recaps: bool = True
     every_problem: bool = False
 
 
@@ -143,6 +148,20 @@ def _answered(
     return Candidate(kind, text, q.evidence() + a.evidence(), q.start, 1.0 - probs[NONE])
 
 
+# A clinician's recap in statement word order with a question mark: "so you've had this pain
+# for two weeks?" — a statement once the patient says yes.
+_RECAP = re.compile(r"^(?:(?:so|and|okay|alright|now)[,\s]+)*(?:you|your|it|this|that|the)\b", re.I)
+
+
+def _confirmed_recap(unit: Unit, reply: Unit | None) -> bool:
+    """A clinician's declarative question that the patient's next words confirm."""
+    if unit.speaker == "patient" or reply is None or reply.speaker != "patient":
+        return False
+    if not unit.text.rstrip().endswith("?") or not _RECAP.match(clean(unit.text)):
+        return False
+    return answer_polarity(reply.text) is True
+
+
 def candidates(
     units: list[Unit],
     probabilities: list[dict[str, float]],
@@ -157,8 +176,9 @@ def candidates(
     out: list[Candidate] = []
     for k, (unit, probs) in enumerate(zip(units, probabilities, strict=True)):
         order = k + unit.start / 1e6
-        if is_question(unit.text, unit.speaker):
-            nxt = units[k + 1] if k + 1 < len(units) else None
+        nxt = units[k + 1] if k + 1 < len(units) else None
+        confirmed = options.confirmed_recaps and _confirmed_recap(unit, nxt)
+        if is_question(unit.text, unit.speaker) and not confirmed:
             found = _answered(unit, nxt, probs, voice, receives)
             if found and found.score >= options.threshold:
                 out.append(Candidate(found.kind, found.text, found.evidence, order, found.score, k))
@@ -172,12 +192,12 @@ def candidates(
             continue  # this note type has no place for it (history in a patient summary)
         if score < thresholds.get(kind, options.threshold):
             continue
-        if is_pleasantry(tidy(unit.text)) or questionish(unit.text):
+        if is_pleasantry(tidy(unit.text)) or (questionish(unit.text) and not confirmed):
             continue
         if not_note_material(unit.text, unit.speaker, kind):
             continue
-        text = restate(unit.text, unit.speaker, kind, voice, phrases)
-        evidence = unit.evidence()
+        text = restate(unit.text.rstrip("? "), unit.speaker, kind, voice, phrases)
+        evidence = unit.evidence() + (nxt.evidence() if confirmed and nxt else ())
         # Safety net: a restatement that would add a content word is dropped, never shown.
         if not text or len(content_words(text)) < options.min_content_words:
             continue

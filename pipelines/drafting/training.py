@@ -56,7 +56,7 @@ class TrainOptions:
 
     corpora: tuple[str, ...] = CORPORA
     seed: int = 0
-    c: float = 1.0
+    c: float = 2.0
     min_count: int = 3
     align: AlignOptions = field(default_factory=AlignOptions)
     phrase_support: int = 3
