@@ -163,3 +163,83 @@ def _named(name: str) -> Path:
             f"{path} not found (set SCRIBE_DATASETS to the folder holding {NAMED[name]})",
             param_hint="--dataset")
     return path
+
+
+@eval_app.command()
+def notes(
+    data: Annotated[Path | None, typer.Option(
+        "--data", help="CSV with encounter_id, dialogue, note (an ACI-Bench split file).")
+    ] = None,
+    baseline: Annotated[list[str] | None, typer.Option(
+        "--baseline", help="NAME=CSV of another system's notes (encounter_id, note); "
+        "repeatable.")
+    ] = None,
+    split: Annotated[str | None, typer.Option(
+        "--split", help="test1 or test2: the shipped ACI-Bench split with the paper's GPT-4, "
+        "BART+FT_SAMSum (Division), train_UMLS and transcript predictions as baselines.")
+    ] = None,
+    save_predictions: Annotated[Path | None, typer.Option(
+        "--save-predictions", help="Write our notes (encounter_id, note, evidence JSON).")
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="Only the first N encounters.")
+    ] = None,
+    template: Annotated[str, typer.Option(
+        "--template", help="Note template id or JSON file for our drafts.")] = "aci_visit",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Draft a note for every encounter and score it beside the baselines: rouge1, rouge2,
+    rougeLsum (rouge-score 0.1.2, the ACI-Bench protocol), concept_f1, unsupported_rate and
+    evidence_coverage; prints {"ours": {...}, "baselines": {NAME: {...}}}."""
+    from pipelines.drafting import LearnedOptions, TemplateError, load_template
+    from pipelines.nlp import extract_entities, load_nlp
+    from pipelines.note_eval import (
+        NoteDataError,
+        aci_split_files,
+        evaluate_notes,
+        read_examples,
+        read_predictions,
+    )
+    from pipelines.note_eval import (
+        save_predictions as write_predictions,
+    )
+
+    if (data is None) == (split is None):
+        raise typer.BadParameter("give exactly one of --data CSV and --split test1|test2")
+    if limit is not None and limit < 1:
+        raise typer.BadParameter("--limit must be at least 1", param_hint="--limit")
+    try:
+        load_template(template)
+        files: dict[str, Path] = {}
+        if split is not None:
+            if split not in ("test1", "test2"):
+                raise typer.BadParameter(f"{split!r} is not test1 or test2", param_hint="--split")
+            data, files = aci_split_files(datasets_root() / "aci-bench", split)
+        for item in baseline or ():
+            name, sep, path = item.partition("=")
+            if not sep or not name.strip() or not path.strip():
+                raise typer.BadParameter(f"{item!r} is not NAME=CSV", param_hint="--baseline")
+            files[name.strip()] = Path(path.strip())
+        examples = read_examples(data)[:limit]
+        predictions = {name: read_predictions(path) for name, path in files.items()}
+    except (NoteDataError, TemplateError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    with console.status("loading the clinical NLP"):
+        nlp = load_nlp()
+    with console.status("drafting") as status:
+        report, drafted = evaluate_notes(
+            examples, predictions, lambda t: extract_entities(nlp, t),
+            LearnedOptions(template=template),
+            progress=lambda n, total, name: status.update(f"drafting {n + 1}/{total} {name}"),
+        )
+    if save_predictions is not None:
+        write_predictions(save_predictions, drafted)
+    if as_json:
+        typer.echo(json.dumps(report))
+        return
+    keys = ("rouge1", "rouge2", "rougeLsum", "concept_f1", "unsupported_rate",
+            "evidence_coverage")
+    typer.echo(f"{'system':<28}" + "".join(f"{k:>18}" for k in keys))
+    rows = [("ours", report["ours"]), *report["baselines"].items()]
+    for name, scores in rows:
+        typer.echo(f"{name:<28}" + "".join(f"{scores[k]:>18}" for k in keys))

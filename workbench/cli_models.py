@@ -115,6 +115,40 @@ def train_ner(
     _print_metrics(record)
 
 
+@train_app.command("drafter")
+def train_drafter(
+    seed: Annotated[int, typer.Option(help="Random state of the classifiers.")] = 0,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Folder for model.json and phrases.tsv (default annotations/drafting).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Train the default drafter's sentence models and phrase mappings from ACI-Bench train,
+    MTS-Dialog and PriMock57 ($SCRIBE_DATASETS); the same data and seed give the same files."""
+    from pipelines.drafting.router import ROUTER_PATH
+    from pipelines.drafting.training import TrainOptions, train_and_save
+    from pipelines.note_eval import NoteDataError
+    from workbench.cli_eval import datasets_root
+
+    try:
+        with console.status("labelling the training dialogues and fitting the models"):
+            summary = train_and_save(
+                datasets_root(), TrainOptions(seed=seed), out or ROUTER_PATH.parent
+            )
+    except NoteDataError as exc:
+        console.print(f"[red]Not trained[/red]: {exc} (set SCRIBE_DATASETS)")
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(summary, sort_keys=True))
+        return
+    for name, counts in summary["corpora"].items():
+        typer.echo(f"{name:>12}  {counts['encounters']} encounters, {counts['sentences']} "
+                   f"sentences, {counts['kept_by_oracle']} kept by the oracle")
+    for name, info in summary["files"].items():
+        typer.echo(f"{name:>12}  {info['bytes']} bytes  sha256 {info['sha256'][:16]}")
+    typer.echo(f"{'model':>12}  {summary['model']}  ({summary['seconds']} s)")
+
+
 @models_app.callback()
 def models(
     ctx: typer.Context,

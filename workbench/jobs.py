@@ -109,6 +109,7 @@ class Engine:
             if not is_loopback(llm.url):
                 log.warning("the LLM drafter sends transcript text to %s (not this machine)",
                             llm.record()["url"])
+        self._drafter = None
 
     @property
     def asr(self):
@@ -139,6 +140,16 @@ class Engine:
 
                 self._llm = make_backend(self.options.llm)
             return self._llm
+
+    @property
+    def drafter(self):
+        """The default drafter's trained sentence models (annotations/drafting/model.json)."""
+        with self._lock:
+            if self._drafter is None:
+                from pipelines.drafting.router import load_model
+
+                self._drafter = load_model()
+            return self._drafter
 
     def nlp_options(self, ner_model: str | None = None):
         """NLP options of this engine, with a trained NER folder (or rules only)."""
@@ -240,18 +251,30 @@ def draft_encounter(
     recorded in the draft's options as ``llm_fallback``, which the ``note.drafted`` event
     carries.
     """
-    from pipelines.drafting import DraftOptions, LlmError, draft_note, draft_with_llm
+    from pipelines.drafting import (
+        DraftOptions,
+        LearnedOptions,
+        LlmError,
+        draft_visit,
+        draft_with_llm,
+    )
+    from workbench.settings import setting
+
+    def local_draft() -> Draft:
+        # The default drafter: trained sentence models plus structure from the entities.
+        options = LearnedOptions(template=setting("SCRIBE_NOTE_TEMPLATE"))
+        return draft_visit(transcript, entities, options, engine.drafter)
 
     template = DraftOptions().template
     if engine.options.drafter != "llm" or engine.options.llm is None:
-        return draft_note(transcript, entities)
+        return local_draft()
     started = time.perf_counter()
     try:
         draft = draft_with_llm(transcript, entities, template, engine.options.llm, engine.llm)
     except LlmError as exc:
         log.warning("LLM drafter failed for %s after %.1f s (%s: %s); using the rules drafter",
                     encounter_id, time.perf_counter() - started, exc.kind, exc)
-        rules = draft_note(transcript, entities)
+        rules = local_draft()
         fallback = {"kind": exc.kind, "reason": str(exc)}
         return replace(rules, options={**rules.options, "llm_fallback": fallback})
     log.info("LLM draft for %s: %d sentences (%d without evidence) in %.1f s",

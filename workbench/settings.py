@@ -24,6 +24,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SCRIBE_ASR_THREADS", "2", "CPU threads for one transcription."),
     Setting("SCRIBE_CACHE", "~/.cache/scribe-workbench", "Cache for built NLP vocabularies."),
     Setting("SCRIBE_MAX_AUDIO_HOURS", "4", "Longest recording ingest accepts, in hours."),
+    Setting("SCRIBE_NOTE_TEMPLATE", "soap",
+            "Note type of new drafts: a template id from `annotations/note_templates`."),
     Setting("SCRIBE_DATASETS", "../shared/datasets",
             "Evaluation datasets for `scribe eval` (relative paths: from the repository)."),
     Setting("SCRIBE_DRAFTER", "rules",

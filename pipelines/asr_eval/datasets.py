@@ -30,11 +30,19 @@ ACI_SPLITS: dict[str, str] = {
     "test2": "clinicalnlp_taskC_test2.csv",
 }
 _ROLE_PREFIX = re.compile(
-    r"^\s*(?:\[(doctor|patient|clinician)\]|(d|p|dr|doctor|clinician|patient)\s*:)\s*(.*)$",
+    r"^\s*(?:\[(doctor|patient|clinician|patient_guest)\]|(d|p|dr|doctor|clinician|patient)\s*:)"
+    r"\s*(.*)$",
     re.IGNORECASE,
 )
-_ROLES = {"d": "clinician", "dr": "clinician", "doctor": "clinician", "clinician": "clinician",
-          "p": "patient", "patient": "patient"}
+_ROLES = {
+    "d": "clinician",
+    "dr": "clinician",
+    "doctor": "clinician",
+    "clinician": "clinician",
+    "p": "patient",
+    "patient": "patient",
+    "patient_guest": "unknown",
+}  # ACI-Bench: someone with the patient (a parent)
 
 
 @dataclass(frozen=True)
@@ -120,10 +128,14 @@ def synthetic_aci_items(
     for encounter_id, dialogue in aci_dialogues(root, split):
         if limit and len(items) >= limit:
             break
-        turns = tuple((role, _speakable(text)) for role, text in parse_reference(dialogue)
-                      if role != "unknown" and _speakable(text))
-        key = hashlib.sha256(json.dumps(
-            [asdict(options), turns], sort_keys=True).encode()).hexdigest()[:12]
+        turns = tuple(
+            (role, _speakable(text))
+            for role, text in parse_reference(dialogue)
+            if role != "unknown" and _speakable(text)
+        )
+        key = hashlib.sha256(
+            json.dumps([asdict(options), turns], sort_keys=True).encode()
+        ).hexdigest()[:12]
         audio = folder / f"{encounter_id}-{key}.ogg"
         if not audio.is_file():
             tmp = audio.with_name(f".{audio.stem}.tmp.ogg")

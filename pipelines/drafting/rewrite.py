@@ -9,50 +9,66 @@ checks that, and the drafter drops any sentence that fails it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+
+from pipelines.drafting.lexicon import content_words
+from pipelines.drafting.numbers import write_numbers
+from pipelines.drafting.person import TERSE, Voice, expand_contractions
+from pipelines.drafting.phrases import PhraseMap
 
 _I = re.IGNORECASE
 
-# The only content words a rewrite may add (all else must come from the evidence).
+# The only content words a rewrite may add (all else must come from the evidence): who
+# the note is about, how a statement is framed, and the visit itself ("presents today for
+# evaluation of" restates the reason for the visit).
 FRAMING_WORDS = frozenset(
-    {"reports", "denies", "patient", "patient's", "clinician", "notes", "likely"}
+    {
+        "reports",
+        "denies",
+        "patient",
+        "patient's",
+        "clinician",
+        "notes",
+        "likely",
+        "presents",
+        "today",
+        "evaluation",
+        "endorses",
+    }
 )
-# Function words: pronouns, auxiliaries, articles, negators. They carry no clinical content.
-_STOPWORDS = frozenset(
-    """a an the and or but if so to of in on at for with by from as into about over after before
-    than then that this these those it it's its is isn't are aren't was wasn't were weren't be
-    been being am has hasn't have haven't had hadn't having do does doesn't did didn't don't
-    done not no nor can can't cannot could couldn't will won't would wouldn't should shouldn't
-    may might must i i'm i've i'd i'll me my mine myself you you're you've you'll you'd your
-    yours yourself they they're they've they'll they'd their theirs them themselves we we're
-    we've we'll our us any some just also too""".split()
-)
-_TOKEN = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 
 
-def normalise(text: str) -> str:
-    """Lower-case and rejoin tokenised contractions ("do n't" -> "don't")."""
-    t = text.lower().replace("\u2019", "'")
-    t = re.sub(r"\s+(n't|'s|'re|'ve|'ll|'d|'m)\b", r"\1", t)
-    return re.sub(r"\b(gon|wan) na\b", r"\1na", t)
-
-
-def content_words(text: str) -> set[str]:
-    """The content words of a text: lower-cased tokens that are not function words."""
-    return {w for w in _TOKEN.findall(normalise(text)) if w not in _STOPWORDS}
-
-
-def unsupported_words(output: str, evidence_texts: list[str] | tuple[str, ...]) -> set[str]:
-    """Content words of ``output`` found neither in the evidence nor among the framing words.
-
-    A third-person "-s"/"-es" form of an evidence word counts as found ("take" -> "Takes").
-    An empty result means the rewrite invented nothing.
-    """
+def supported_words(evidence_texts: Iterable[str], phrases: PhraseMap | None = None) -> set[str]:
+    """Every content word a note may take from the evidence: its own words, the same words
+    with numbers as digits and contractions expanded, and the targets of phrase mappings
+    whose source phrase is in the evidence."""
     source: set[str] = set()
     for text in evidence_texts:
-        source |= content_words(text)
+        source |= content_words(text) | content_words(write_numbers(text, every=True))
+        source |= content_words(expand_contractions(text))
+        if phrases is not None:
+            source |= phrases.supported_targets(text)
+    return source
+
+
+def unsupported_words(
+    output: str,
+    evidence_texts: Iterable[str],
+    phrases: PhraseMap | None = None,
+) -> set[str]:
+    """Content words of ``output`` found neither in the evidence nor among the framing words.
+
+    A third-person "-s"/"-es"/"-ies" form of an evidence word counts as found ("take" ->
+    "Takes"), as do numbers written as digits and mapped phrases (``supported_words``).
+    An empty result means the rewrite invented nothing.
+    """
+    source = supported_words(evidence_texts, phrases)
     missing = set()
     for word in content_words(output) - FRAMING_WORDS - source:
-        if not (word.endswith("s") and (word[:-1] in source or word[:-2] in source)):
+        stem = word[:-3] + "y" if word.endswith("ies") else word
+        if not (
+            word.endswith("s") and (word[:-1] in source or word[:-2] in source or stem in source)
+        ):
             missing.add(word)
     return missing
 
@@ -86,7 +102,7 @@ def clean(text: str) -> str:
     return _TRAILING.sub("", t.rstrip(".?!;")).strip()
 
 
-def _finish(text: str) -> str | None:
+def finish(text: str) -> str | None:
     """Capitalise, end with one full stop; None when nothing is left."""
     t = re.sub(r"\s+", " ", text).strip(" ,;:")
     t = _TRAILING.sub("", t)
@@ -156,7 +172,7 @@ def rewrite_patient(text: str) -> str | None:
     "I've had chest pain for two days." -> "Reports chest pain for two days."
     """
     t, _ = _apply(_PATIENT_HEADS, clean(text))
-    return _finish(_substitute(_PATIENT_PRONOUNS, t))
+    return finish(_substitute(_PATIENT_PRONOUNS, t))
 
 
 # Clinician: speech-act openers that carry no content, per section.
@@ -231,7 +247,7 @@ def rewrite_clinician(text: str, section: str) -> str | None:
             hedged = re.match(r"(?:consistent|likely|probably|possibly)\b", rest, _I)
             t = "Likely " + rest if _HEDGE.search(m.group()) and not hedged else rest
     t, _ = _apply(_CLINICIAN_HEADS, t)
-    return _finish(_substitute(_CLINICIAN_PRONOUNS, _substitute(_CLINICIAN_NOTES, t)))
+    return finish(_substitute(_CLINICIAN_PRONOUNS, _substitute(_CLINICIAN_NOTES, t)))
 
 
 def topic(text: str, spans: list[tuple[int, int]]) -> str:
@@ -246,11 +262,20 @@ def topic(text: str, spans: list[tuple[int, int]]) -> str:
     return ", ".join(text[a:b] for a, b in spans)
 
 
-def report(topic: str) -> str:
-    """'Reports X.' for a symptom confirmed by the patient (topic taken from the evidence)."""
-    return f"Reports {clean(topic)}."
+def report(topic: str, voice: Voice = TERSE) -> str:
+    """'Reports X.' (or 'She reports X.') for a symptom the patient confirmed; the topic is
+    taken from the evidence."""
+    head = (
+        "Reports"
+        if voice.terse
+        else f"{voice.subject[0].upper()}{voice.subject[1:]} {voice.reports}"
+    )
+    return f"{head} {clean(topic)}."
 
 
-def denial(topic: str) -> str:
-    """'Denies X.' for a pertinent negative (topic taken from the evidence)."""
-    return f"Denies {clean(topic)}."
+def denial(topic: str, voice: Voice = TERSE) -> str:
+    """'Denies X.' (or 'She denies X.') for a pertinent negative (topic from the evidence)."""
+    if voice.second_person:
+        return f"You have had no {clean(topic)}."
+    head = "Denies" if voice.terse else f"{voice.subject[0].upper()}{voice.subject[1:]} denies"
+    return f"{head} {clean(topic)}."

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-from pipelines.drafting.rewrite import clean, normalise
+from pipelines.drafting.lexicon import normalise
+from pipelines.drafting.rewrite import clean
 from pipelines.types import Evidence, Segment
 from pipelines.words import word_spans
 

@@ -12,11 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from pipelines.drafting import cues
 from pipelines.drafting.rewrite import (
-    clean,
     denial,
     report,
     rewrite_clinician,
@@ -27,14 +26,12 @@ from pipelines.drafting.rewrite import (
 from pipelines.drafting.sentences import (
     answer_polarity,
     asks_presence,
-    greeting_end,
     is_pleasantry,
     is_question,
-    split_sentences,
 )
 from pipelines.drafting.templates import load_template
-from pipelines.drafting.turns import Turn, group_turns
-from pipelines.types import Draft, Entity, Evidence, NoteSentence, Transcript
+from pipelines.drafting.units import Unit, transcript_units
+from pipelines.types import Draft, Entity, NoteSentence, Transcript
 
 DRAFTER_VERSION = "draft.soap-rules.v2"
 SOAP_SECTIONS = ("subjective", "objective", "assessment", "plan")
@@ -60,51 +57,7 @@ class DraftOptions:
     keyword_cues: bool = True
 
 
-@dataclass(frozen=True)
-class _Unit:
-    """One transcript sentence (or clause) of a turn: span and the entities inside it.
-
-    Offsets (``start``, ``end`` and the entities') are into ``turn.text``.
-    """
-
-    turn: Turn
-    start: int
-    end: int
-    ents: tuple[Entity, ...]  # of the whole turn; narrowed in __post_init__
-    last_in_turn: bool
-    text: str = field(init=False)
-    low: str = field(init=False)  # cleaned and lower-cased, for the keyword cues
-
-    def __post_init__(self) -> None:
-        inside = tuple(e for e in self.ents if e.start < self.end and e.end > self.start)
-        object.__setattr__(self, "ents", inside)  # frozen: set once, here
-        object.__setattr__(self, "text", self.turn.text[self.start : self.end])
-        object.__setattr__(self, "low", clean(self.text).lower())
-
-    @property
-    def speaker(self) -> str:
-        return self.turn.speaker
-
-    def evidence(self) -> tuple[Evidence, ...]:
-        return self.turn.evidence(self.start, self.end)
-
-
-def _units(transcript: Transcript, entities: tuple[Entity, ...], max_words: int) -> list[_Unit]:
-    by_segment: dict[int, list[Entity]] = {}
-    for ent in entities:
-        by_segment.setdefault(ent.segment_idx, []).append(ent)
-    units: list[_Unit] = []
-    for turn in group_turns(transcript.segments):
-        spans = split_sentences(turn.text, max_words)
-        ents = turn.entities(by_segment)
-        for n, (a, b) in enumerate(spans):
-            a = greeting_end(turn.text, a, b)  # "Hi, I'm Hannah, ..." -> "..."
-            if any(c.isalnum() for c in turn.text[a:b]):
-                units.append(_Unit(turn, a, b, ents, n == len(spans) - 1))
-    return units
-
-
-def _clauses(unit: _Unit, options: DraftOptions) -> list[_Unit]:
+def _clauses(unit: Unit, options: DraftOptions) -> list[Unit]:
     """A clinician sentence that mixes sections ("I think it's X, so let's start Y"), split
     at ", and / so / but"; any other sentence stays whole. An impression keeps the findings
     that support it ("With no fever and clear lungs, this looks like ...") unless a clause
@@ -115,18 +68,18 @@ def _clauses(unit: _Unit, options: DraftOptions) -> list[_Unit]:
     for m in cues.CLAUSE.finditer(unit.text):
         head = cuts.pop()[0]  # clause 1 keeps its comma, clause 2 starts at "and/so/but"
         cuts += [(head, unit.start + m.start() + 1), (unit.start + m.end(1), unit.end)]
-    pieces = [_Unit(unit.turn, a, b, unit.ents, unit.last_in_turn) for a, b in cuts]
+    pieces = [Unit(unit.turn, a, b, unit.ents, unit.last_in_turn) for a, b in cuts]
     sections = {_classify(p, options) for p in pieces} - {None}
     if _classify(unit, options) == "assessment" and "plan" not in sections:
         return [unit]
     return pieces if len(sections) > 1 else [unit]
 
 
-def _problems(unit: _Unit) -> list[Entity]:
+def _problems(unit: Unit) -> list[Entity]:
     return [e for e in unit.ents if e.label == "PROBLEM" and not (e.hypothetical or e.family)]
 
 
-def _question_answer(q: _Unit, a: _Unit | None, options: DraftOptions) -> tuple | None:
+def _question_answer(q: Unit, a: Unit | None, options: DraftOptions) -> tuple | None:
     """'Any fever?' + 'No.' -> ('subjective', 'Denies fever.', evidence on both)."""
     if a is None or not q.last_in_turn or a.speaker != "patient":
         return None
@@ -155,7 +108,7 @@ def _impression(low: str, problems: list[Entity], kw: bool) -> bool:
     return bool(cues.DEFINITE.match(low) and named)
 
 
-def _clinician_section(unit: _Unit, low: str, clinical: bool, kw: bool) -> str | None:
+def _clinician_section(unit: Unit, low: str, clinical: bool, kw: bool) -> str | None:
     labels = {e.label for e in unit.ents}
     directive = bool(cues.DIRECTIVE.search(low))
     vital = "VITAL" in labels or (kw and bool(cues.VITAL.search(low)))
@@ -184,7 +137,7 @@ def _clinician_section(unit: _Unit, low: str, clinical: bool, kw: bool) -> str |
     return "objective" if examined and (measured or cues.FINDING.search(low)) else None
 
 
-def _classify(unit: _Unit, options: DraftOptions) -> str | None:
+def _classify(unit: Unit, options: DraftOptions) -> str | None:
     """The SOAP section of a statement (not a question), or None to leave it out."""
     low, kw = unit.low, options.keyword_cues
     if not low or is_pleasantry(unit.text):
@@ -199,7 +152,7 @@ def _classify(unit: _Unit, options: DraftOptions) -> str | None:
     return "subjective" if clinical else None
 
 
-def _statement(unit: _Unit, options: DraftOptions) -> tuple | None:
+def _statement(unit: Unit, options: DraftOptions) -> tuple | None:
     """(section, text, evidence) for one statement, or None when it is not note material."""
     section = _classify(unit, options)
     if section is None:
@@ -243,7 +196,7 @@ def draft_note(
     missing = [k for k in SOAP_SECTIONS if k not in template.keys]
     if missing:
         raise ValueError(f"template {template.id!r} lacks SOAP sections {missing}")
-    units = _units(transcript, entities, options.max_words_per_sentence)
+    units = transcript_units(transcript, entities, options.max_words_per_sentence)
     found: list[tuple] = []
     answered: set[int] = set()
     for k, unit in enumerate(units):

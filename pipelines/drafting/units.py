@@ -1,0 +1,73 @@
+"""Transcript sentences as drafting units: a span of a speaker turn and the entities inside it.
+
+Both drafters work on units: consecutive segments of one speaker form a turn (``turns``), the
+turn is split into sentences (``sentences.split_sentences``) and a leading greeting is cut off.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipelines.drafting.rewrite import clean
+from pipelines.drafting.sentences import greeting_end, split_sentences
+from pipelines.drafting.turns import Turn, group_turns
+from pipelines.types import Entity, Evidence, Transcript
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One transcript sentence (or clause) of a turn: span and the entities inside it.
+
+    Offsets (``start``, ``end`` and the entities') are into ``turn.text``.
+    """
+
+    turn: Turn
+    start: int
+    end: int
+    ents: tuple[Entity, ...]  # of the whole turn; narrowed in __post_init__
+    last_in_turn: bool
+    text: str = field(init=False)
+    low: str = field(init=False)  # cleaned and lower-cased, for the keyword cues
+
+    def __post_init__(self) -> None:
+        inside = tuple(e for e in self.ents if e.start < self.end and e.end > self.start)
+        object.__setattr__(self, "ents", inside)  # frozen: set once, here
+        object.__setattr__(self, "text", self.turn.text[self.start : self.end])
+        object.__setattr__(self, "low", clean(self.text).lower())
+
+    @property
+    def speaker(self) -> str:
+        return self.turn.speaker
+
+    def evidence(self) -> tuple[Evidence, ...]:
+        return self.turn.evidence(self.start, self.end)
+
+
+def transcript_units(
+    transcript: Transcript, entities: tuple[Entity, ...] = (), max_words: int = 40
+) -> list[Unit]:
+    """Every sentence of every speaker turn, in transcript order, with its entities."""
+    by_segment: dict[int, list[Entity]] = {}
+    for ent in entities:
+        by_segment.setdefault(ent.segment_idx, []).append(ent)
+    units: list[Unit] = []
+    for turn in group_turns(transcript.segments):
+        spans = split_sentences(turn.text, max_words)
+        ents = turn.entities(by_segment)
+        for n, (a, b) in enumerate(spans):
+            a = greeting_end(turn.text, a, b)  # "Hi, I'm Hannah, ..." -> "..."
+            if any(c.isalnum() for c in turn.text[a:b]):
+                units.append(Unit(turn, a, b, ents, n == len(spans) - 1))
+    return units
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A drafted sentence before placement: kind, text, evidence, transcript position."""
+
+    kind: str
+    text: str
+    evidence: tuple[Evidence, ...]
+    order: float
+    score: float
+    unit: int = -1  # index of the unit it came from (-1: several or none)
