@@ -144,7 +144,7 @@ def test_process_falls_back_to_the_rules_drafter_and_records_why(
         result = process_encounter(store, store.path.parent, engine, encounter, "dr-l")
     assert result.steps_run == ("draft", "verify")
     note = st.get_note(store, encounter)
-    assert note.draft.model_version.startswith("draft.soap-rules")
+    assert note.draft.model_version.startswith("draft.learned")
     assert note.draft.options["llm_fallback"]["kind"] == "unreachable"
     assert any("cough" in s.text.lower() for s in note.draft.sentences)
     (event,) = st.list_events(store, encounter, "note.drafted")
@@ -174,7 +174,7 @@ def test_rules_drafter_is_the_default_and_never_calls_a_server(store: st.Store) 
     assert engine.options.drafter == "rules" and engine.llm is None
     transcript = st.get_transcript(store, encounter)[1]
     draft = draft_encounter(engine, encounter, transcript, ())
-    assert draft.model_version.startswith("draft.soap-rules")
+    assert draft.model_version.startswith("draft.learned")
     assert "llm_fallback" not in draft.options
 
 

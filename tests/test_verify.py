@@ -17,6 +17,7 @@ from spacy.language import Language
 from streamlit.testing.v1 import AppTest
 
 from pipelines.drafting import draft_note
+from pipelines.drafting.router import load_model
 from pipelines.nlp import NlpOptions, extract_entities, load_nlp, model_version
 from pipelines.types import Draft, Evidence, NoteSentence, SupportResult, Transcript
 from pipelines.verify import index_transcript, load_lexicon, quantities, verify_sentences
@@ -356,7 +357,7 @@ def stored(store: st.Store, nlp: Language, visit) -> str:
 
 def test_drafting_an_encounter_checks_its_note(store: st.Store, stored: str, nlp) -> None:
     # Transcript and entities exist: no ASR needed, the default (rules) drafter.
-    engine = SimpleNamespace(nlp=nlp, options=PipelineOptions())
+    engine = SimpleNamespace(nlp=nlp, options=PipelineOptions(), drafter=load_model())
     result = process_encounter(store, store.path.parent, engine, stored, "batch")
     assert result.steps_run == ("draft", "verify")
     check = st.get_support(store, stored, result.note_version)

@@ -206,12 +206,15 @@ def chief_complaint(units: Sequence[Unit], phrases: PhraseMap) -> list[Candidate
         if unit.speaker != "patient":
             continue
         problems = _problems(unit)
-        if problems:
+        anatomy = [e for e in unit.ents if e.label == "ANATOMY" and not e.negated]
+        # A bare "pain" with its body site elsewhere in the turn ("pain in my right knee")
+        # reads as "Right knee pain", not "Pain".
+        bare_pain = bool(problems) and _PAIN.fullmatch(problems[0].text.strip()) is not None
+        if problems and not (bare_pain and anatomy):
             name, start = problem_name(unit, problems[0])
             end = problems[0].end
             text = _capital(phrases.apply(clean(name).lower())) + "."
             return [Candidate("chief_complaint", text, unit.turn.evidence(start, end), k, 1.0, k)]
-        anatomy = [e for e in unit.ents if e.label == "ANATOMY" and not e.negated]
         pain = _PAIN.search(unit.text)
         if anatomy and pain:
             name, start = problem_name(unit, anatomy[0])
