@@ -44,6 +44,7 @@ from pipelines.drafting.structure import (
     load_body_systems,
     medication_lines,
     problem_oriented,
+    result_lines,
     review_of_systems,
     split_label,
     visit_opener,
@@ -82,6 +83,9 @@ class LearnedOptions:
         the note counts beside its note-worthiness.
     confirmed_recaps: a clinician's "so you've had this for two weeks?" that the patient
         confirms is drafted as a statement (evidence on both turns).
+    medication_list: list the medications the patient takes (with dose and frequency when
+        said) in the section that receives medications.
+    result_lines: state each test the clinician gives a value for ("Hemoglobin A1c: 8.").
     every_problem: in a problem-oriented section, list every problem the clinician names
         in the assessment and plan, even one without a drafted sentence.
     """
@@ -103,7 +107,9 @@ class LearnedOptions:
     vital_lines: bool = True
     concept_bonus: float = 0.1
     confirmed_recaps: bool = True
-    every_problem: bool = False
+    medication_list: bool = True
+    result_lines: bool = True
+    every_problem: bool = True
 
 
 def concept_key(entity: Entity) -> str:
@@ -270,6 +276,7 @@ def place(
 def structured(
     found: list[Candidate],
     units: list[Unit],
+    unit_kinds: dict[int, str],
     template: NoteTemplate,
     terms: PhraseMap,
     systems: BodySystems,
@@ -289,8 +296,12 @@ def structured(
     if ros_key:
         labelled = template.section(ros_key).labels == "systems"
         out += review_of_systems(units, systems, labelled, terms)
-    if template.section_for("medications"):
-        out += medication_lines(units, {c.unit: c.kind for c in found})
+    meds_key = template.section_for("medications")
+    if meds_key and options.medication_list:
+        prose = template.section(meds_key).layout == "prose"
+        out += medication_lines(units, unit_kinds, as_list=prose)
+    if template.section_for("results") and options.result_lines:
+        out += result_lines(units)
     if template.section_for("vitals") and options.vital_lines:
         vitals = vital_lines(units)
         stated = {c.unit for c in vitals}  # the structured line replaces the spoken one
@@ -343,7 +354,13 @@ def draft_visit(
             options.concept_bonus,
         )
     terms = phrases.merged(load_phrases(TERMS_PATH))
-    found = structured(found, units, template, terms, load_body_systems(), voice, options)
+    unit_kinds = {
+        k: max((kind for kind in p if kind != NONE), key=p.__getitem__)
+        for k, p in enumerate(probabilities)
+    }
+    found = structured(
+        found, units, unit_kinds, template, terms, load_body_systems(), voice, options
+    )
     fingerprint = transcript_fingerprint(transcript)
     return Draft(
         template=template.id,

@@ -165,9 +165,20 @@ _EXAM_INSTRUCTION = re.compile(
 )
 
 
+# Dictation commands spoken into the recording ("end of note", "new paragraph").
+_DICTATION = re.compile(
+    r"^(?:end of (?:note|dictation|recording)|new (?:paragraph|line)|next section|"
+    r"scratch that|delete that)\b",
+    _I,
+)
+
+
 def not_note_material(text: str, speaker: str, kind: str) -> bool:
-    """A display command to the voice assistant, or an instruction given during the exam."""
+    """A display command to the voice assistant, a dictation command, or an instruction
+    given during the exam."""
     if _ASSISTANT.search(text) and _DISPLAY.search(clean(_ASSISTANT.sub("", text))):
+        return True
+    if _DICTATION.search(clean(text)):
         return True
     return (
         speaker != "patient"

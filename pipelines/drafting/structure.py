@@ -336,31 +336,74 @@ def vital_lines(units: Sequence[Unit]) -> list[Candidate]:
     return out
 
 
+def result_lines(units: Sequence[Unit]) -> list[Candidate]:
+    """ "Hemoglobin A1c: 8." for every test the clinician gives a value or reading for
+    ("your a1c came back at eight", "the strep test is negative")."""
+    from pipelines.nlp.values import test_attrs
+
+    out, seen = [], set()
+    for k, unit in enumerate(units):
+        if unit.speaker == "patient" or questionish(unit.text):
+            continue
+        for ent in unit.ents:
+            if ent.label != "TEST" or ent.hypothetical:
+                continue
+            end = min(unit.end, ent.end + 60)
+            attrs = test_attrs(write_numbers(unit.turn.text[ent.end : end], every=True), 0)
+            value = attrs.get("value")
+            key = (ent.code_label or ent.text).lower()
+            if not value or key in seen:
+                continue
+            seen.add(key)
+            text = f"{_capital(clean(ent.text))}: {value}."
+            # after the spoken sentence, so that a repeat of it is dropped
+            out.append(
+                Candidate("results", text, unit.turn.evidence(ent.start, end), k + 0.5, 1.0, k)
+            )
+    return out
+
+
 # -- medications -------------------------------------------------------------------------
 
 
-def medication_lines(units: Sequence[Unit], kinds: dict[int, str]) -> list[Candidate]:
-    """ "Metformin 500 mg twice a day." for every medication the patient takes (a history
-    sentence that names a drug with a dose or frequency)."""
+def medication_lines(
+    units: Sequence[Unit], kinds: dict[int, str], as_list: bool = False
+) -> list[Candidate]:
+    """The medications the patient takes, with dose and frequency when said.
+
+    A medication counts when it is named (not negated, not hypothetical) in a sentence whose
+    kind is history or medications. One line per drug ("Metformin 500 mg twice a day."), or
+    with ``as_list`` one sentence for a prose section ("Medications: metformin 500 mg twice
+    a day and lisinopril.") with every mention as evidence.
+    """
     from pipelines.nlp.values import medication_attrs
 
-    out, seen = [], set()
+    items: list[tuple[str, tuple[Evidence, ...], int]] = []
+    seen: set[str] = set()
     for k, unit in enumerate(units):
         if kinds.get(k) not in ("hpi", "medications", "past_history"):
             continue
         for ent in unit.ents:
-            if ent.label != "MEDICATION" or ent.negated or ent.text.lower() in seen:
+            key = ent.code or ent.text.lower()
+            if ent.label != "MEDICATION" or ent.negated or ent.hypothetical or key in seen:
                 continue
             window = unit.turn.text[ent.end : unit.end]
             attrs = medication_attrs(write_numbers(window), "")
-            parts = [attrs.get("dose"), attrs.get("frequency")]
-            if not any(parts):
-                continue
-            seen.add(ent.text.lower())
-            text = " ".join([_capital(ent.text), *[p for p in parts if p]]) + "."
-            # after the spoken sentence it came from, so that a repeat of it is dropped
-            out.append(Candidate("medications", text, unit.evidence(), k + 0.5, 1.0, k))
-    return out
+            parts = [p for p in (attrs.get("dose"), attrs.get("frequency")) if p]
+            seen.add(key)
+            evidence = unit.evidence() if parts else _entity_evidence(unit, ent)
+            items.append((" ".join([clean(ent.text), *parts]), evidence, k))
+    if not items:
+        return []
+    if as_list:
+        text = "Medications: " + _join([t for t, _, _ in items]) + "."
+        evidence = tuple(ev for _, evs, _ in items for ev in evs)
+        first = items[0][2]
+        return [Candidate("medications", text, evidence, first + 0.5, 1.0)]
+    # after the spoken sentence each came from, so that a repeat of it is dropped
+    return [
+        Candidate("medications", _capital(t) + ".", evs, k + 0.5, 1.0, k) for t, evs, k in items
+    ]
 
 
 # -- problem-oriented assessment and plan ------------------------------------------------
