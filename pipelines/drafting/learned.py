@@ -25,7 +25,13 @@ from pipelines.drafting.features import unit_features
 from pipelines.drafting.kinds import NONE
 from pipelines.drafting.person import FEMALE, MALE, NEUTRAL, PLAIN, Voice, infer_voice
 from pipelines.drafting.phrases import TERMS_PATH, PhraseMap, load_phrases
-from pipelines.drafting.restate import not_note_material, questionish, restate, tidy
+from pipelines.drafting.restate import (
+    not_note_material,
+    question_start,
+    questionish,
+    restate,
+    tidy,
+)
 from pipelines.drafting.rewrite import (
     FRAMING_WORDS,
     clean,
@@ -93,7 +99,7 @@ class LearnedOptions:
     template: str = "aci_visit"
     threshold: float = 0.05
     voice: str = "auto"
-    max_words_per_sentence: int = 40
+    max_words_per_sentence: int = 20
     min_content_words: int = 2
     kind_thresholds: tuple[tuple[str, float], ...] = ()
     length_ratio: float = 0.3
@@ -202,6 +208,9 @@ def candidates(
             continue
         if not_note_material(unit.text, unit.speaker, kind):
             continue
+        cut = question_start(unit.text)
+        if cut is not None:  # keep what was said before a question that run-on speech joined
+            unit = Unit(unit.turn, unit.start, unit.start + cut, unit.ents, False)
         text = restate(unit.text.rstrip("? "), unit.speaker, kind, voice, phrases)
         evidence = unit.evidence() + (nxt.evidence() if confirmed and nxt else ())
         # Safety net: a restatement that would add a content word is dropped, never shown.
@@ -247,9 +256,17 @@ def within_budget(
     return kept
 
 
+# Framing words that carry meaning for repeats: "Likely X." says more than "X.".
+_HEDGE_WORDS = frozenset({"likely"})
+
+
+def _said(text: str) -> set[str]:
+    return content_words(split_label(text)[1]) - (FRAMING_WORDS - _HEDGE_WORDS)
+
+
 def _repeats(text: str, earlier: list[set[str]]) -> bool:
     """Says nothing new: its content words all appear in one earlier sentence."""
-    words = content_words(split_label(text)[1]) - FRAMING_WORDS
+    words = _said(text)
     return not words or any(words <= seen for seen in earlier)
 
 
@@ -269,8 +286,11 @@ def place(
                 uuid.uuid5(_ID_NAMESPACE, f"{fingerprint}:{template.id}:{spec.key}:{len(seen)}")
             )
             sentences.append(NoteSentence(sid, spec.key, cand.text, cand.evidence))
-            seen.append(content_words(split_label(cand.text)[1]) - FRAMING_WORDS)
+            seen.append(_said(cand.text))
     return tuple(sentences)
+
+
+_PRESENTS_WORD = re.compile(r"\bpresents?\b", re.IGNORECASE)
 
 
 def structured(
@@ -290,7 +310,9 @@ def structured(
         complaint = chief_complaint(units, terms)
         if complaint:  # the structured reason replaces whole spoken sentences
             out = [c for c in out if c.kind != "chief_complaint"] + complaint
-            if template.section_for("hpi") and options.opener:
+            # unless a dictated sentence already says why the patient presents
+            said = any(_PRESENTS_WORD.search(c.text) for c in found if c.kind == "hpi")
+            if template.section_for("hpi") and options.opener and not said:
                 out.append(visit_opener(complaint[0], voice.subject))
     ros_key = template.section_for("ros")
     if ros_key:

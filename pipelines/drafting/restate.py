@@ -187,9 +187,25 @@ def not_note_material(text: str, speaker: str, kind: str) -> bool:
     )
 
 
+# A question inside run-on speech: "... how severe is the pain", "... did you hear a pop".
+_INVERTED = re.compile(
+    r"(?<!to )(?<!'ll )(?<!will )(?<!na )(?<!let )(?<!make )"  # "going to have you take" is not
+    r"\b(?:(?:did|do|does|are|were|have|has|can|could|would|will)\s+(?:you|ya)|"
+    r"how (?:severe|bad|long|often|much|many)|what (?:do|did|does|is|are|was))\b",
+    _I,
+)
+
+
 def questionish(text: str) -> bool:
     """Does the spoken sentence ask something, whatever its punctuation?"""
     return bool(_QUESTIONISH.search(clean(text))) or "?" in text
+
+
+def question_start(text: str) -> int | None:
+    """Where a question begins inside run-on speech ("... when I fell did you hear a pop"),
+    or None."""
+    m = _INVERTED.search(text)
+    return m.start() if m else None
 
 
 def tidy(text: str) -> str:

@@ -209,7 +209,7 @@ def chief_complaint(units: Sequence[Unit], phrases: PhraseMap) -> list[Candidate
         if problems:
             name, start = problem_name(unit, problems[0])
             end = problems[0].end
-            text = _capital(phrases.apply(clean(name).lower())) + "."
+            text = _capital(phrases.apply_whole(clean(name).lower())) + "."
             return [Candidate("chief_complaint", text, unit.turn.evidence(start, end), k, 1.0, k)]
         anatomy = [e for e in unit.ents if e.label == "ANATOMY" and not e.negated]
         pain = _PAIN.search(unit.text)
@@ -227,20 +227,33 @@ def chief_complaint(units: Sequence[Unit], phrases: PhraseMap) -> list[Candidate
 # -- review of systems -------------------------------------------------------------------
 
 
+# "... any cough or shortness of breath" / "so you also have some X": asking or recapping.
+_ASKS_ABOUT = re.compile(r"\b(?:any|have you|do you|did you|are you|you have|you've had)\b", re.I)
+
+
 def _polarity(units: Sequence[Unit], k: int, ent: Entity) -> bool | None:
-    """True: the patient has it; False: denied; None: not established."""
+    """True: the patient has it; False: denied; None: not established.
+
+    The patient's own statements count as they are (their negation included). A clinician's
+    mention counts only when it asks or recaps ("any fever?", "so you also have some
+    shortness of breath") and the patient's next words are a bare yes or no; a clinician's
+    own finding ("no murmur") is not a symptom the patient reported or denied.
+    """
     unit = units[k]
-    asked = is_question(unit.text, unit.speaker)
-    if ent.negated:
-        # a clinician's own "no murmur" is an exam finding, not a symptom the patient denied
-        return False if unit.speaker == "patient" or asked else None
     if unit.speaker == "patient":
+        if ent.negated:
+            return False
         return None if is_question(unit.text, "patient") else True
-    if asked and k + 1 < len(units):
-        reply = units[k + 1]
-        if reply.speaker == "patient":
-            return answer_polarity(reply.text)
-    return None
+    reply = units[k + 1] if k + 1 < len(units) else None
+    if reply is None or reply.speaker != "patient":
+        return None
+    before = unit.turn.text[unit.start : ent.start]
+    if not (is_question(unit.text, unit.speaker) or _ASKS_ABOUT.search(before)):
+        return None
+    answer = answer_polarity(reply.text)
+    if answer is None and ent.negated and is_question(unit.text, unit.speaker):
+        return False  # the dialogue context found the "no" in a longer reply
+    return answer
 
 
 def _join(items: list[str]) -> str:
@@ -274,7 +287,7 @@ def review_of_systems(
             if unit.speaker != "patient" and k + 1 < len(units):
                 evidence += units[k + 1].evidence()  # the yes/no that settles it
             name = clean(ent.text)
-            name = terms.apply(name) if terms else name
+            name = terms.apply_whole(name) if terms else name
             found.setdefault((system[0], polarity), []).append((name, evidence, k))
     out = []
     for (system, polarity), items in found.items():
@@ -465,7 +478,7 @@ def problem_oriented(
                 key = ent.code or ent.text.lower()
                 if key not in groups:
                     name, begin = problem_name(unit, ent)
-                    text = _capital(phrases.apply(clean(name))) + "."
+                    text = _capital(phrases.apply_whole(clean(name))) + "."
                     head = Candidate(
                         "assessment", text, unit.turn.evidence(begin, ent.end), k, 1.0, k
                     )
