@@ -165,6 +165,34 @@ def _answered(
 _RECAP = re.compile(r"^(?:(?:so|and|okay|alright|now)[,\s]+)*(?:you|your|it|this|that|the)\b", re.I)
 
 
+# An impression anywhere in a clinician sentence, before a named problem.
+_IMPRESSION_AT = re.compile(
+    r"\b(?:(?:this|it|that) (?:looks|sounds|seems) like|consistent with|i think (?:this|it|"
+    r"that|you)|most likely|my (?:impression|diagnosis))\b",
+    re.IGNORECASE,
+)
+
+
+_NEGATION = re.compile(r"\b(?:no|not|n't|without|never)\b", re.IGNORECASE)
+
+
+def _impression(unit: Unit) -> bool:
+    """ "I think you have X", "..., this looks like acute bronchitis": an assessment."""
+    if cues.DIAGNOSIS.search(unit.low):
+        return True
+    m = _IMPRESSION_AT.search(unit.text)
+    if not m:
+        return False
+    at = unit.start + m.start()
+    # the sentence-level negation of "with no fever, ..., this looks like X" is not about X
+    return any(
+        e.label == "PROBLEM"
+        and e.start >= at
+        and not _NEGATION.search(unit.turn.text[at : e.start])
+        for e in unit.ents
+    )
+
+
 def _confirmed_recap(unit: Unit, reply: Unit | None) -> bool:
     """A clinician's declarative question that the patient's next words confirm."""
     if unit.speaker == "patient" or reply is None or reply.speaker != "patient":
@@ -198,7 +226,7 @@ def candidates(
         score = 1.0 - probs[NONE]
         kinds = {kind: p for kind, p in probs.items() if kind != NONE}
         kind = max(kinds, key=kinds.__getitem__)
-        if unit.speaker == "clinician" and cues.DIAGNOSIS.search(unit.low):
+        if unit.speaker == "clinician" and _impression(unit):
             kind = "assessment"  # "I think you have ...", "consistent with ...": an impression
         if kind not in receives:
             continue  # this note type has no place for it (history in a patient summary)

@@ -81,6 +81,13 @@ _PROBLEM_INTRO = re.compile(
     r"let's talk about)\b",
     re.IGNORECASE,
 )
+# A drug the patient takes, and one they react to (an allergy, not a medication).
+_TAKES = re.compile(r"\b(?:take|takes|taking|took|on|using|use|prescribed|started)\b", re.I)
+_ALLERGY = re.compile(
+    r"\b(?:allerg\w*|rash|hives|reaction|react\w*|gives? (?:me|you|him|her) (?:a )?\w+|"
+    r"(?:will|won't|wo n't|would|does|doesn't|does n't) (?:not )?help)\b",
+    re.I,
+)
 _REFERRAL = re.compile(r"\b(?:refer\w*|specialist|consult)\b", re.IGNORECASE)
 _TREATMENT = re.compile(
     r"\b(?:prescri\w*|start\w*|increas\w*|decreas\w*|continu\w*|stop\w*|discontinu\w*|"
@@ -272,6 +279,8 @@ def review_of_systems(
     found: dict[tuple[str, bool], list[tuple[str, tuple[Evidence, ...], int]]] = {}
     seen: set[str] = set()
     for k, unit in enumerate(units):
+        if _ALLERGY.search(unit.text):
+            continue  # "penicillin gives me a rash" is an allergy, not a symptom today
         for ent in unit.ents:
             if ent.label != "PROBLEM" or ent.family or ent.hypothetical:
                 continue
@@ -394,7 +403,7 @@ def medication_lines(
     items: list[tuple[str, tuple[Evidence, ...], int]] = []
     seen: set[str] = set()
     for k, unit in enumerate(units):
-        if kinds.get(k) not in ("hpi", "medications", "past_history"):
+        if kinds.get(k) not in ("hpi", "medications", "past_history") or _ALLERGY.search(unit.text):
             continue
         for ent in unit.ents:
             key = ent.code or ent.text.lower()
@@ -403,6 +412,8 @@ def medication_lines(
             window = unit.turn.text[ent.end : unit.end]
             attrs = medication_attrs(write_numbers(window), "")
             parts = [p for p in (attrs.get("dose"), attrs.get("frequency")) if p]
+            if not parts and not _TAKES.search(unit.text):
+                continue  # named, but not as something the patient takes
             seen.add(key)
             evidence = unit.evidence() if parts else _entity_evidence(unit, ent)
             items.append((" ".join([clean(ent.text), *parts]), evidence, k))
