@@ -111,7 +111,7 @@ class LearnedOptions:
     )
     opener: bool = True
     vital_lines: bool = True
-    concept_bonus: float = 0.2
+    concept_bonus: float = 0.25
     confirmed_recaps: bool = True
     medication_list: bool = True
     result_lines: bool = True

@@ -81,8 +81,7 @@ _PROBLEM_INTRO = re.compile(
     r"let's talk about)\b",
     re.IGNORECASE,
 )
-# A drug the patient takes, and one they react to (an allergy, not a medication).
-_TAKES = re.compile(r"\b(?:take|takes|taking|took|on|using|use|prescribed|started)\b", re.I)
+# A drug the patient reacts to, or one that will not help: not a medication they take.
 _ALLERGY = re.compile(
     r"\b(?:allerg\w*|rash|hives|reaction|react\w*|gives? (?:me|you|him|her) (?:a )?\w+|"
     r"(?:will|won't|wo n't|would|does|doesn't|does n't) (?:not )?help)\b",
@@ -412,8 +411,6 @@ def medication_lines(
             window = unit.turn.text[ent.end : unit.end]
             attrs = medication_attrs(write_numbers(window), "")
             parts = [p for p in (attrs.get("dose"), attrs.get("frequency")) if p]
-            if not parts and not _TAKES.search(unit.text):
-                continue  # named, but not as something the patient takes
             seen.add(key)
             evidence = unit.evidence() if parts else _entity_evidence(unit, ent)
             items.append((" ".join([clean(ent.text), *parts]), evidence, k))
