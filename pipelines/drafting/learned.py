@@ -25,7 +25,13 @@ from pipelines.drafting.features import unit_features
 from pipelines.drafting.kinds import NONE
 from pipelines.drafting.person import FEMALE, MALE, NEUTRAL, PLAIN, Voice, infer_voice
 from pipelines.drafting.phrases import TERMS_PATH, PhraseMap, load_phrases
-from pipelines.drafting.restate import not_note_material, questionish, restate, tidy
+from pipelines.drafting.restate import (
+    not_note_material,
+    question_start,
+    questionish,
+    restate,
+    tidy,
+)
 from pipelines.drafting.rewrite import (
     FRAMING_WORDS,
     clean,
@@ -44,6 +50,7 @@ from pipelines.drafting.structure import (
     load_body_systems,
     medication_lines,
     problem_oriented,
+    result_lines,
     review_of_systems,
     split_label,
     visit_opener,
@@ -82,6 +89,9 @@ class LearnedOptions:
         the note counts beside its note-worthiness.
     confirmed_recaps: a clinician's "so you've had this for two weeks?" that the patient
         confirms is drafted as a statement (evidence on both turns).
+    medication_list: list the medications the patient takes (with dose and frequency when
+        said) in the section that receives medications.
+    result_lines: state each test the clinician gives a value for ("Hemoglobin A1c: 8.").
     every_problem: in a problem-oriented section, list every problem the clinician names
         in the assessment and plan, even one without a drafted sentence.
     """
@@ -89,7 +99,7 @@ class LearnedOptions:
     template: str = "aci_visit"
     threshold: float = 0.05
     voice: str = "auto"
-    max_words_per_sentence: int = 40
+    max_words_per_sentence: int = 20
     min_content_words: int = 2
     kind_thresholds: tuple[tuple[str, float], ...] = ()
     length_ratio: float = 0.3
@@ -101,9 +111,11 @@ class LearnedOptions:
     )
     opener: bool = True
     vital_lines: bool = True
-    concept_bonus: float = 0.1
+    concept_bonus: float = 0.25
     confirmed_recaps: bool = True
-    every_problem: bool = False
+    medication_list: bool = True
+    result_lines: bool = True
+    every_problem: bool = True
 
 
 def concept_key(entity: Entity) -> str:
@@ -153,6 +165,34 @@ def _answered(
 _RECAP = re.compile(r"^(?:(?:so|and|okay|alright|now)[,\s]+)*(?:you|your|it|this|that|the)\b", re.I)
 
 
+# An impression anywhere in a clinician sentence, before a named problem.
+_IMPRESSION_AT = re.compile(
+    r"\b(?:(?:this|it|that) (?:looks|sounds|seems) like|consistent with|i think (?:this|it|"
+    r"that|you)|most likely|my (?:impression|diagnosis))\b",
+    re.IGNORECASE,
+)
+
+
+_NEGATION = re.compile(r"\b(?:no|not|n't|without|never)\b", re.IGNORECASE)
+
+
+def _impression(unit: Unit) -> bool:
+    """ "I think you have X", "..., this looks like acute bronchitis": an assessment."""
+    if cues.DIAGNOSIS.search(unit.low):
+        return True
+    m = _IMPRESSION_AT.search(unit.text)
+    if not m:
+        return False
+    at = unit.start + m.start()
+    # the sentence-level negation of "with no fever, ..., this looks like X" is not about X
+    return any(
+        e.label == "PROBLEM"
+        and e.start >= at
+        and not _NEGATION.search(unit.turn.text[at : e.start])
+        for e in unit.ents
+    )
+
+
 def _confirmed_recap(unit: Unit, reply: Unit | None) -> bool:
     """A clinician's declarative question that the patient's next words confirm."""
     if unit.speaker == "patient" or reply is None or reply.speaker != "patient":
@@ -186,7 +226,7 @@ def candidates(
         score = 1.0 - probs[NONE]
         kinds = {kind: p for kind, p in probs.items() if kind != NONE}
         kind = max(kinds, key=kinds.__getitem__)
-        if unit.speaker == "clinician" and cues.DIAGNOSIS.search(unit.low):
+        if unit.speaker == "clinician" and _impression(unit):
             kind = "assessment"  # "I think you have ...", "consistent with ...": an impression
         if kind not in receives:
             continue  # this note type has no place for it (history in a patient summary)
@@ -196,6 +236,9 @@ def candidates(
             continue
         if not_note_material(unit.text, unit.speaker, kind):
             continue
+        cut = question_start(unit.text)
+        if cut is not None:  # keep what was said before a question that run-on speech joined
+            unit = Unit(unit.turn, unit.start, unit.start + cut, unit.ents, False)
         text = restate(unit.text.rstrip("? "), unit.speaker, kind, voice, phrases)
         evidence = unit.evidence() + (nxt.evidence() if confirmed and nxt else ())
         # Safety net: a restatement that would add a content word is dropped, never shown.
@@ -241,9 +284,17 @@ def within_budget(
     return kept
 
 
+# Framing words that carry meaning for repeats: "Likely X." says more than "X.".
+_HEDGE_WORDS = frozenset({"likely"})
+
+
+def _said(text: str) -> set[str]:
+    return content_words(split_label(text)[1]) - (FRAMING_WORDS - _HEDGE_WORDS)
+
+
 def _repeats(text: str, earlier: list[set[str]]) -> bool:
     """Says nothing new: its content words all appear in one earlier sentence."""
-    words = content_words(split_label(text)[1]) - FRAMING_WORDS
+    words = _said(text)
     return not words or any(words <= seen for seen in earlier)
 
 
@@ -263,13 +314,17 @@ def place(
                 uuid.uuid5(_ID_NAMESPACE, f"{fingerprint}:{template.id}:{spec.key}:{len(seen)}")
             )
             sentences.append(NoteSentence(sid, spec.key, cand.text, cand.evidence))
-            seen.append(content_words(split_label(cand.text)[1]) - FRAMING_WORDS)
+            seen.append(_said(cand.text))
     return tuple(sentences)
+
+
+_PRESENTS_WORD = re.compile(r"\bpresents?\b", re.IGNORECASE)
 
 
 def structured(
     found: list[Candidate],
     units: list[Unit],
+    unit_kinds: dict[int, str],
     template: NoteTemplate,
     terms: PhraseMap,
     systems: BodySystems,
@@ -283,14 +338,20 @@ def structured(
         complaint = chief_complaint(units, terms)
         if complaint:  # the structured reason replaces whole spoken sentences
             out = [c for c in out if c.kind != "chief_complaint"] + complaint
-            if template.section_for("hpi") and options.opener:
+            # unless a dictated sentence already says why the patient presents
+            said = any(_PRESENTS_WORD.search(c.text) for c in found if c.kind == "hpi")
+            if template.section_for("hpi") and options.opener and not said:
                 out.append(visit_opener(complaint[0], voice.subject))
     ros_key = template.section_for("ros")
     if ros_key:
         labelled = template.section(ros_key).labels == "systems"
         out += review_of_systems(units, systems, labelled, terms)
-    if template.section_for("medications"):
-        out += medication_lines(units, {c.unit: c.kind for c in found})
+    meds_key = template.section_for("medications")
+    if meds_key and options.medication_list:
+        prose = template.section(meds_key).layout == "prose"
+        out += medication_lines(units, unit_kinds, as_list=prose)
+    if template.section_for("results") and options.result_lines:
+        out += result_lines(units)
     if template.section_for("vitals") and options.vital_lines:
         vitals = vital_lines(units)
         stated = {c.unit for c in vitals}  # the structured line replaces the spoken one
@@ -343,7 +404,13 @@ def draft_visit(
             options.concept_bonus,
         )
     terms = phrases.merged(load_phrases(TERMS_PATH))
-    found = structured(found, units, template, terms, load_body_systems(), voice, options)
+    unit_kinds = {
+        k: max((kind for kind in p if kind != NONE), key=p.__getitem__)
+        for k, p in enumerate(probabilities)
+    }
+    found = structured(
+        found, units, unit_kinds, template, terms, load_body_systems(), voice, options
+    )
     fingerprint = transcript_fingerprint(transcript)
     return Draft(
         template=template.id,

@@ -103,7 +103,8 @@ _IRREGULAR = {"have": "has", "do": "does", "go": "goes", "be": "is", "am": "is"}
 _BASE_VERBS = frozenset(
     """feel think have go take get need want know work use try walk eat drink sleep smoke
     notice see like love hope check wake play do say live remember forget mean guess
-    wonder exercise keep start stop wear make cough wheeze sneeze lose gain
+    wonder exercise keep start stop wear make cough wheeze sneeze lose gain develop
+    experience call continue follow finish stay return schedule apply drink
     miss skip avoid watch find believe understand agree plan tend""".split()
 )
 _ADVERBS = frozenset("usually still also always never sometimes often just really only".split())
@@ -185,6 +186,11 @@ _SUBJECT_NEXT = re.compile(
     r"also|still|just|already|ever|never|really|probably|\w+ed)\b",
     _I,
 )
+# Words after which "you" is not the subject of the next verb ("did you go", "let you know").
+_NOT_SUBJECT_BEFORE = frozenset(
+    """did do does can could will would should may might must shall let make help have has
+    had see watch hear want need ask tell get makes lets helps""".split()
+)
 _YOU_VERB = {"are": "is", "were": "was", "have": "has", "do": "does", "need": "needs"}
 
 
@@ -200,6 +206,20 @@ def clinician_person(text: str, voice: Voice) -> str:
             t,
             flags=_I,
         )
+        # "if you feel achy" -> "if she feels achy": a base verb right after a subject
+        # "you" (not after "did", "can", "let", "make" ...: there "you" is not the subject)
+        t = re.sub(
+            r"(?<!\w)(?P<before>\w+\s+)?you\s+(?=(?P<verb>\w+)\b)",
+            lambda m: (
+                (m.group("before") or "") + f"{s} \0"
+                if m.group("verb").lower() in _BASE_VERBS
+                and (m.group("before") or "").strip().lower() not in _NOT_SUBJECT_BEFORE
+                else m.group()
+            ),
+            t,
+            flags=_I,
+        )
+        t = re.sub(r"\0(\w+)", lambda m: third_singular(m.group(1)), t)
     t = re.sub(r"\byou\b", lambda m: s if _SUBJECT_NEXT.match(t, m.end()) else o, t, flags=_I)
     t = re.sub(r"\byourself\b", voice.reflexive, t, flags=_I)
     t = re.sub(r"\byours\b", p, t, flags=_I)

@@ -82,6 +82,11 @@ class PhraseMap:
         targets = self.targets
         return self._pattern.sub(lambda m: targets[m.group().lower()], text)
 
+    def apply_whole(self, phrase: str) -> str:
+        """The target when the whole phrase is a source ("dizzy" -> "dizziness"), else the
+        phrase as it is ("sore throat" keeps "sore")."""
+        return self.targets.get(phrase.strip().lower(), phrase)
+
     def supported_targets(self, evidence: str) -> set[str]:
         """Target words that the mappings derive from phrases present in ``evidence``."""
         if self._pattern is None:

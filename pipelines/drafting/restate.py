@@ -165,9 +165,20 @@ _EXAM_INSTRUCTION = re.compile(
 )
 
 
+# Dictation commands spoken into the recording ("end of note", "new paragraph").
+_DICTATION = re.compile(
+    r"^(?:end of (?:note|dictation|recording)|new (?:paragraph|line)|next section|"
+    r"scratch that|delete that)\b",
+    _I,
+)
+
+
 def not_note_material(text: str, speaker: str, kind: str) -> bool:
-    """A display command to the voice assistant, or an instruction given during the exam."""
+    """A display command to the voice assistant, a dictation command, or an instruction
+    given during the exam."""
     if _ASSISTANT.search(text) and _DISPLAY.search(clean(_ASSISTANT.sub("", text))):
+        return True
+    if _DICTATION.search(clean(text)):
         return True
     return (
         speaker != "patient"
@@ -176,9 +187,25 @@ def not_note_material(text: str, speaker: str, kind: str) -> bool:
     )
 
 
+# A question inside run-on speech: "... how severe is the pain", "... did you hear a pop".
+_INVERTED = re.compile(
+    r"(?<!to )(?<!'ll )(?<!will )(?<!na )(?<!let )(?<!make )"  # "going to have you take" is not
+    r"\b(?:(?:did|do|does|are|were|have|has|can|could|would|will)\s+(?:you|ya)|"
+    r"how (?:severe|bad|long|often|much|many)|what (?:do|did|does|is|are|was))\b",
+    _I,
+)
+
+
 def questionish(text: str) -> bool:
     """Does the spoken sentence ask something, whatever its punctuation?"""
     return bool(_QUESTIONISH.search(clean(text))) or "?" in text
+
+
+def question_start(text: str) -> int | None:
+    """Where a question begins inside run-on speech ("... when I fell did you hear a pop"),
+    or None."""
+    m = _INVERTED.search(text)
+    return m.start() if m else None
 
 
 def tidy(text: str) -> str:

@@ -18,7 +18,10 @@ _I = re.IGNORECASE
 # A sentence ends at . ? ! ; followed by whitespace or the end ("2.5 mg" does not split).
 _SENT_END = re.compile(r"[.?!;]+(?=\s|$)")
 # Spoken discourse markers: where unpunctuated speech (ACI-Bench style) changes clause.
-_MARKER = re.compile(r"\b(?:okay|ok|alright|all right|so|and then|but|now)\b", re.IGNORECASE)
+_MARKER = re.compile(
+    r"\b(?:okay|ok|alright|all right|so|and then|but|now|and|because|um|uh|yeah|yes)\b",
+    re.IGNORECASE,
+)
 _WORD = re.compile(r"\S+")
 _MIN_PIECE_WORDS = 4  # never cut off a fragment shorter than this at a discourse marker
 

@@ -81,6 +81,12 @@ _PROBLEM_INTRO = re.compile(
     r"let's talk about)\b",
     re.IGNORECASE,
 )
+# A drug the patient reacts to, or one that will not help: not a medication they take.
+_ALLERGY = re.compile(
+    r"\b(?:allerg\w*|rash|hives|reaction|react\w*|gives? (?:me|you|him|her) (?:a )?\w+|"
+    r"(?:will|won't|wo n't|would|does|doesn't|does n't) (?:not )?help)\b",
+    re.I,
+)
 _REFERRAL = re.compile(r"\b(?:refer\w*|specialist|consult)\b", re.IGNORECASE)
 _TREATMENT = re.compile(
     r"\b(?:prescri\w*|start\w*|increas\w*|decreas\w*|continu\w*|stop\w*|discontinu\w*|"
@@ -213,7 +219,7 @@ def chief_complaint(units: Sequence[Unit], phrases: PhraseMap) -> list[Candidate
         if problems and not (bare_pain and anatomy):
             name, start = problem_name(unit, problems[0])
             end = problems[0].end
-            text = _capital(phrases.apply(clean(name).lower())) + "."
+            text = _capital(phrases.apply_whole(clean(name).lower())) + "."
             return [Candidate("chief_complaint", text, unit.turn.evidence(start, end), k, 1.0, k)]
         pain = _PAIN.search(unit.text)
         if anatomy and pain:
@@ -230,20 +236,33 @@ def chief_complaint(units: Sequence[Unit], phrases: PhraseMap) -> list[Candidate
 # -- review of systems -------------------------------------------------------------------
 
 
+# "... any cough or shortness of breath" / "so you also have some X": asking or recapping.
+_ASKS_ABOUT = re.compile(r"\b(?:any|have you|do you|did you|are you|you have|you've had)\b", re.I)
+
+
 def _polarity(units: Sequence[Unit], k: int, ent: Entity) -> bool | None:
-    """True: the patient has it; False: denied; None: not established."""
+    """True: the patient has it; False: denied; None: not established.
+
+    The patient's own statements count as they are (their negation included). A clinician's
+    mention counts only when it asks or recaps ("any fever?", "so you also have some
+    shortness of breath") and the patient's next words are a bare yes or no; a clinician's
+    own finding ("no murmur") is not a symptom the patient reported or denied.
+    """
     unit = units[k]
-    asked = is_question(unit.text, unit.speaker)
-    if ent.negated:
-        # a clinician's own "no murmur" is an exam finding, not a symptom the patient denied
-        return False if unit.speaker == "patient" or asked else None
     if unit.speaker == "patient":
+        if ent.negated:
+            return False
         return None if is_question(unit.text, "patient") else True
-    if asked and k + 1 < len(units):
-        reply = units[k + 1]
-        if reply.speaker == "patient":
-            return answer_polarity(reply.text)
-    return None
+    reply = units[k + 1] if k + 1 < len(units) else None
+    if reply is None or reply.speaker != "patient":
+        return None
+    before = unit.turn.text[unit.start : ent.start]
+    if not (is_question(unit.text, unit.speaker) or _ASKS_ABOUT.search(before)):
+        return None
+    answer = answer_polarity(reply.text)
+    if answer is None and ent.negated and is_question(unit.text, unit.speaker):
+        return False  # the dialogue context found the "no" in a longer reply
+    return answer
 
 
 def _join(items: list[str]) -> str:
@@ -262,6 +281,8 @@ def review_of_systems(
     found: dict[tuple[str, bool], list[tuple[str, tuple[Evidence, ...], int]]] = {}
     seen: set[str] = set()
     for k, unit in enumerate(units):
+        if _ALLERGY.search(unit.text):
+            continue  # "penicillin gives me a rash" is an allergy, not a symptom today
         for ent in unit.ents:
             if ent.label != "PROBLEM" or ent.family or ent.hypothetical:
                 continue
@@ -277,7 +298,7 @@ def review_of_systems(
             if unit.speaker != "patient" and k + 1 < len(units):
                 evidence += units[k + 1].evidence()  # the yes/no that settles it
             name = clean(ent.text)
-            name = terms.apply(name) if terms else name
+            name = terms.apply_whole(name) if terms else name
             found.setdefault((system[0], polarity), []).append((name, evidence, k))
     out = []
     for (system, polarity), items in found.items():
@@ -339,31 +360,74 @@ def vital_lines(units: Sequence[Unit]) -> list[Candidate]:
     return out
 
 
-# -- medications -------------------------------------------------------------------------
-
-
-def medication_lines(units: Sequence[Unit], kinds: dict[int, str]) -> list[Candidate]:
-    """ "Metformin 500 mg twice a day." for every medication the patient takes (a history
-    sentence that names a drug with a dose or frequency)."""
-    from pipelines.nlp.values import medication_attrs
+def result_lines(units: Sequence[Unit]) -> list[Candidate]:
+    """ "Hemoglobin A1c: 8." for every test the clinician gives a value or reading for
+    ("your a1c came back at eight", "the strep test is negative")."""
+    from pipelines.nlp.values import test_attrs
 
     out, seen = [], set()
     for k, unit in enumerate(units):
-        if kinds.get(k) not in ("hpi", "medications", "past_history"):
+        if unit.speaker == "patient" or questionish(unit.text):
             continue
         for ent in unit.ents:
-            if ent.label != "MEDICATION" or ent.negated or ent.text.lower() in seen:
+            if ent.label != "TEST" or ent.hypothetical:
+                continue
+            end = min(unit.end, ent.end + 60)
+            attrs = test_attrs(write_numbers(unit.turn.text[ent.end : end], every=True), 0)
+            value = attrs.get("value")
+            key = (ent.code_label or ent.text).lower()
+            if not value or key in seen:
+                continue
+            seen.add(key)
+            text = f"{_capital(clean(ent.text))}: {value}."
+            # after the spoken sentence, so that a repeat of it is dropped
+            out.append(
+                Candidate("results", text, unit.turn.evidence(ent.start, end), k + 0.5, 1.0, k)
+            )
+    return out
+
+
+# -- medications -------------------------------------------------------------------------
+
+
+def medication_lines(
+    units: Sequence[Unit], kinds: dict[int, str], as_list: bool = False
+) -> list[Candidate]:
+    """The medications the patient takes, with dose and frequency when said.
+
+    A medication counts when it is named (not negated, not hypothetical) in a sentence whose
+    kind is history or medications. One line per drug ("Metformin 500 mg twice a day."), or
+    with ``as_list`` one sentence for a prose section ("Medications: metformin 500 mg twice
+    a day and lisinopril.") with every mention as evidence.
+    """
+    from pipelines.nlp.values import medication_attrs
+
+    items: list[tuple[str, tuple[Evidence, ...], int]] = []
+    seen: set[str] = set()
+    for k, unit in enumerate(units):
+        if kinds.get(k) not in ("hpi", "medications", "past_history") or _ALLERGY.search(unit.text):
+            continue
+        for ent in unit.ents:
+            key = ent.code or ent.text.lower()
+            if ent.label != "MEDICATION" or ent.negated or ent.hypothetical or key in seen:
                 continue
             window = unit.turn.text[ent.end : unit.end]
             attrs = medication_attrs(write_numbers(window), "")
-            parts = [attrs.get("dose"), attrs.get("frequency")]
-            if not any(parts):
-                continue
-            seen.add(ent.text.lower())
-            text = " ".join([_capital(ent.text), *[p for p in parts if p]]) + "."
-            # after the spoken sentence it came from, so that a repeat of it is dropped
-            out.append(Candidate("medications", text, unit.evidence(), k + 0.5, 1.0, k))
-    return out
+            parts = [p for p in (attrs.get("dose"), attrs.get("frequency")) if p]
+            seen.add(key)
+            evidence = unit.evidence() if parts else _entity_evidence(unit, ent)
+            items.append((" ".join([clean(ent.text), *parts]), evidence, k))
+    if not items:
+        return []
+    if as_list:
+        text = "Medications: " + _join([t for t, _, _ in items]) + "."
+        evidence = tuple(ev for _, evs, _ in items for ev in evs)
+        first = items[0][2]
+        return [Candidate("medications", text, evidence, first + 0.5, 1.0)]
+    # after the spoken sentence each came from, so that a repeat of it is dropped
+    return [
+        Candidate("medications", _capital(t) + ".", evs, k + 0.5, 1.0, k) for t, evs, k in items
+    ]
 
 
 # -- problem-oriented assessment and plan ------------------------------------------------
@@ -425,7 +489,7 @@ def problem_oriented(
                 key = ent.code or ent.text.lower()
                 if key not in groups:
                     name, begin = problem_name(unit, ent)
-                    text = _capital(phrases.apply(clean(name))) + "."
+                    text = _capital(phrases.apply_whole(clean(name))) + "."
                     head = Candidate(
                         "assessment", text, unit.turn.evidence(begin, ent.end), k, 1.0, k
                     )

@@ -30,6 +30,7 @@ from pipelines.drafting.alignment import (
 from pipelines.drafting.corpus import aci_split, mts_dialog, primock57
 from pipelines.drafting.features import unit_features
 from pipelines.drafting.kinds import NONE
+from pipelines.drafting.learned import LearnedOptions
 from pipelines.drafting.person import infer_voice
 from pipelines.drafting.phrases import PHRASES_PATH, PhraseMap, mine_phrases, save_phrases
 from pipelines.drafting.restate import questionish, restate, tidy
@@ -50,6 +51,7 @@ class TrainOptions:
     corpora: any of ``CORPORA``; seed: the classifier's random state; c: inverse L2
     regularisation; min_count: features seen fewer times are dropped; align: how training
     labels are made; phrase_support: encounters a phrase mapping must be seen in;
+    max_words: sentence length limit of the units (as the drafter splits them);
     corpus_weights: sample weight of each corpus' sentences (ACI-Bench is the note style
     we write; the others add vocabulary and kinds).
     """
@@ -60,6 +62,7 @@ class TrainOptions:
     min_count: int = 3
     align: AlignOptions = field(default_factory=AlignOptions)
     phrase_support: int = 3
+    max_words: int = LearnedOptions.max_words_per_sentence
     corpus_weights: tuple[tuple[str, float], ...] = (
         ("aci_train", 1.0),
         ("mts_dialog", 0.3),
@@ -105,11 +108,12 @@ def labelled_units(
     idf: dict[str, float],
     entities_of: EntityFn | None,
     align: AlignOptions,
+    max_words: int = LearnedOptions.max_words_per_sentence,
 ) -> Labelled:
     """Features and labels of every transcript sentence of one training encounter."""
     transcript = dialogue_transcript(example.dialogue, example.encounter_id)
     entities = entities_of(transcript) if entities_of else ()
-    units = transcript_units(transcript, entities)
+    units = transcript_units(transcript, entities, max_words)
     lines = note_lines(example.note)
     labels = align_units([u.text for u in units], lines, idf, align)
     feats = [unit_features(units, k) for k in range(len(units))]
@@ -155,7 +159,7 @@ def train_drafter(
         kinds: Counter[str] = Counter()
         kept = 0
         for ex in rows:
-            done = labelled_units(ex, idf, entities_of, options.align)
+            done = labelled_units(ex, idf, entities_of, options.align, options.max_words)
             labels = done.kinds
             if name == "primock57":  # no reliable sections: only "in the note or not"
                 labels = [k if k == NONE else "hpi" for k in labels]

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.drafting.learned import LearnedOptions, draft_visit
-from pipelines.drafting.phrases import PhraseMap
+from pipelines.drafting.phrases import TERMS_PATH, PhraseMap, load_phrases
 from pipelines.drafting.render import render_note
 from pipelines.drafting.router import DrafterModel
 from pipelines.note_eval.concepts import EntitiesFn, concept_scores
@@ -112,12 +112,17 @@ def evaluate_notes(
     phrases: PhraseMap | None = None,
     progress: Progress | None = None,
 ) -> tuple[dict[str, Any], list[Drafted]]:
-    """``{"ours": {...}, "baselines": {NAME: {...}}}`` and our drafts."""
+    """``{"ours": {...}, "baselines": {NAME: {...}}}`` and our drafts.
+
+    The support check reads every system's sentences with the same wording knowledge (the
+    mined phrase mappings and the curated noun forms, ``annotations/drafting``).
+    """
     drafted = draft_all(examples, entities_of, options, model, phrases, progress)
+    wording = (phrases or load_phrases()).merged(load_phrases(TERMS_PATH))
     transcripts = {d.encounter_id: d.transcript for d in drafted}
     ours_checks = {
         d.encounter_id: check_sentences(
-            evidence_texts(d.draft, d.transcript), d.transcript, phrases
+            evidence_texts(d.draft, d.transcript), d.transcript, wording
         )
         for d in drafted
     }
@@ -133,7 +138,7 @@ def evaluate_notes(
             ex.encounter_id: check_sentences(
                 [(s, None) for s in note_sentences(notes.get(ex.encounter_id, ""))],
                 transcripts[ex.encounter_id],
-                phrases,
+                wording,
             )
             for ex in examples
         }
