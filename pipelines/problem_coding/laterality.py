@@ -16,7 +16,9 @@ SIDES: tuple[str, ...] = ("right", "left", "bilateral")
 _SIDE_WORD = re.compile(r"\b(right|left|bilateral|both)\b", re.IGNORECASE)
 # "right knee pain", "left-sided", "right sided": the side at most one word before the mention.
 _BEFORE = re.compile(
-    r"\b(right|left|bilateral|both)(?:[- ]sided)?\s+(?:[\w-]+\s+)?$", re.IGNORECASE
+    r"\b(right and left|left and right|right|left|bilateral|both)(?:[- ]sided)?\s+"
+    r"(?:[\w-]+\s+)?$",
+    re.IGNORECASE,
 )
 # "pain in my right knee", "swelling of both ankles": the side just after the mention.
 _AFTER = re.compile(
@@ -28,7 +30,7 @@ _AFTER = re.compile(
 
 def _side(word: str) -> str:
     word = word.lower()
-    return "bilateral" if word == "both" else word
+    return "bilateral" if word in ("both", "right and left", "left and right") else word
 
 
 def stated_side(text: str, start: int, end: int) -> str | None:
