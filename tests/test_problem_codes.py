@@ -172,11 +172,18 @@ def test_both_sides_stated_keeps_the_linked_code_and_says_why(catalog) -> None:
 
 
 def test_an_unlinked_problem_gets_a_lower_confidence_description_search(catalog) -> None:
-    t = make_transcript([("clinician", "This is carpal tunnel syndrome in your right wrist."),
-                         ("clinician", "We will get a wrist splint for nighttime.")])
+    t = make_transcript(
+        [
+            ("clinician", "This is carpal tunnel syndrome in your right wrist."),
+            ("clinician", "We will get a wrist splint for nighttime."),
+        ]
+    )
     uncoded = problem(0, 8, 30, "carpal tunnel syndrome", None)
-    draft = ap_draft(t, ("Carpal tunnel syndrome.", (0, 8, 30)),
-                     ("Medical Treatment: Wrist splint at night.", (1, 0, 41)))
+    draft = ap_draft(
+        t,
+        ("Carpal tunnel syndrome.", (0, 8, 30)),
+        ("Medical Treatment: Wrist splint at night.", (1, 0, 41)),
+    )
     (group,) = suggest_problem_codes(draft, (uncoded,), t, catalog)
     assert group.problem.name == "Carpal tunnel syndrome"
     best = group.codes[0]
@@ -190,8 +197,9 @@ def test_an_unlinked_problem_gets_a_lower_confidence_description_search(catalog)
 def test_denied_family_or_hypothetical_headings_get_nothing(catalog) -> None:
     t = make_transcript([("clinician", "Your mother had breast cancer, so we will screen you.")])
     family = problem(0, 16, 29, "breast cancer", "C50.919", family=True)
-    draft = ap_draft(t, ("Breast cancer.", (0, 16, 29)),
-                     ("Additional Testing: Screening mammogram.", (0, 0, 52)))
+    draft = ap_draft(
+        t, ("Breast cancer.", (0, 16, 29)), ("Additional Testing: Screening mammogram.", (0, 0, 52))
+    )
     (group,) = suggest_problem_codes(draft, (family,), t, catalog)
     assert group.codes == ()  # neither the linked code nor a description search
 

@@ -185,14 +185,30 @@ def code_suggestions_panel(
             for rank, code in enumerate(group.codes, 1):
                 decision = by_problem.get((group.problem.sentence_id, code.code))
                 _problem_code(
-                    store, encounter_id, n, rank, group, code, transcript, decision,
-                    entity_version, user_id,
-                )  # fmt: skip
+                    store,
+                    encounter_id,
+                    n,
+                    rank,
+                    group,
+                    code,
+                    transcript,
+                    decision,
+                    entity_version,
+                    user_id,
+                )
         if others:
             if groups:
                 st.markdown("##### Other problems discussed")
-            _other_codes(store, encounter_id, others, decisions, entities, transcript,
-                         entity_version, user_id)  # fmt: skip
+            _other_codes(
+                store,
+                encounter_id,
+                others,
+                decisions,
+                entities,
+                transcript,
+                entity_version,
+                user_id,
+            )
 
 
 def _other_codes(
