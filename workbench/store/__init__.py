@@ -6,9 +6,11 @@ from pathlib import Path
 
 from workbench.store.codes import (
     CodeDecision,
+    ProblemRef,
     accept_code,
     current_code_decisions,
     list_code_decisions,
+    problem_code_decisions,
     reject_code,
 )
 from workbench.store.db import (
@@ -113,6 +115,7 @@ __all__ = [
     "save_draft", "save_entities", "save_note", "save_transcript", "schema_version",
     "sign_note", "status_counts",
     "CodeDecision", "accept_code", "current_code_decisions", "list_code_decisions", "reject_code",
+    "ProblemRef", "problem_code_decisions",
     "ModelRecord", "NewModel", "TrainingSource", "activate_model", "active_model",
     "deactivate_model", "get_model", "list_models", "register_model", "training_sources",
     "NewSupportCheck", "SupportCheck", "get_support", "save_support",

@@ -2,16 +2,20 @@
 
 A decision is a row plus a typed event (``code.accepted`` / ``code.rejected``) written in the
 same transaction; changing one's mind appends a new row, and the newest row per code is the
-current decision.
+current decision. A decision can be for one assessed problem (its heading sentence id and
+name, migration 0009): then the newest row per (problem, code) is the current one for it.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pipelines.code_suggestions import CODE_SUGGESTIONS_VERSION, CodeSuggestion
+from pipelines.problem_coding.suggest import PROBLEM_CODES_VERSION
 from workbench.store.db import NotFound, Store, StoreError, utcnow
 from workbench.store.events import insert_events, new_event
 
@@ -19,14 +23,16 @@ DECISIONS: tuple[str, ...] = ("accepted", "rejected")
 
 _SELECT = (
     "SELECT seq, encounter_id, code_system, code, description, decision, score, rank, evidence,"
-    " entity_set_version, model_version, decided_at, decided_by FROM code_decisions"
+    " entity_set_version, model_version, decided_at, decided_by, problem_sentence_id, problem"
+    " FROM code_decisions"
     " WHERE encounter_id = ? ORDER BY seq"
 )
 
 
 @dataclass(frozen=True)
 class CodeDecision:
-    """One stored decision on one suggested code."""
+    """One stored decision on one suggested code (for one assessed problem when
+    ``problem_sentence_id`` is set)."""
 
     seq: int
     encounter_id: str
@@ -41,6 +47,16 @@ class CodeDecision:
     model_version: str | None
     decided_at: datetime
     decided_by: str
+    problem_sentence_id: str | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class ProblemRef:
+    """The assessed problem a decision is for: its heading sentence id and its name."""
+
+    sentence_id: str
+    name: str
 
 
 def accept_code(
@@ -50,10 +66,20 @@ def accept_code(
     user_id: str,
     rank: int | None = None,
     entity_set_version: int | None = None,
+    problem: ProblemRef | None = None,
+    detail: Mapping[str, Any] | None = None,
 ) -> CodeDecision:
     """Record that ``user_id`` accepted a suggested code (event ``code.accepted``)."""
     return decide_code(
-        store, encounter_id, suggestion, "accepted", user_id, rank, entity_set_version
+        store,
+        encounter_id,
+        suggestion,
+        "accepted",
+        user_id,
+        rank,
+        entity_set_version,
+        problem,
+        detail,
     )
 
 
@@ -64,10 +90,20 @@ def reject_code(
     user_id: str,
     rank: int | None = None,
     entity_set_version: int | None = None,
+    problem: ProblemRef | None = None,
+    detail: Mapping[str, Any] | None = None,
 ) -> CodeDecision:
     """Record that ``user_id`` rejected a suggested code (event ``code.rejected``)."""
     return decide_code(
-        store, encounter_id, suggestion, "rejected", user_id, rank, entity_set_version
+        store,
+        encounter_id,
+        suggestion,
+        "rejected",
+        user_id,
+        rank,
+        entity_set_version,
+        problem,
+        detail,
     )
 
 
@@ -79,22 +115,36 @@ def decide_code(
     user_id: str,
     rank: int | None = None,
     entity_set_version: int | None = None,
+    problem: ProblemRef | None = None,
+    detail: Mapping[str, Any] | None = None,
 ) -> CodeDecision:
-    """Append a decision row and its event in one transaction; returns the stored row."""
+    """Append a decision row and its event in one transaction; returns the stored row.
+
+    ``problem`` says which assessed problem the code is decided for; ``detail`` (JSON
+    values: why it was suggested, its confidence, the linker's code) goes into the event.
+    """
     if decision not in DECISIONS:
         raise StoreError(f"A code decision is one of {DECISIONS}, not {decision!r}")
     if not suggestion.code.strip():
         raise StoreError("A code decision needs a code")
+    if problem is not None and not problem.sentence_id.strip():
+        raise StoreError("A code decision for a problem needs the problem's sentence id")
     with store.transaction() as con:
         if not con.execute(
             "SELECT 1 FROM encounters WHERE encounter_id = ?", [encounter_id]
         ).fetchone():
             raise NotFound(f"No encounter {encounter_id}")
-        before = current_code_decisions(store, encounter_id).get(suggestion.code)
+        problem_id = problem.sentence_id if problem else None
+        model_version = PROBLEM_CODES_VERSION if problem else CODE_SUGGESTIONS_VERSION
+        if problem is None:
+            before = current_code_decisions(store, encounter_id).get(suggestion.code)
+        else:
+            before = problem_code_decisions(store, encounter_id).get((problem_id, suggestion.code))
         seq = con.execute(
             "INSERT INTO code_decisions (encounter_id, code_system, code, description, decision,"
-            " score, rank, evidence, entity_set_version, model_version, decided_at, decided_by)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+            " score, rank, evidence, entity_set_version, model_version, decided_at, decided_by,"
+            " problem_sentence_id, problem)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
             [
                 encounter_id,
                 suggestion.code_system,
@@ -105,9 +155,11 @@ def decide_code(
                 rank,
                 json.dumps(list(suggestion.evidence)),
                 entity_set_version,
-                CODE_SUGGESTIONS_VERSION,
+                model_version,
                 utcnow(),
                 user_id,
+                problem_id,
+                problem.name if problem else None,
             ],
         ).fetchone()[0]
         insert_events(
@@ -128,8 +180,11 @@ def decide_code(
                         "rank": rank,
                         "evidence": list(suggestion.evidence),
                         "entity_set_version": entity_set_version,
+                        "problem_sentence_id": problem_id,
+                        "problem": problem.name if problem else None,
+                        **({"detail": dict(detail)} if detail else {}),
                     },
-                    model_version=CODE_SUGGESTIONS_VERSION,
+                    model_version=model_version,
                 )
             ],
         )
@@ -155,6 +210,8 @@ def list_code_decisions(store: Store, encounter_id: str) -> list[CodeDecision]:
             r[10],
             r[11],
             r[12],
+            r[13],
+            r[14],
         )
         for r in rows
     ]
@@ -163,3 +220,10 @@ def list_code_decisions(store: Store, encounter_id: str) -> list[CodeDecision]:
 def current_code_decisions(store: Store, encounter_id: str) -> dict[str, CodeDecision]:
     """Code -> its newest decision (codes nobody decided on are absent)."""
     return {d.code: d for d in list_code_decisions(store, encounter_id)}
+
+
+def problem_code_decisions(
+    store: Store, encounter_id: str
+) -> dict[tuple[str | None, str], CodeDecision]:
+    """(problem sentence id, code) -> its newest decision; None for the encounter-wide list."""
+    return {(d.problem_sentence_id, d.code): d for d in list_code_decisions(store, encounter_id)}

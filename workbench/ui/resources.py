@@ -79,3 +79,11 @@ def get_engine():
     from workbench.jobs import Engine
 
     return Engine(store=get_store())
+
+
+@st.cache_resource(show_spinner="Loading ICD-10-CM…")
+def icd_catalog():
+    """The ICD-10-CM classification for code suggestions (loaded once per server)."""
+    from pipelines.problem_coding import load_icd_catalog
+
+    return load_icd_catalog()

@@ -10,7 +10,7 @@ from workbench.ui import components as ui
 from workbench.ui import note_editor as ed
 from workbench.ui import resources
 from workbench.ui import support_panel as sp
-from workbench.ui.code_suggestions import code_suggestions_panel
+from workbench.ui.code_suggestions import CODE_EVIDENCE_KEY, code_evidence, code_suggestions_panel
 from workbench.ui.dictation_panel import dictation_panel
 from workbench.ui.entity_panel import entity_panel
 from workbench.ui.transcript_editor import transcript_editor
@@ -45,11 +45,13 @@ results = support.by_sentence() if support else {}
 sentences_by_id = {s.sentence_id: s for s in note.draft.sentences}
 selected = sentences_by_id.get(st.session_state.get("selected_sentence", ""))
 evidence = sp.evidence_for(selected, results) if selected else ()
+evidence += code_evidence(transcript) if selected else ()  # a code's mention, when one was clicked
 
 
 def _play(sentence_id: str) -> None:
     sentence = sentences_by_id[sentence_id]
     st.session_state["selected_sentence"] = sentence_id
+    st.session_state.pop(CODE_EVIDENCE_KEY, None)
     found = sp.evidence_for(sentence, results)
     st.session_state["play_from"] = min((e.start_s for e in found), default=0.0)
 
