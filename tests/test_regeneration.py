@@ -256,6 +256,24 @@ def test_clinicians_sentence_is_kept_and_flagged_until_edited(visit, engine) -> 
     assert st.evidence_changed_ids(store, enc) == set()
 
 
+def test_sentence_the_clinician_deleted_is_not_redrafted(visit, engine) -> None:
+    store, enc = visit
+    note = st.get_note(store, enc)
+    gone = {s.sentence_id for s in _med(note)}
+    st.save_note(
+        store,
+        enc,
+        note.version,
+        tuple(s for s in note.draft.sentences if s.sentence_id not in gone),
+        "dr-a",
+    )
+    result = correct_transcript(
+        store, engine.nlp, enc, 1, [SegmentFix(MED, text=FIXED)], "dr-a", engine=engine
+    )
+    assert result.regeneration.added == () and result.regeneration.redrafted == ()
+    assert not any("metformin" in s.text for s in st.get_note(store, enc).draft.sentences)
+
+
 def test_signed_note_is_untouched(visit, engine) -> None:
     store, enc = visit
     note = st.get_note(store, enc)
