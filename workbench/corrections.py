@@ -7,6 +7,7 @@ import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
+from typing import TYPE_CHECKING
 
 from pipelines.drafting.regenerate import Regeneration, regenerate
 from pipelines.entity_edit import EntityChange, carry_human_work, entity_order
@@ -15,6 +16,9 @@ from pipelines.types import Draft, Entity, NoteSentence, Transcript
 from workbench import store as st
 from workbench.store.events import insert_events, new_event
 from workbench.store.records import Event
+
+if TYPE_CHECKING:
+    from workbench.jobs import Engine
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +40,7 @@ def correct_transcript(
     base_version: int,
     fixes: list[SegmentFix],
     user_id: str,
-    engine=None,
+    engine: Engine | None = None,
 ) -> CorrectionResult:
     """Apply ``fixes`` to transcript ``base_version``.
 
@@ -110,13 +114,17 @@ def correct_transcript(
             note_version = st.save_note(store, encounter_id, note.version, sentences, user_id,
                                         transcript_version=version, extra_events=events,
                                         redrafted=redrafted)
+    if regeneration is not None:
+        log.info("re-drafted %s note %s: %d out, %d in, %d flagged", encounter_id,
+                 note_version, len(regeneration.replaced),
+                 len(regeneration.redrafted) + len(regeneration.added), len(regeneration.flagged))
     return CorrectionResult(version, len(summaries), note_version, tuple(text_changed),
                             regeneration)
 
 
 def _fresh_draft(
     store: st.Store,
-    engine,
+    engine: Engine | None,
     encounter_id: str,
     corrected: Transcript,
     entities: tuple[Entity, ...],
