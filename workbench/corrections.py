@@ -3,14 +3,24 @@ segments' entities and evidence recomputed, keeping what people did to the entit
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from itertools import zip_longest
+from typing import TYPE_CHECKING
 
+from pipelines.drafting.regenerate import Regeneration, regenerate
 from pipelines.entity_edit import EntityChange, carry_human_work, entity_order
 from pipelines.transcript_edit import SegmentFix, apply_fix, remap_evidence
-from pipelines.types import Entity, Transcript
+from pipelines.types import Draft, Entity, NoteSentence, Transcript
 from workbench import store as st
 from workbench.store.events import insert_events, new_event
+from workbench.store.records import Event
+
+if TYPE_CHECKING:
+    from workbench.jobs import Engine
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -19,6 +29,8 @@ class CorrectionResult:
     changes: int
     note_version: int | None
     recomputed_segments: tuple[int, ...]
+    # What the targeted re-draft did to the note (None when nothing was re-drafted).
+    regeneration: Regeneration | None = None
 
 
 def correct_transcript(
@@ -28,6 +40,7 @@ def correct_transcript(
     base_version: int,
     fixes: list[SegmentFix],
     user_id: str,
+    engine: Engine | None = None,
 ) -> CorrectionResult:
     """Apply ``fixes`` to transcript ``base_version``.
 
@@ -35,6 +48,10 @@ def correct_transcript(
     a new entity set where only segments whose text changed are re-extracted (people's
     entities there move with their words or are dropped, each with an event), and (if the
     note is not signed) a note version whose evidence points into the corrected text.
+    Given ``engine`` (a :class:`workbench.jobs.Engine`), the note's machine sentences drawn
+    from the corrected segments are re-drafted by the engine's drafter (see
+    ``pipelines.drafting.regenerate``): people's sentences are kept and flagged, each
+    re-drafted sentence is a ``sentence.regenerated`` event. All of it is one transaction.
     Raises ConcurrentEdit if the transcript or its entities changed since ``base_version``.
     """
     from pipelines.nlp import model_version
@@ -56,10 +73,12 @@ def correct_transcript(
     text_changed = sorted(
         {s.segment_idx for s in summaries if s.kind != "transcript.speaker_relabelled"}
     )
-    # NLP runs before the write so the database lock is held only for the writes.
+    # NLP and drafting run before the write so the database lock is held only for writes.
     entities, carried, entity_base = _recompute_entities(
         store, nlp, encounter_id, base_version, corrected, text_changed
     )
+    fresh = _fresh_draft(store, engine, encounter_id, corrected, entities, text_changed)
+    corrections = {i: (transcript.segments[i], segments[i]) for i in text_changed}
     with store.transaction() as con:
         note = st.get_note(store, encounter_id)
         version = st.save_transcript(store, encounter_id, corrected, user_id,
@@ -72,14 +91,106 @@ def correct_transcript(
         ])
         st.save_entities(store, encounter_id, version, entities, model_version(nlp), user_id,
                          changes=carried, base_version=entity_base)
-        note_version = None
+        note_version, regeneration = None, None
         if note is not None and not note.signed:
             sentences = note.draft.sentences
-            for idx in text_changed:
-                sentences = remap_evidence(sentences, transcript.segments[idx], segments[idx])
+            events: list[Event] = []
+            redrafted: tuple[str, ...] = ()
+            if fresh is not None and _same_layout(fresh, note.draft):
+                regeneration = regenerate(
+                    sentences, corrections, fresh.sentences, note.draft.sections,
+                    human_ids=st.human_sentence_ids(store, encounter_id),
+                    declined=st.deleted_sentences(store, encounter_id),
+                    salt=f"{encounter_id}/transcript/{version}",
+                )
+                sentences = regeneration.sentences
+                events = regeneration_events(regeneration, note.draft.sentences, user_id,
+                                             encounter_id, fresh.model_version)
+                redrafted = (*regeneration.replaced, *regeneration.redrafted,
+                             *regeneration.added)
+            else:
+                for old, new in corrections.values():
+                    sentences = remap_evidence(sentences, old, new)
             note_version = st.save_note(store, encounter_id, note.version, sentences, user_id,
-                                        transcript_version=version)
-    return CorrectionResult(version, len(summaries), note_version, tuple(text_changed))
+                                        transcript_version=version, extra_events=events,
+                                        redrafted=redrafted)
+    if regeneration is not None:
+        log.info("re-drafted %s note %s: %d out, %d in, %d flagged", encounter_id,
+                 note_version, len(regeneration.replaced),
+                 len(regeneration.redrafted) + len(regeneration.added), len(regeneration.flagged))
+    return CorrectionResult(version, len(summaries), note_version, tuple(text_changed),
+                            regeneration)
+
+
+def _fresh_draft(
+    store: st.Store,
+    engine: Engine | None,
+    encounter_id: str,
+    corrected: Transcript,
+    entities: tuple[Entity, ...],
+    changed: list[int],
+) -> Draft | None:
+    """The engine's draft of the corrected visit in the note's own template, or None when
+    nothing is to be re-drafted (no engine, no changed words, no note or a signed one)."""
+    if engine is None or not changed:
+        return None
+    note = st.get_note(store, encounter_id)
+    if note is None or note.signed:
+        return None
+    from pipelines.drafting import TemplateError
+    from workbench.jobs import draft_encounter
+
+    try:
+        return draft_encounter(engine, encounter_id, corrected, entities, note.draft.template)
+    except TemplateError as exc:
+        # A note in a template this drafter cannot write keeps its text; evidence is remapped.
+        log.warning("no re-draft for %s: template %s (%s)", encounter_id,
+                    note.draft.template, type(exc).__name__)
+        return None
+
+
+def _same_layout(fresh: Draft, note: Draft) -> bool:
+    return fresh.template == note.template and tuple(fresh.sections) == tuple(note.sections)
+
+
+def regeneration_events(
+    regeneration: Regeneration,
+    previous: Sequence[NoteSentence],
+    user_id: str,
+    encounter_id: str,
+    model_version: str,
+) -> list[Event]:
+    """One ``sentence.regenerated`` event per sentence re-drafted in, out or in place of
+    another (before/after; None for a pure addition or removal), and one
+    ``sentence.evidence_changed`` per person's sentence whose evidence a correction moved."""
+    events = []
+    for redraft in regeneration.redrafts:
+        for before, after in zip_longest(redraft.before, redraft.after):
+            events.append(new_event(
+                user_id, encounter_id, "sentence.regenerated", object_type="sentence",
+                object_id=(after or before).sentence_id,
+                before=_snap(before), after=_snap(after), model_version=model_version,
+            ))
+    now = {s.sentence_id: s for s in regeneration.sentences}
+    then = {s.sentence_id: s for s in previous}
+    for sentence_id in regeneration.flagged:
+        events.append(new_event(
+            user_id, encounter_id, "sentence.evidence_changed", object_type="sentence",
+            object_id=sentence_id, before={"evidence": _spans(then[sentence_id])},
+            after={"text": now[sentence_id].text, "evidence": _spans(now[sentence_id])},
+        ))
+    return events
+
+
+def _snap(s: NoteSentence | None) -> dict | None:
+    if s is None:
+        return None
+    return {"sentence_id": s.sentence_id, "section": s.section, "text": s.text,
+            "origin": s.origin, "evidence": _spans(s)}
+
+
+def _spans(s: NoteSentence) -> list[list[int]]:
+    return [[ev.segment_idx, ev.start_char, ev.end_char] for ev in s.evidence]
 
 
 def _recompute_entities(

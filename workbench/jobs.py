@@ -243,13 +243,18 @@ def process_encounter(
 
 
 def draft_encounter(
-    engine: Engine, encounter_id: str, transcript: Transcript, entities: tuple[Entity, ...]
+    engine: Engine,
+    encounter_id: str,
+    transcript: Transcript,
+    entities: tuple[Entity, ...],
+    template: str | None = None,
 ) -> Draft:
     """The configured drafter's note; the rules drafter's when the LLM drafter fails.
 
-    A fallback is logged (ids, error kind and endpoint only, never transcript text) and
-    recorded in the draft's options as ``llm_fallback``, which the ``note.drafted`` event
-    carries.
+    ``template`` (a note template id) replaces the configured one, e.g. to re-draft a note
+    in the template it was drafted with. A fallback is logged (ids, error kind and endpoint
+    only, never transcript text) and recorded in the draft's options as ``llm_fallback``,
+    which the ``note.drafted`` event carries.
     """
     from pipelines.drafting import (
         DraftOptions,
@@ -262,15 +267,15 @@ def draft_encounter(
 
     def local_draft() -> Draft:
         # The default drafter: trained sentence models plus structure from the entities.
-        options = LearnedOptions(template=setting("SCRIBE_NOTE_TEMPLATE"))
+        options = LearnedOptions(template=template or setting("SCRIBE_NOTE_TEMPLATE"))
         return draft_visit(transcript, entities, options, engine.drafter)
 
-    template = DraftOptions().template
     if engine.options.drafter != "llm" or engine.options.llm is None:
         return local_draft()
     started = time.perf_counter()
     try:
-        draft = draft_with_llm(transcript, entities, template, engine.options.llm, engine.llm)
+        draft = draft_with_llm(transcript, entities, template or DraftOptions().template,
+                               engine.options.llm, engine.llm)
     except LlmError as exc:
         log.warning("LLM drafter failed for %s after %.1f s (%s: %s); using the rules drafter",
                     encounter_id, time.perf_counter() - started, exc.kind, exc)

@@ -79,6 +79,11 @@ from workbench.store.records import (
     Event,
     NoteVersion,
 )
+from workbench.store.sentence_history import (
+    deleted_sentences,
+    evidence_changed_ids,
+    human_sentence_ids,
+)
 from workbench.store.status import status_counts
 from workbench.store.support import NewSupportCheck, SupportCheck, get_support, save_support
 from workbench.store.transcripts import (
@@ -119,4 +124,5 @@ __all__ = [
     "ModelRecord", "NewModel", "TrainingSource", "activate_model", "active_model",
     "deactivate_model", "get_model", "list_models", "register_model", "training_sources",
     "NewSupportCheck", "SupportCheck", "get_support", "save_support",
+    "deleted_sentences", "evidence_changed_ids", "human_sentence_ids",
 ]

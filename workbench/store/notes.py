@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 
 import duckdb
@@ -56,6 +56,7 @@ def save_note(
     user_id: str,
     transcript_version: int | None = None,
     extra_events: Sequence[Event] = (),
+    redrafted: Collection[str] = (),
 ) -> int:
     """Save a clinician's edit of ``base_version`` as a new version, with one event per change.
 
@@ -63,7 +64,9 @@ def save_note(
     remapped). ``extra_events`` say more about the change (e.g. ``omission.added``); they
     are written in the same transaction, with the new note version. Raises ConcurrentEdit
     if someone saved a newer version meanwhile, and NoteLocked if the note is signed; in
-    both cases nothing is written.
+    both cases nothing is written. ``redrafted`` names sentences the machine re-drafted
+    (taken out or put in after a transcript correction): ``extra_events`` describe them, so
+    they get no ``sentence.added``/``sentence.deleted`` event, which would read as a person's.
     """
     with store.transaction() as con:
         check_unsigned(con, encounter_id)
@@ -74,7 +77,8 @@ def save_note(
                 f"the newest is {latest}. Reload to see the other changes."
             )
         base = _read_note(con, encounter_id, base_version)
-        changes = diff_sentences(base.draft.sentences, sentences)
+        changes = [c for c in diff_sentences(base.draft.sentences, sentences)
+                   if c[1] not in redrafted]
         transcript_version = transcript_version or base.transcript_version
         evidence_moved = transcript_version != base.transcript_version or any(
             a.evidence != b.evidence

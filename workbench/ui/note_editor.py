@@ -55,8 +55,13 @@ def insert_in_section(
     return (*sentences[: last + 1], sentence, *sentences[last + 1 :])
 
 
-def origin_badge(sentence: NoteSentence, edited: bool) -> str:
-    """Machine suggestion or human decision, always visible."""
+def origin_badge(sentence: NoteSentence, edited: bool, evidence_changed: bool = False) -> str:
+    """Machine suggestion or human decision, always visible; a person's sentence whose
+    evidence a transcript correction changed says so until they edit it again."""
     if sentence.origin == "human" or edited:
-        return ":green-badge[:material/person: clinician]"
+        badge = ":green-badge[:material/person: clinician]"
+        if evidence_changed and not edited:
+            badge += "  \n:orange-badge[:material/sync_problem: evidence changed since you " \
+                     "edited this]"
+        return badge
     return ":blue-badge[:material/smart_toy: draft]"

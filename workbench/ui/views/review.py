@@ -43,6 +43,7 @@ st.caption(f"`{encounter_id}` · {encounter.specialty or '—'} · {encounter.cl
 support = None if note.signed else sp.load_support(store, encounter_id, note, user)
 results = support.by_sentence() if support else {}
 sentences_by_id = {s.sentence_id: s for s in note.draft.sentences}
+evidence_changed = set() if note.signed else db.evidence_changed_ids(store, encounter_id)
 selected = sentences_by_id.get(st.session_state.get("selected_sentence", ""))
 evidence = sp.evidence_for(selected, results) if selected else ()
 evidence += code_evidence(transcript) if selected else ()  # a code's mention, when one was clicked
@@ -103,7 +104,8 @@ with right:
             text_col.text_area(sentence.section, value=sentence.text, key=key, height=68,
                                label_visibility="collapsed")
             edited = st.session_state.get(key, sentence.text) != sentence.text
-            btn_col.markdown(ed.origin_badge(sentence, edited) + "  \n"
+            btn_col.markdown(ed.origin_badge(sentence, edited,
+                                             sentence.sentence_id in evidence_changed) + "  \n"
                              + sp.support_badge(results.get(sentence.sentence_id)))
             btn_col.button("▶", key=f"play-{sentence.sentence_id}", help="Play the evidence",
                            on_click=_play, args=(sentence.sentence_id,),
