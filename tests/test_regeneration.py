@@ -347,3 +347,41 @@ def test_review_page_says_what_was_redrafted(
     assert "evidence changed since you edited this" in badges
     kept = st.get_note(store, "enc-ui").draft.sentences[0]
     assert kept.sentence_id == mine.sentence_id and kept.text == mine.text
+
+
+def test_a_relabelled_speaker_is_redrafted_too(tmp_path: Path, engine) -> None:
+    """Who spoke decides the section: the clinician's impression, mislabelled as the patient's,
+    is a patient's statement until the speaker is corrected, then it is the assessment."""
+    from pipelines.nlp import extract_entities
+
+    impression = 7
+    segments = list(VISIT.segments)
+    segments[impression] = replace(segments[impression], speaker="patient")
+    mislabelled = VISIT.with_segments(tuple(segments))
+    entities = extract_entities(engine.nlp, mislabelled)
+    draft = draft_encounter(engine, "enc-s", mislabelled, entities)
+    store = seed_encounter(tmp_path / "data", "enc-s", mislabelled, entities=entities, draft=draft)
+    before = st.get_note(store, "enc-s")
+    assert not any("Likely a medial meniscus tear" in s.text for s in before.draft.sentences)
+
+    result = correct_transcript(
+        store,
+        engine.nlp,
+        "enc-s",
+        1,
+        [SegmentFix(impression, speaker="clinician")],
+        "dr-a",
+        engine=engine,
+    )
+    after = st.get_note(store, "enc-s")
+    assert result.regeneration is not None and result.regeneration.replaced
+    assessed = [
+        s for s in after.draft.sentences if any(e.segment_idx == impression for e in s.evidence)
+    ]
+    assert any("Likely a medial meniscus tear" in s.text for s in assessed)
+    untouched = [
+        s
+        for s in before.draft.sentences
+        if not any(e.segment_idx == impression for e in s.evidence)
+    ]
+    assert all(s in after.draft.sentences for s in untouched)

@@ -77,20 +77,42 @@ def correct_transcript(
     entities, carried, entity_base = _recompute_entities(
         store, nlp, encounter_id, base_version, corrected, text_changed
     )
-    fresh = _fresh_draft(store, engine, encounter_id, corrected, entities, text_changed)
-    corrections = {i: (transcript.segments[i], segments[i]) for i in text_changed}
+    # Who spoke decides a sentence's section and person ("I think you have ..." from the
+    # clinician is an assessment), so a relabelled speaker is re-drafted like new words.
+    redraft = sorted({s.segment_idx for s in summaries})
+    fresh = _fresh_draft(store, engine, encounter_id, corrected, entities, redraft)
+    corrections = {i: (transcript.segments[i], segments[i]) for i in redraft}
     with store.transaction() as con:
         note = st.get_note(store, encounter_id)
-        version = st.save_transcript(store, encounter_id, corrected, user_id,
-                                     kind="corrected", base_version=base_version)
-        insert_events(con, [
-            new_event(user_id, encounter_id, s.kind, object_type="segment",
-                      object_id=f"{encounter_id}/transcript/{version}/segment/{s.segment_idx}",
-                      before=s.before, after=s.after, model_version=transcript.model)
-            for s in summaries
-        ])
-        st.save_entities(store, encounter_id, version, entities, model_version(nlp), user_id,
-                         changes=carried, base_version=entity_base)
+        version = st.save_transcript(
+            store, encounter_id, corrected, user_id, kind="corrected", base_version=base_version
+        )
+        insert_events(
+            con,
+            [
+                new_event(
+                    user_id,
+                    encounter_id,
+                    s.kind,
+                    object_type="segment",
+                    object_id=f"{encounter_id}/transcript/{version}/segment/{s.segment_idx}",
+                    before=s.before,
+                    after=s.after,
+                    model_version=transcript.model,
+                )
+                for s in summaries
+            ],
+        )
+        st.save_entities(
+            store,
+            encounter_id,
+            version,
+            entities,
+            model_version(nlp),
+            user_id,
+            changes=carried,
+            base_version=entity_base,
+        )
         note_version, regeneration = None, None
         if note is not None and not note.signed:
             sentences = note.draft.sentences
@@ -98,28 +120,44 @@ def correct_transcript(
             redrafted: tuple[str, ...] = ()
             if fresh is not None and _same_layout(fresh, note.draft):
                 regeneration = regenerate(
-                    sentences, corrections, fresh.sentences, note.draft.sections,
+                    sentences,
+                    corrections,
+                    fresh.sentences,
+                    note.draft.sections,
                     human_ids=st.human_sentence_ids(store, encounter_id),
                     declined=st.deleted_sentences(store, encounter_id),
                     salt=f"{encounter_id}/transcript/{version}",
                 )
                 sentences = regeneration.sentences
-                events = regeneration_events(regeneration, note.draft.sentences, user_id,
-                                             encounter_id, fresh.model_version)
-                redrafted = (*regeneration.replaced, *regeneration.redrafted,
-                             *regeneration.added)
+                events = regeneration_events(
+                    regeneration, note.draft.sentences, user_id, encounter_id, fresh.model_version
+                )
+                redrafted = (*regeneration.replaced, *regeneration.redrafted, *regeneration.added)
             else:
                 for old, new in corrections.values():
                     sentences = remap_evidence(sentences, old, new)
-            note_version = st.save_note(store, encounter_id, note.version, sentences, user_id,
-                                        transcript_version=version, extra_events=events,
-                                        redrafted=redrafted)
+            note_version = st.save_note(
+                store,
+                encounter_id,
+                note.version,
+                sentences,
+                user_id,
+                transcript_version=version,
+                extra_events=events,
+                redrafted=redrafted,
+            )
     if regeneration is not None:
-        log.info("re-drafted %s note %s: %d out, %d in, %d flagged", encounter_id,
-                 note_version, len(regeneration.replaced),
-                 len(regeneration.redrafted) + len(regeneration.added), len(regeneration.flagged))
-    return CorrectionResult(version, len(summaries), note_version, tuple(text_changed),
-                            regeneration)
+        log.info(
+            "re-drafted %s note %s: %d out, %d in, %d flagged",
+            encounter_id,
+            note_version,
+            len(regeneration.replaced),
+            len(regeneration.redrafted) + len(regeneration.added),
+            len(regeneration.flagged),
+        )
+    return CorrectionResult(
+        version, len(summaries), note_version, tuple(text_changed), regeneration
+    )
 
 
 def _fresh_draft(
@@ -144,8 +182,12 @@ def _fresh_draft(
         return draft_encounter(engine, encounter_id, corrected, entities, note.draft.template)
     except TemplateError as exc:
         # A note in a template this drafter cannot write keeps its text; evidence is remapped.
-        log.warning("no re-draft for %s: template %s (%s)", encounter_id,
-                    note.draft.template, type(exc).__name__)
+        log.warning(
+            "no re-draft for %s: template %s (%s)",
+            encounter_id,
+            note.draft.template,
+            type(exc).__name__,
+        )
         return None
 
 
@@ -166,27 +208,45 @@ def regeneration_events(
     events = []
     for redraft in regeneration.redrafts:
         for before, after in zip_longest(redraft.before, redraft.after):
-            events.append(new_event(
-                user_id, encounter_id, "sentence.regenerated", object_type="sentence",
-                object_id=(after or before).sentence_id,
-                before=_snap(before), after=_snap(after), model_version=model_version,
-            ))
+            events.append(
+                new_event(
+                    user_id,
+                    encounter_id,
+                    "sentence.regenerated",
+                    object_type="sentence",
+                    object_id=(after or before).sentence_id,
+                    before=_snap(before),
+                    after=_snap(after),
+                    model_version=model_version,
+                )
+            )
     now = {s.sentence_id: s for s in regeneration.sentences}
     then = {s.sentence_id: s for s in previous}
     for sentence_id in regeneration.flagged:
-        events.append(new_event(
-            user_id, encounter_id, "sentence.evidence_changed", object_type="sentence",
-            object_id=sentence_id, before={"evidence": _spans(then[sentence_id])},
-            after={"text": now[sentence_id].text, "evidence": _spans(now[sentence_id])},
-        ))
+        events.append(
+            new_event(
+                user_id,
+                encounter_id,
+                "sentence.evidence_changed",
+                object_type="sentence",
+                object_id=sentence_id,
+                before={"evidence": _spans(then[sentence_id])},
+                after={"text": now[sentence_id].text, "evidence": _spans(now[sentence_id])},
+            )
+        )
     return events
 
 
 def _snap(s: NoteSentence | None) -> dict | None:
     if s is None:
         return None
-    return {"sentence_id": s.sentence_id, "section": s.section, "text": s.text,
-            "origin": s.origin, "evidence": _spans(s)}
+    return {
+        "sentence_id": s.sentence_id,
+        "section": s.section,
+        "text": s.text,
+        "origin": s.origin,
+        "evidence": _spans(s),
+    }
 
 
 def _spans(s: NoteSentence) -> list[list[int]]:
@@ -232,7 +292,11 @@ def keep_human_work(
     if recomputed is None:
         recomputed = [s.idx for s in transcript.segments]
     entities, changes = carry_human_work(
-        previous.entities, old.segments, transcript.segments, fresh, recomputed,
+        previous.entities,
+        old.segments,
+        transcript.segments,
+        fresh,
+        recomputed,
         st.removed_entities(store, encounter_id),
     )
     return entities, changes, previous.version
