@@ -78,6 +78,7 @@ from workbench.store.records import (
     NoteVersion,
 )
 from workbench.store.status import status_counts
+from workbench.store.styles import StoredStyle, latest_style, save_style, signed_drafts
 from workbench.store.support import NewSupportCheck, SupportCheck, get_support, save_support
 from workbench.store.transcripts import (
     get_transcript,
@@ -116,4 +117,5 @@ __all__ = [
     "ModelRecord", "NewModel", "TrainingSource", "activate_model", "active_model",
     "deactivate_model", "get_model", "list_models", "register_model", "training_sources",
     "NewSupportCheck", "SupportCheck", "get_support", "save_support",
+    "StoredStyle", "latest_style", "save_style", "signed_drafts",
 ]
