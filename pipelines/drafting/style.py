@@ -179,6 +179,8 @@ def _rewrites(before: str, after: str, max_words: int) -> list[list[tuple[str, s
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, wa, wb, autojunk=False).get_opcodes():
         if tag == "equal" or i2 == i1:  # an insertion would add content: never learned
             continue
+        if i1 > 0 and _DIGITS.search(wa[i1 - 1]):  # the unit of a number is content too
+            continue
         forms = [(i1, i2, j1, j2)]
         if i1 > 0 and j1 > 0 and wa[i1 - 1] == wb[j1 - 1]:
             forms.append((i1 - 1, i2, j1 - 1, j2))
@@ -197,7 +199,7 @@ def _rewrites(before: str, after: str, max_words: int) -> list[list[tuple[str, s
 
 
 def _safe(old: str, new: str) -> bool:
-    """A substitution may change wording, never numbers or negation."""
+    """A substitution may change wording, never numbers (or units) or negation."""
     return (
         old != new
         and _DIGITS.findall(old) == _DIGITS.findall(new)
