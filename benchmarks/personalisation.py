@@ -161,8 +161,14 @@ def main(n: int = 14) -> dict:
             replay_visit(store, data, engine, eid, transcript, "dr-habit", Habits())
             for eid, transcript in aci_train_transcripts(datasets, n)
         ]
+    learned = [s for s in steps if s.learned_from >= 2]
     return {
         "benchmark": "personalisation",
+        "mean_first_two": round(sum(s.personalised for s in steps[:2]) / 2, 4),
+        "mean_personalised_once_learned": round(
+            sum(s.personalised for s in learned) / max(len(learned), 1), 4
+        ),
+        "mean_plain_same_visits": round(sum(s.plain for s in learned) / max(len(learned), 1), 4),
         "template": TEMPLATE,
         "dataset": "ACI-Bench train (first visits)",
         "metric": "normalised word edit distance, shown draft vs signed note",

@@ -235,12 +235,10 @@ def _learn_phrasings(pairs: list[StylePair], options: StyleOptions) -> tuple[Phr
     if not candidates:
         return ()
     # Chances: every occurrence of the old phrase in a machine sentence the clinician kept.
-    kept = [
-        s.text
-        for pair in pairs
-        for s in pair.machine.sentences
-        if s.sentence_id in {t.sentence_id for t in pair.signed.sentences}
-    ]
+    kept = []
+    for pair in pairs:
+        signed_ids = {t.sentence_id for t in pair.signed.sentences}
+        kept += [s.text for s in pair.machine.sentences if s.sentence_id in signed_ids]
     rules = []
     for old, new in candidates:
         pattern = _pattern(old)
