@@ -80,7 +80,7 @@ def correct_transcript(
     # Who spoke decides a sentence's section and person ("I think you have ..." from the
     # clinician is an assessment), so a relabelled speaker is re-drafted like new words.
     redraft = sorted({s.segment_idx for s in summaries})
-    fresh = _fresh_draft(store, engine, encounter_id, corrected, entities, redraft)
+    fresh = _fresh_draft(store, engine, encounter_id, corrected, entities, redraft, user_id)
     corrections = {i: (transcript.segments[i], segments[i]) for i in redraft}
     with store.transaction() as con:
         note = st.get_note(store, encounter_id)
@@ -167,6 +167,7 @@ def _fresh_draft(
     corrected: Transcript,
     entities: tuple[Entity, ...],
     changed: list[int],
+    user_id: str,
 ) -> Draft | None:
     """The engine's draft of the corrected visit in the note's own template, or None when
     nothing is to be re-drafted (no engine, no changed words, no note or a signed one)."""
@@ -176,10 +177,10 @@ def _fresh_draft(
     if note is None or note.signed:
         return None
     from pipelines.drafting import TemplateError
-    from workbench.jobs import draft_encounter
+    from workbench.jobs import draft_encounter, personalise
 
     try:
-        return draft_encounter(engine, encounter_id, corrected, entities, note.draft.template)
+        fresh = draft_encounter(engine, encounter_id, corrected, entities, note.draft.template)
     except TemplateError as exc:
         # A note in a template this drafter cannot write keeps its text; evidence is remapped.
         log.warning(
@@ -189,10 +190,17 @@ def _fresh_draft(
             type(exc).__name__,
         )
         return None
+    if engine.options.personalise:
+        # Re-drafted sentences read like the rest of the note: the clinician's phrasing.
+        encounter = st.get_encounter(store, encounter_id)
+        clinician = (encounter.clinician if encounter else None) or user_id
+        fresh = personalise(store, fresh, clinician)
+    return fresh
 
 
 def _same_layout(fresh: Draft, note: Draft) -> bool:
-    return fresh.template == note.template and tuple(fresh.sections) == tuple(note.sections)
+    # The order may differ (the clinician's or their style's); ``regenerate`` keeps the note's.
+    return fresh.template == note.template and sorted(fresh.sections) == sorted(note.sections)
 
 
 def regeneration_events(

@@ -39,6 +39,8 @@ class PipelineOptions:
     # "rules" (default, nothing leaves the machine) or "llm" (then ``llm`` says which model).
     drafter: str = "rules"
     llm: LlmOptions | None = None
+    # Drafts follow the clinician's learned style (workbench.personalisation).
+    personalise: bool = True
 
     def __post_init__(self) -> None:
         if self.drafter not in DRAFTERS:
@@ -84,7 +86,12 @@ def options_from_settings() -> PipelineOptions:
             raise ValueError(
                 f"SCRIBE_DRAFTER=llm: {exc} (SCRIBE_LLM_URL or SCRIBE_LLM_GGUF)"
             ) from exc
-    return PipelineOptions(asr=asr, nlp_cache_dir=cache, drafter=drafter, llm=llm)
+    personalise = setting("SCRIBE_PERSONALISE").strip().lower()
+    if personalise not in ("on", "off"):
+        raise ValueError(f"SCRIBE_PERSONALISE must be on or off, not {personalise!r}")
+    return PipelineOptions(
+        asr=asr, nlp_cache_dir=cache, drafter=drafter, llm=llm, personalise=personalise == "on"
+    )
 
 
 class Engine:
@@ -223,6 +230,8 @@ def process_encounter(
     note = st.get_note(store, encounter_id)
     if note is None:
         draft = draft_encounter(engine, encounter_id, transcript, entities)
+        if engine.options.personalise:
+            draft = personalise(store, draft, encounter.clinician or user_id)
         note_version = st.save_draft(store, encounter_id, draft, transcript_version, user_id)
         steps.append("draft")
     else:
@@ -286,6 +295,14 @@ def draft_encounter(
              encounter_id, len(draft.sentences), draft.options.get("without_evidence", 0),
              time.perf_counter() - started)
     return draft
+
+
+def personalise(store: st.Store, draft: Draft, clinician: str) -> Draft:
+    """The draft in the clinician's learned style (unchanged when none is learned yet)."""
+    from pipelines.drafting.style import apply_style
+    from workbench.personalisation import current_style
+
+    return apply_style(draft, current_style(store, clinician))
 
 
 def custom_terms(store: st.Store, clinician: str | None, user_id: str) -> list[str]:

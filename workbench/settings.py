@@ -26,6 +26,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SCRIBE_MAX_AUDIO_HOURS", "4", "Longest recording ingest accepts, in hours."),
     Setting("SCRIBE_NOTE_TEMPLATE", "soap",
             "Note type of new drafts: a template id from `annotations/note_templates`."),
+    Setting("SCRIBE_PERSONALISE", "on",
+            "`on`: drafts follow each clinician's style learned from their signed notes "
+            "(phrasing, section order, brevity); `off`: every clinician gets the plain draft."),
     Setting("SCRIBE_DATASETS", "../shared/datasets",
             "Evaluation datasets for `scribe eval` (relative paths: from the repository)."),
     Setting("SCRIBE_DRAFTER", "rules",

@@ -1,6 +1,7 @@
 """A Draft as the plain-text note a template describes: headings, layout, labels.
 
-Empty sections are left out. "prose" joins a section's sentences into one paragraph,
+Sections come in the draft's order (a clinician's style may reorder them); empty sections
+are left out. "prose" joins a section's sentences into one paragraph,
 "lines" puts each on its own line, and "problems" starts a new block at each problem name
 (a sentence without a label that is followed by labelled ones).
 """
@@ -30,8 +31,11 @@ def render_note(draft: Draft, template: NoteTemplate | None = None) -> str:
             template = load_template(draft.template)
         except TemplateError:
             return draft.render_text()
+    specs = {spec.key: spec for spec in template.sections}
+    ordered = [specs[k] for k in draft.sections if k in specs]
+    ordered += [spec for spec in template.sections if spec.key not in draft.sections]
     parts = []
-    for spec in template.sections:
+    for spec in ordered:
         texts = [s.text for s in draft.section_sentences(spec.key)]
         if not texts:
             continue

@@ -85,6 +85,7 @@ from workbench.store.sentence_history import (
     human_sentence_ids,
 )
 from workbench.store.status import status_counts
+from workbench.store.styles import StoredStyle, latest_style, save_style, signed_drafts
 from workbench.store.support import NewSupportCheck, SupportCheck, get_support, save_support
 from workbench.store.transcripts import (
     get_transcript,
@@ -125,4 +126,5 @@ __all__ = [
     "deactivate_model", "get_model", "list_models", "register_model", "training_sources",
     "NewSupportCheck", "SupportCheck", "get_support", "save_support",
     "deleted_sentences", "evidence_changed_ids", "human_sentence_ids",
+    "StoredStyle", "latest_style", "save_style", "signed_drafts",
 ]

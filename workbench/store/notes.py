@@ -10,7 +10,7 @@ import duckdb
 
 from pipelines.types import Draft, Evidence, NoteSentence
 from workbench.store.bulk import insert_rows
-from workbench.store.db import ConcurrentEdit, NoteLocked, NotFound, Store, utcnow
+from workbench.store.db import ConcurrentEdit, InvalidEdit, NoteLocked, NotFound, Store, utcnow
 from workbench.store.events import insert_events, new_event
 from workbench.store.records import Event, NoteVersion
 
@@ -57,16 +57,19 @@ def save_note(
     transcript_version: int | None = None,
     extra_events: Sequence[Event] = (),
     redrafted: Collection[str] = (),
+    sections: tuple[str, ...] | None = None,
 ) -> int:
     """Save a clinician's edit of ``base_version`` as a new version, with one event per change.
 
     ``transcript_version`` moves the note onto a corrected transcript (its evidence already
-    remapped). ``extra_events`` say more about the change (e.g. ``omission.added``); they
-    are written in the same transaction, with the new note version. Raises ConcurrentEdit
-    if someone saved a newer version meanwhile, and NoteLocked if the note is signed; in
-    both cases nothing is written. ``redrafted`` names sentences the machine re-drafted
-    (taken out or put in after a transcript correction): ``extra_events`` describe them, so
-    they get no ``sentence.added``/``sentence.deleted`` event, which would read as a person's.
+    remapped). ``sections`` puts the note's sections in another order (the same sections;
+    anything else raises InvalidEdit). ``extra_events`` say more about the change (e.g.
+    ``omission.added``); they are written in the same transaction, with the new note version.
+    Raises ConcurrentEdit if someone saved a newer version meanwhile, and NoteLocked if the
+    note is signed; in both cases nothing is written. ``redrafted`` names sentences the
+    machine re-drafted (taken out or put in after a transcript correction): ``extra_events``
+    describe them, so they get no ``sentence.added``/``sentence.deleted`` event, which would
+    read as a person's.
     """
     with store.transaction() as con:
         check_unsigned(con, encounter_id)
@@ -79,16 +82,23 @@ def save_note(
         base = _read_note(con, encounter_id, base_version)
         changes = [c for c in diff_sentences(base.draft.sentences, sentences)
                    if c[1] not in redrafted]
+        sections = base.draft.sections if sections is None else tuple(sections)
+        if sorted(sections) != sorted(base.draft.sections):
+            raise InvalidEdit(
+                f"A new section order must list the note's sections {base.draft.sections}, "
+                f"each once; got {sections}"
+            )
+        reordered = sections != base.draft.sections
         transcript_version = transcript_version or base.transcript_version
         evidence_moved = transcript_version != base.transcript_version or any(
             a.evidence != b.evidence
             for a, b in zip(base.draft.sentences, sentences, strict=False)
         )
-        if not changes and not evidence_moved:
+        if not changes and not evidence_moved and not reordered:
             return base_version
         draft = Draft(
             template=base.draft.template,
-            sections=base.draft.sections,
+            sections=sections,
             sentences=sentences,
             model_version=base.draft.model_version,
             input_sha256=base.draft.input_sha256,
@@ -111,6 +121,15 @@ def save_note(
                     before={"transcript_version": base.transcript_version},
                     after={"transcript_version": transcript_version},
                     note_version=version,
+                )
+            )
+        if reordered:
+            events.append(
+                new_event(
+                    user_id, encounter_id, "note.sections_reordered", object_type="note",
+                    object_id=f"{encounter_id}/note/{version}",
+                    before={"sections": list(base.draft.sections)},
+                    after={"sections": list(sections)}, note_version=version,
                 )
             )
         events += [replace(e, note_version=version) for e in extra_events]

@@ -25,6 +25,16 @@ def add_key(note: NoteVersion, section: str) -> str:
     return f"add-{note.version}-{section}"
 
 
+def order_key(note: NoteVersion) -> str:
+    return f"order-{note.version}"
+
+
+def pending_sections(note: NoteVersion) -> tuple[str, ...]:
+    """The section order chosen in the widget; the note's own until every section is placed."""
+    chosen = tuple(st.session_state.get(order_key(note)) or ())
+    return chosen if sorted(chosen) == sorted(note.draft.sections) else note.draft.sections
+
+
 def pending_sentences(note: NoteVersion) -> tuple[NoteSentence, ...]:
     """The note as it would be saved now, from the widgets' current values."""
     sentences = note.draft.sentences

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pipelines.editing import new_sentence
+from workbench import personalisation as ps
 from workbench import store as db
 from workbench.ui import components as ui
 from workbench.ui import note_editor as ed
@@ -94,6 +95,9 @@ with right:
     st.subheader("Draft note")
     st.caption(":material/smart_toy: machine suggestion until you edit or sign it · "
                "▶ plays the source audio and marks it in the transcript")
+    style_line = ps.style_summary(store, ps.style_owner(store, encounter_id, user))
+    if style_line:
+        st.caption(f":material/tune: {style_line}", help="SCRIBE_PERSONALISE=off turns it off")
     headings = resources.section_headings(note.draft.template)
     sp.needs_attention(support, headings, _play)
     for section in note.draft.sections:
@@ -119,7 +123,12 @@ with right:
     with st.expander("Dictate into the note", icon=":material/mic:"):
         dictated = dictation_panel(f"dict-{note.version}", note.draft.sections, headings,
                                    note.draft.sections[0], terms=db.list_terms(store, user))
+    with st.expander("Section order"):
+        st.multiselect("Sections, in the order the note shows them", note.draft.sections,
+                       default=list(note.draft.sections), key=ed.order_key(note),
+                       format_func=lambda k: headings.get(k, k))
     pending = ed.pending_sentences(note)
+    order = ed.pending_sections(note)
     if dictated is not None:
         for section in dictated.dictated_sections:
             for text in dictated.sentences(section):
@@ -139,23 +148,25 @@ with right:
         else:
             st.rerun()
     changed = db.diff_sentences(note.draft.sentences, pending)
+    changes = len(changed) + (order != note.draft.sections)
     save_col, sign_col = st.columns(2)
-    if save_col.button(f"Save ({len(changed)} changes)", key="save", type="primary",
-                       disabled=not changed):
+    if save_col.button(f"Save ({changes} changes)", key="save", type="primary",
+                       disabled=not changes):
         try:
-            db.save_note(store, encounter_id, note.version, pending, user)
+            db.save_note(store, encounter_id, note.version, pending, user, sections=order)
         except (db.ConcurrentEdit, db.NoteLocked) as exc:
             st.error(str(exc))
         else:
             st.toast(f"Saved version {note.version + 1}")
             st.rerun()
     attest = sign_col.checkbox(db.ATTESTATION, key="attest")
-    if changed:
+    if changes:
         sign_col.caption("Save your changes before signing.")
-    if sign_col.button("Sign note", key="sign", disabled=bool(changed) or not attest):
+    if sign_col.button("Sign note", key="sign", disabled=bool(changes) or not attest):
         try:
             db.sign_note(store, encounter_id, note.version, user)
         except (db.ConcurrentEdit, db.NoteLocked) as exc:
             st.error(str(exc))
         else:
+            ps.after_sign(store, encounter_id, user)  # the next drafts follow this note too
             st.rerun()
