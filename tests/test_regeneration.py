@@ -385,3 +385,26 @@ def test_a_relabelled_speaker_is_redrafted_too(tmp_path: Path, engine) -> None:
         if not any(e.segment_idx == impression for e in s.evidence)
     ]
     assert all(s in after.draft.sentences for s in untouched)
+
+
+def test_a_redrafted_sentence_follows_the_clinicians_style(tmp_path: Path, engine) -> None:
+    """The re-draft of a personalised note is personalised too, so it reads like the rest."""
+    from pipelines.drafting.style import ClinicianStyle, PhraseRule, apply_style, describe
+
+    style = ClinicianStyle(notes=3, phrasings=(PhraseRule("The patient", "Pt", 3, 1.0),))
+    from pipelines.nlp import extract_entities
+
+    entities = extract_entities(engine.nlp, VISIT)
+    draft = apply_style(draft_encounter(engine, "enc-p", VISIT, entities), style)
+    store = seed_encounter(tmp_path / "data", "enc-p", VISIT, entities=entities, draft=draft)
+    st.save_style(store, "dr-a", style.to_dict(), describe(style), "dr-a")
+    assert any(
+        s.text.startswith("Pt takes metformin 500") for s in _med(st.get_note(store, "enc-p"))
+    )
+
+    correct_transcript(
+        store, engine.nlp, "enc-p", 1, [SegmentFix(MED, text=FIXED)], "dr-a", engine=engine
+    )
+    med = _med(st.get_note(store, "enc-p"))
+    assert any(s.text.startswith("Pt takes metformin 1000") for s in med)
+    assert not any(s.text.startswith("The patient") for s in med)
