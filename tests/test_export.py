@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -75,9 +77,7 @@ def test_amended_version_replaces_the_earlier_one(store: st.Store, encounter: st
     """A later signature of a newer version (an amendment) relates to the one it replaces."""
     _signed(store, encounter)
     note = signed_note(store, encounter)
-    amended = document_reference(
-        type(note)(**{**note.__dict__, "version": 3, "replaces_version": note.version})
-    )
+    amended = document_reference(replace(note, version=3, replaces_version=note.version))
     assert amended["docStatus"] == "amended"
     assert amended["relatesTo"] == [
         {
@@ -127,7 +127,7 @@ def _scribe(data: Path, *args: str) -> subprocess.CompletedProcess:
         text=True,
         timeout=120,
         cwd=REPO,
-        env={**__import__("os").environ, "SCRIBE_USER": "dr-cli"},
+        env={**os.environ, "SCRIBE_USER": "dr-cli"},
     )
 
 

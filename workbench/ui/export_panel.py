@@ -16,7 +16,11 @@ def export_buttons(store: db.Store, encounter_id: str, user: str) -> None:
     except ExportError as exc:
         st.caption(str(exc))
         return
-    labels = {"text": "Download text", "fhir": "Download FHIR (DocumentReference)"}
+    labels = {"text": "Download text", "fhir": "Download FHIR JSON"}
+    helps = {
+        "text": "Headings, sentences, signer and time, as plain text",
+        "fhir": "A FHIR R4 DocumentReference with the text note attached",
+    }
     cols = st.columns(len(export.FORMATS))
     for col, fmt in zip(cols, export.FORMATS, strict=True):
         exported = export.render(note, fmt)
@@ -25,6 +29,7 @@ def export_buttons(store: db.Store, encounter_id: str, user: str) -> None:
             data=exported.content,
             file_name=exported.filename,
             mime=exported.mime,
+            help=helps[fmt],
             key=f"export-{fmt}",
             icon=":material/download:",
             on_click=export.record_export,
