@@ -17,12 +17,14 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from workbench import cli_models, settings
 from workbench import store as st
 from workbench.cli_eval import eval_app
+from workbench.cli_export import export_app
 from workbench.cli_nlp import extract
 
 # No local variables in tracebacks: they would print transcript text.
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Scribe Workbench",
                   pretty_exceptions_show_locals=False)
 app.add_typer(eval_app, name="eval")
+app.add_typer(export_app, name="export")
 cli_models.register(app)
 app.command()(extract)
 console = Console(stderr=True)

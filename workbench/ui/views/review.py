@@ -14,6 +14,7 @@ from workbench.ui import support_panel as sp
 from workbench.ui.code_suggestions import CODE_EVIDENCE_KEY, code_evidence, code_suggestions_panel
 from workbench.ui.dictation_panel import dictation_panel
 from workbench.ui.entity_panel import entity_panel
+from workbench.ui.export_panel import export_buttons
 from workbench.ui.transcript_editor import transcript_editor
 
 store = resources.get_store()
@@ -91,6 +92,7 @@ with right:
         st.success(f"Signed by {note.signed_by} at {note.signed_at:%Y-%m-%d %H:%M} UTC "
                    "(read-only)")
         st.text(note.draft.render_text())
+        export_buttons(store, encounter_id, user)
         st.stop()
     st.subheader("Draft note")
     st.caption(":material/smart_toy: machine suggestion until you edit or sign it · "
