@@ -120,7 +120,9 @@ def test_review_edit_save_sign(review_app) -> None:
     assert not at.exception, at.exception
     signed = st.get_note(store, encounter_id)
     assert signed.signed and signed.signed_by == "dr-test" and signed.version == 2
-    assert [e.kind for e in st.list_events(store, encounter_id)][-1] == "note.signed"
+    # Signing is the last thing done to the note; the clinician's style is relearned after it.
+    kinds = [e.kind for e in st.list_events(store, encounter_id)]
+    assert kinds[-2:] == ["note.signed", "style.learned"]
     assert any("read-only" in s.value for s in at.success)
     assert not [ta for ta in at.text_area if ta.key and ta.key.startswith("sent-")]
     with pytest.raises(st.NoteLocked):

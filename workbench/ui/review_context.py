@@ -1,0 +1,106 @@
+"""What the Review page knows about one encounter, loaded once per rerun and passed to panels.
+
+The page is three panels (``source_panel``: recording and transcript; ``draft_panel``: the
+note, its support badges and sign-off; ``facts_panel``: entities and codes). They share one
+:class:`ReviewContext` instead of reading the store each, so a rerun reads it once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from pipelines.types import Entity, Evidence, NoteSentence, SupportResult, Transcript
+from workbench import store as db
+from workbench.ui import resources
+from workbench.ui import support_panel as sp
+from workbench.ui.code_suggestions import CODE_EVIDENCE_KEY, code_evidence
+
+SELECTED_KEY = "selected_sentence"
+PLAY_FROM_KEY = "play_from"
+
+
+@dataclass
+class ReviewContext:
+    """One encounter as the reviewer sees it on this rerun."""
+
+    store: db.Store
+    user: str
+    encounter: db.EncounterRecord
+    audio: db.AudioRecord | None
+    transcript_version: int
+    transcript: Transcript
+    entity_set: db.EntitySet | None
+    note: db.NoteVersion
+    support: db.SupportCheck | None
+    evidence_changed: set[str] = field(default_factory=set)
+
+    @property
+    def encounter_id(self) -> str:
+        return self.encounter.encounter_id
+
+    @property
+    def entities(self) -> tuple[Entity, ...]:
+        return self.entity_set.entities if self.entity_set else ()
+
+    @property
+    def results(self) -> dict[str, SupportResult]:
+        return self.support.by_sentence() if self.support else {}
+
+    def sentence(self, sentence_id: str) -> NoteSentence | None:
+        return next((s for s in self.note.draft.sentences if s.sentence_id == sentence_id), None)
+
+    @property
+    def selected(self) -> NoteSentence | None:
+        """The sentence whose evidence the reviewer last asked to hear."""
+        return self.sentence(st.session_state.get(SELECTED_KEY, ""))
+
+    def evidence(self) -> tuple[Evidence, ...]:
+        """What the transcript highlights: the selected sentence's evidence and the code
+        mention last clicked."""
+        selected = self.selected
+        if selected is None:
+            return ()
+        return sp.evidence_for(selected, self.results) + code_evidence(self.transcript)
+
+    def play(self, sentence_id: str) -> None:
+        """Widget callback: select the sentence and start the audio at its evidence."""
+        sentence = self.sentence(sentence_id)
+        if sentence is None:
+            return
+        st.session_state[SELECTED_KEY] = sentence_id
+        st.session_state.pop(CODE_EVIDENCE_KEY, None)
+        found = sp.evidence_for(sentence, self.results)
+        st.session_state[PLAY_FROM_KEY] = min((e.start_s for e in found), default=0.0)
+
+
+def load_context(store: db.Store, encounter_id: str, user: str) -> ReviewContext:
+    """Read the encounter's newest transcript, entities and note, and its support check."""
+    encounter = db.get_encounter(store, encounter_id)
+    if encounter is None:
+        raise db.NotFound(f"No encounter {encounter_id}")
+    version, transcript = db.get_transcript(store, encounter_id)
+    entity_set = db.get_entity_set(store, encounter_id, transcript_version=version)
+    note = db.get_note(store, encounter_id)
+    if note is None:
+        raise db.NotFound(f"No note for {encounter_id}")
+    support = None if note.signed else sp.load_support(store, encounter_id, note, user)
+    changed = set() if note.signed else db.evidence_changed_ids(store, encounter_id)
+    return ReviewContext(
+        store=store,
+        user=user,
+        encounter=encounter,
+        audio=db.get_audio(store, encounter.audio_sha256) if encounter.audio_sha256 else None,
+        transcript_version=version,
+        transcript=transcript,
+        entity_set=entity_set,
+        note=note,
+        support=support,
+        evidence_changed=changed,
+    )
+
+
+def audio_path(ctx: ReviewContext) -> str | None:
+    """The stored recording's path on disk (None without audio)."""
+    return str(resources.data_dir() / ctx.audio.stored_path) if ctx.audio else None
