@@ -22,6 +22,11 @@ from workbench.store.db import (
     StoreBusy,
     StoreError,
 )
+from workbench.store.decisions import (
+    SentenceDecision,
+    accept_sentences,
+    sentence_decisions,
+)
 from workbench.store.encounters import (
     add_audio,
     add_encounter,
@@ -127,4 +132,5 @@ __all__ = [
     "NewSupportCheck", "SupportCheck", "get_support", "save_support",
     "deleted_sentences", "evidence_changed_ids", "human_sentence_ids",
     "StoredStyle", "latest_style", "save_style", "signed_drafts",
+    "SentenceDecision", "accept_sentences", "sentence_decisions",
 ]
