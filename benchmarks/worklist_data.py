@@ -7,6 +7,7 @@ version headers, signatures. No sentences, words or events: these are load, not 
 
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -83,7 +84,7 @@ def insert_fake(store: Store, encounters: list[FakeEncounter], user: str = "benc
     for enc in encounters:
         sha = None
         if enc.duration_s is not None:
-            sha = f"{int(enc.encounter_id[4:]):064x}"
+            sha = hashlib.sha256(enc.encounter_id.encode()).hexdigest()
             rows["audio_files"].append(
                 (
                     sha,
