@@ -90,28 +90,33 @@ _NEXT_UNSIGNED_SQL = (
     + " AND ($exclude::VARCHAR IS NULL OR encounter_id <> $exclude::VARCHAR)"
     + " ORDER BY created_at ASC, encounter_id LIMIT 1"
 )
-# Neighbours among the encounters the Review page can open (those with a note).
-_NEIGHBOUR_SQL = {
+# The row itself, and its neighbours among the encounters the Review page can open (those
+# with a note) when the filters keep it.
+_POSITION_SQL = {
     sort: _ROWS
-    + "SELECT previous, next, position, total FROM ("
-    + " SELECT encounter_id,"
-    + " lag(encounter_id) OVER (ORDER BY "
+    + "SELECT w.encounter_id, w.title, w.specialty, w.visit_type, w.clinician, w.patient_label,"
+    + " w.audio_sha256, w.source, w.created_at, w.created_by, w.duration_s,"
+    + " w.transcript_version, w.note_version, w.signed_at, w.status,"
+    + " nb.previous, nb.next, nb.position, nb.total"
+    + " FROM worklist w LEFT JOIN ("
+    + "  SELECT encounter_id,"
+    + "  lag(encounter_id) OVER (ORDER BY "
     + order
     + ") AS previous,"
-    + " lead(encounter_id) OVER (ORDER BY "
+    + "  lead(encounter_id) OVER (ORDER BY "
     + order
     + ") AS next,"
-    + " row_number() OVER (ORDER BY "
+    + "  row_number() OVER (ORDER BY "
     + order
     + ") AS position,"
-    + " count(*) OVER () AS total"
-    + " FROM worklist"
+    + "  count(*) OVER () AS total"
+    + "  FROM worklist"
     + _WHERE
     + " AND note_version IS NOT NULL"
-    + ") WHERE encounter_id = $encounter_id"
+    + " ) nb ON nb.encounter_id = w.encounter_id"
+    + " WHERE w.encounter_id = $encounter_id"
     for sort, order in SORTS.items()
 }
-_ONE_ROW_SQL = _ROWS + _COLUMNS + " WHERE encounter_id = $encounter_id"
 
 
 @dataclass(frozen=True)
@@ -180,7 +185,7 @@ class ReviewPosition:
     previous: str | None = None
     next: str | None = None
     position: int | None = None  # 1-based among openable rows; None when filtered out
-    total: int = 0
+    total: int = 0  # openable rows under the filters (0 when the encounter is filtered out)
 
 
 def _summary(row: tuple) -> EncounterSummary:
@@ -228,13 +233,14 @@ def worklist_view(store: Store, query: WorklistQuery) -> WorklistView:
     """Everything the Worklist page shows, read over one connection."""
     with store.connect() as con:
         counts = _counts(con, replace(query, statuses=()))
+        unfiltered = replace(query, statuses=()).params() == WorklistQuery().params()
         # The status filter only picks among these counts, so they give the total too.
         total = sum(n for status, n in counts.items() if status in (query.statuses or STATUSES))
         return WorklistView(
             rows=_page(con, query) if total else [],
             total=total,
             counts=counts,
-            overall=_counts(con, WorklistQuery()),
+            overall=counts if unfiltered else _counts(con, WorklistQuery()),
             pages=max(1, -(-total // query.page_size)),
         )
 
@@ -266,16 +272,12 @@ def review_position(store: Store, query: WorklistQuery, encounter_id: str) -> Re
     """The encounter's worklist row and its previous and next openable neighbours under the
     query's filters and sort (no neighbours when the filters leave it out)."""
     with store.connect() as con:
-        row = con.execute(_ONE_ROW_SQL, {"encounter_id": encounter_id}).fetchone()
-        if row is None:
-            return ReviewPosition(row=None)
-        found = con.execute(
-            _NEIGHBOUR_SQL[query.sort], query.params() | {"encounter_id": encounter_id}
+        row = con.execute(
+            _POSITION_SQL[query.sort], query.params() | {"encounter_id": encounter_id}
         ).fetchone()
-        if found is None:
-            total = con.execute(
-                _COUNT_SQL + " AND note_version IS NOT NULL", query.params()
-            ).fetchone()[0]
-            return ReviewPosition(row=_summary(row), total=int(total))
-    previous, following, position, total = found
+    if row is None:
+        return ReviewPosition(row=None)
+    previous, following, position, total = row[15:]
+    if position is None:
+        return ReviewPosition(row=_summary(row))
     return ReviewPosition(_summary(row), previous, following, int(position), int(total))
