@@ -283,3 +283,13 @@ def test_dates_are_whole_days(store) -> None:
     insert_fake(store, fakes)
     one_day = st.WorklistQuery(date_from=day.date(), date_to=day.date(), sort="oldest")
     assert [r.encounter.encounter_id for r in st.list_worklist(store, one_day)[0]] == ["d1", "d2"]
+
+
+def test_the_benchmark_times_every_worklist_query() -> None:
+    from benchmarks.worklist import run
+
+    report = run(encounters=300, repeats=2)
+    cases = ("view_all", "view_filtered", "view_last_page", "next_unsigned", "review_position")
+    assert report["encounters"] == 300
+    assert all(report[case]["p95_ms"] >= report[case]["p50_ms"] > 0 for case in cases)
+    assert report["worst_p95_ms"] == max(report[case]["p95_ms"] for case in cases)
