@@ -21,7 +21,7 @@ from workbench.store.worklist import SORTS, WorklistQuery
 QUERY_KEY = "worklist_query"
 ENCOUNTER_KEY = "encounter_id"
 NOTICE_KEY = "worklist_notice"
-# URL parameter -> widget key on the Worklist page.
+# The URL parameters the worklist owns (others, like the Review page's, are left alone).
 PARAMS = ("status", "clinician", "specialty", "from", "to", "q", "sort", "page")
 
 
