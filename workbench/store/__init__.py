@@ -98,6 +98,17 @@ from workbench.store.transcripts import (
     save_transcript,
 )
 from workbench.store.vocabulary import add_term, list_terms, remove_term
+from workbench.store.worklist import (
+    ReviewPosition,
+    WorklistQuery,
+    WorklistView,
+    list_worklist,
+    next_unsigned,
+    review_position,
+    worklist_options,
+    worklist_status_counts,
+    worklist_view,
+)
 
 DB_FILENAME = "scribe.duckdb"
 
@@ -133,4 +144,6 @@ __all__ = [
     "deleted_sentences", "evidence_changed_ids", "human_sentence_ids",
     "StoredStyle", "latest_style", "save_style", "signed_drafts",
     "SentenceDecision", "accept_sentences", "sentence_decisions",
+    "ReviewPosition", "WorklistQuery", "WorklistView", "list_worklist", "next_unsigned",
+    "review_position", "worklist_options", "worklist_status_counts", "worklist_view",
 ]

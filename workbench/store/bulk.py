@@ -9,6 +9,23 @@ import pyarrow as pa
 
 # Table and column names are fixed identifiers from this package, never user input.
 _TABLES = {
+    "encounters": (
+        "encounter_id", "title", "specialty", "visit_type", "clinician", "patient_label",
+        "audio_sha256", "source", "created_at", "created_by",
+    ),
+    "audio_files": (
+        "sha256", "stored_path", "original_name", "format", "duration_s", "sample_rate",
+        "channels", "size_bytes", "created_at",
+    ),
+    "transcripts": (
+        "encounter_id", "version", "model", "language", "duration_s", "input_sha256", "options",
+        "created_at", "created_by",
+    ),
+    "notes": (
+        "encounter_id", "version", "parent_version", "template", "sections", "model_version",
+        "transcript_version", "input_sha256", "options", "created_at", "created_by",
+    ),
+    "signatures": ("encounter_id", "note_version", "signed_by", "signed_at", "attestation"),
     "segments": (
         "encounter_id", "transcript_version", "idx", "start_s", "end_s", "speaker", "text",
         "avg_logprob", "no_speech_prob", "compression_ratio",
