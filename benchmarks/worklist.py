@@ -1,7 +1,7 @@
 """Milliseconds for the worklist's store queries on 10,000 encounters, on 2 cores.
 
 A fresh DuckDB file gets 10,000 synthetic encounters at every workflow step
-(``benchmarks.worklist_data``). Each case then runs ``repeats`` times and reports p50/p95 in
+(``benchmarks._worklist_data``). Each case then runs ``repeats`` times and reports p50/p95 in
 ms (and the median CPU time of the process), each call opening the database as the app does
 (the lock and the open are included):
 
@@ -23,7 +23,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from benchmarks.worklist_data import fake_encounters, insert_fake
+from benchmarks._worklist_data import fake_encounters, insert_fake
 from workbench import store as st
 
 ENCOUNTERS = 10_000

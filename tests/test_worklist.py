@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from benchmarks.worklist_data import FakeEncounter, fake_encounters, insert_fake
+from benchmarks._worklist_data import FakeEncounter, fake_encounters, insert_fake
 from tests.conftest import make_draft, make_transcript
 from workbench import store as st
 from workbench.store.records import STATUSES

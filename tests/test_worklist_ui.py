@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from benchmarks.worklist_data import fake_encounters, insert_fake
+from benchmarks._worklist_data import fake_encounters, insert_fake
 from tests.conftest import APP, make_draft, make_transcript, seed_encounter
 from tests.test_worklist import expected
 from workbench import store as st
