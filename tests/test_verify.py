@@ -135,6 +135,12 @@ def test_a_flipped_negation_is_unsupported(nlp, visit) -> None:
     assert [e.segment_idx for e in denies_fever.evidence] == [4, 5]
 
 
+def test_a_question_copied_into_a_note_claims_nothing(nlp, visit) -> None:
+    asked, affirmed = check(nlp, visit, "Any fever or chills?", "Has fever or chills.")
+    assert not problems(asked, "negation") and asked.label != "unsupported"
+    assert problems(affirmed, "negation") and affirmed.label == "unsupported"
+
+
 BOILERPLATE = (
     "Patient counselled on risks and benefits.",
     "Return precautions given.",

@@ -29,6 +29,7 @@ _BULLET = re.compile(
 _BULLET_HEAD = re.compile(r"^\s*(?:[-•*▪◦]|\d{1,2}[.)]|[a-z][.)])\s+")
 _LABEL = re.compile(r"^\s*([A-Za-z][A-Za-z ,/&'-]{1,50}):\s+")
 _EMPTY = re.compile(r"^[^A-Za-z]*$")  # no words: a stray "2." or "--"
+WORDS_PER_SECOND = 2.5  # conversational speech, for turn times of a text-only dialogue
 
 
 def section_key(heading: str) -> str:
@@ -105,14 +106,15 @@ def note_sentences(text: str, lexicon: Lexicon | None = None) -> tuple[NoteSente
     )
 
 
-def dialogue_transcript(dialogue: str, seconds_per_turn: float = 1.0) -> Transcript:
+def dialogue_transcript(dialogue: str, name: str = "dialogue") -> Transcript:
     """A Transcript from a speaker-tagged dialogue (``[doctor]``/``[patient]``, ``D:``/``P:``),
-    one segment per turn. There is no audio: segment ``i`` spans ``[i, i + 1)`` times
-    ``seconds_per_turn``.
+    one segment per turn. There is no audio: turn times are estimated from word counts at
+    ``WORDS_PER_SECOND`` (only their order matters); the source is ``text:<name>``.
     """
-    turns = parse_reference(dialogue)
-    segments = tuple(
-        Segment(i, i * seconds_per_turn, (i + 1) * seconds_per_turn, body, speaker)  # type: ignore[arg-type]
-        for i, (speaker, body) in enumerate(turns)
-    )
-    return Transcript(segments, "en", len(segments) * seconds_per_turn, "text")
+    segments, t = [], 0.0
+    for i, (speaker, body) in enumerate(parse_reference(dialogue)):
+        duration = max(len(body.split()), 1) / WORDS_PER_SECOND
+        start, end = round(t, 2), round(t + duration, 2)
+        segments.append(Segment(i, start, end, body, speaker))  # type: ignore[arg-type]
+        t += duration
+    return Transcript(tuple(segments), "en", round(t, 2), f"text:{name}")
