@@ -7,9 +7,10 @@ production default, drafted by ``note_eval.draft_example`` exactly as ``scribe e
 drafts it) and GPT-4's is the paper's prediction (``baselines/predictions/<split>GPT-4_.csv``).
 Both are checked by ``note_eval.check_note`` (``verify_sentences``) against the same index.
 Prints per system the sentence counts per label, ``unsupported_rate`` and
-``evidence_coverage`` (pooled over all sentences, and averaged per note), omissions per note and seconds per note; for ours also ``draft_and_verify_s``
-(entities + drafting + support check + omissions, the work after ASR) per encounter, mean
-and max, with the longest dialogue's word count. ``--dump FILE`` writes every labelled
+``evidence_coverage`` (pooled over all sentences, and averaged per note), omissions per note
+and seconds per note; for ours also ``draft_and_verify_s`` (entities + drafting + support
+check + omissions, the work after ASR) per encounter, mean and max, with the longest
+dialogue's word count. ``--dump FILE`` writes every labelled
 sentence as JSON lines for reading. Last line: one JSON object.
 """
 
