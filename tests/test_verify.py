@@ -163,6 +163,19 @@ def test_swollen_and_swelling_are_one_word(nlp) -> None:
     assert sweating.label == "unsupported"
 
 
+def test_a_sub_label_is_structure_and_a_problem_label_is_a_claim(nlp, visit) -> None:
+    labelled, plain, problem = check(
+        nlp,
+        visit,
+        "Constitutional: Denies fever or chills.",
+        "Denies fever or chills.",
+        "Diabetes: start meloxicam 15 mg daily with food.",
+    )
+    assert labelled.text == "Constitutional: Denies fever or chills."
+    assert (labelled.label, labelled.score) == (plain.label, plain.score) == ("supported", 1.0)
+    assert problem.label != "supported"  # the visit never mentions diabetes
+
+
 def test_a_question_copied_into_a_note_claims_nothing(nlp, visit) -> None:
     asked, affirmed = check(nlp, visit, "Any fever or chills?", "Has fever or chills.")
     assert not problems(asked, "negation") and asked.label != "unsupported"

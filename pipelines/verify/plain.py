@@ -27,7 +27,6 @@ _BULLET = re.compile(
     r"|(?<=[.!?:])\s+(?:[-•*▪◦]|\d{1,2}[.)])\s+(?=[A-Z])"
 )
 _BULLET_HEAD = re.compile(r"^\s*(?:[-•*▪◦]|\d{1,2}[.)]|[a-z][.)])\s+")
-_LABEL = re.compile(r"^\s*([A-Za-z][A-Za-z ,/&'-]{1,50}):\s+")
 _EMPTY = re.compile(r"^[^A-Za-z]*$")  # no words: a stray "2." or "--"
 WORDS_PER_SECOND = 2.5  # conversational speech, for turn times of a text-only dialogue
 
@@ -60,13 +59,6 @@ def _heading(line: str) -> str | None:
     return None
 
 
-def _drop_label(piece: str, lexicon: Lexicon) -> str:
-    m = _LABEL.match(piece)
-    if m and " ".join(m.group(1).lower().split()) in lexicon.labels:
-        return piece[m.end() :]
-    return piece
-
-
 def note_sentences(text: str, lexicon: Lexicon | None = None) -> tuple[NoteSentence, ...]:
     """Sentences of a plain-text note with their section keys (``note`` before any heading).
 
@@ -95,7 +87,7 @@ def note_sentences(text: str, lexicon: Lexicon | None = None) -> tuple[NoteSente
             if chunk.strip().endswith(":") and len(chunk.split()) <= 6:
                 continue  # a preface ("Possible clinical note:") before an inline heading
             for piece in _pieces(chunk):
-                piece = _drop_label(piece, lexicon)
+                piece = lexicon.without_label(piece)
                 for a, b in split_sentences(piece, max_words=10_000):
                     sentence = " ".join(piece[a:b].split())
                     if not _EMPTY.match(sentence):
