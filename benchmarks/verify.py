@@ -5,7 +5,7 @@ For every dialogue of ``--split`` (test1, the default, test2, or train/valid wit
 entities come from the clinical NLP, our note is the learned drafter's (``draft_visit``, the
 production default, drafted by ``note_eval.draft_example`` exactly as ``scribe eval notes``
 drafts it) and GPT-4's is the paper's prediction (``baselines/predictions/<split>GPT-4_.csv``).
-Both are checked by ``note_eval.check_note`` (``verify_sentences``) against the same index.
+Both are checked by ``note_eval.support_results`` (``verify_sentences``) against one index.
 Prints per system the sentence counts per label, ``unsupported_rate`` and
 ``evidence_coverage`` (pooled over all sentences, and averaged per note), omissions per note
 and seconds per note; for ours also ``draft_and_verify_s`` (entities + drafting + support
@@ -51,7 +51,7 @@ def _summary(per_note: list[list], seconds: list[float], omissions: list[int]) -
 def main(argv: list[str] | None = None) -> dict:
     from pipelines.asr_eval.datasets import ACI_SPLITS
     from pipelines.nlp import extract_entities, load_nlp
-    from pipelines.note_eval import NoteExample, check_note, draft_example
+    from pipelines.note_eval import NoteExample, draft_example, support_results
     from pipelines.verify import VerifyOptions, index_transcript, load_lexicon, note_sentences
     from pipelines.verify.omissions import find_omissions
     from workbench.cli_eval import datasets_root
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> dict:
             index = index_transcript(
                 transcript, drafted.entities, lexicon, VerifyOptions().max_words
             )
-            results = check_note(sentences, drafted, nlp, lexicon, index)
+            results = support_results(sentences, drafted, nlp, lexicon, index)
             keys = sections or tuple(dict.fromkeys(s.section for s in sentences)) or ("note",)
             omissions = find_omissions(index, sentences, results, keys)
             spent = time.perf_counter() - t2

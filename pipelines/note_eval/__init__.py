@@ -13,11 +13,11 @@ from pipelines.note_eval.data import (
 from pipelines.note_eval.rouge import ROUGE_TYPES, mean_scores, rouge_per_note
 from pipelines.note_eval.runner import (
     Drafted,
-    check_note,
     draft_all,
     draft_example,
     evaluate_notes,
     save_predictions,
+    support_results,
 )
 
 __all__ = [
@@ -27,7 +27,7 @@ __all__ = [
     "NoteDataError",
     "NoteExample",
     "aci_split_files",
-    "check_note",
+    "support_results",
     "concept_f1",
     "concept_scores",
     "draft_all",

@@ -97,7 +97,7 @@ def draft_all(
     return out
 
 
-def check_note(
+def support_results(
     sentences: Sequence[NoteSentence],
     drafted: Drafted,
     nlp: Language | None,
@@ -166,10 +166,10 @@ def evaluate_notes(
         if progress:
             progress(n, len(drafted), f"checking {d.encounter_id}")
         index = index_transcript(d.transcript, d.entities, lexicon, VerifyOptions().max_words)
-        ours_results[d.encounter_id] = check_note(d.draft.sentences, d, nlp, lexicon, index)
+        ours_results[d.encounter_id] = support_results(d.draft.sentences, d, nlp, lexicon, index)
         for name, notes in baselines.items():
             sentences = note_sentences(notes.get(d.encounter_id, ""), lexicon)
-            results[name][d.encounter_id] = check_note(sentences, d, nlp, lexicon, index)
+            results[name][d.encounter_id] = support_results(sentences, d, nlp, lexicon, index)
     ours_notes = {d.encounter_id: d.text for d in drafted}
     ours = score_system(examples, ours_notes, ours_results, entities_of)
     seconds = [d.seconds for d in drafted]
