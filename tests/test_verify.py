@@ -176,6 +176,14 @@ def test_a_sub_label_is_structure_and_a_problem_label_is_a_claim(nlp, visit) -> 
     assert problem.label != "supported"  # the visit never mentions diabetes
 
 
+def test_a_pain_score_out_of_ten_is_a_score(nlp) -> None:
+    transcript = make_transcript([("patient", "The pain is like an eleven out of ten.")])
+    pain = (transcript, extract_entities(nlp, transcript))
+    said, other = check(nlp, pain, "Pain 11/10.", "Pain 12/10.")
+    assert said.label == "supported" and not problems(said, "number")
+    assert other.label == "unsupported" and problems(other, "number")
+
+
 def test_a_question_copied_into_a_note_claims_nothing(nlp, visit) -> None:
     asked, affirmed = check(nlp, visit, "Any fever or chills?", "Has fever or chills.")
     assert not problems(asked, "negation") and asked.label != "unsupported"
