@@ -69,26 +69,43 @@ _NEGATION_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _NEGATION_AFTER = re.compile(r"\b(?:negative|ruled out|absent|resolved|denied)\b", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.?!;]")
+_SCOPE_WORDS = 6  # how far before the cut a negation still reaches the unit's first words
+_FIRST_WORDS = 3
+
+
+def _negation_cut_off(unit: Unit) -> bool:
+    """A problem among the unit's first words that a negation just before the cut negates
+    (ConText agrees) while the unit itself says no negation around it."""
+    text = unit.turn.text
+    clause = _SENTENCE_END.split(text[: unit.start])[-1]
+    if not _NEGATION_BEFORE.search(" ".join(clause.split()[-_SCOPE_WORDS:])):
+        return False
+    for ent in unit.ents:
+        if ent.label != "PROBLEM" or not ent.negated or ent.start < unit.start:
+            continue
+        before = text[unit.start : ent.start]
+        after = text[min(ent.end, unit.end) : unit.end]
+        if len(before.split()) > _FIRST_WORDS:
+            continue
+        if not _NEGATION_BEFORE.search(before) and not _NEGATION_AFTER.search(after):
+            return True
+    return False
 
 
 def cut_mid_phrase(unit: Unit) -> bool:
     """Whether the unit's span cuts a phrase so that its text alone misstates what was said.
 
     Long unpunctuated speech is cut by word count and at discourse markers; a cut can fall
-    between a negation and what it negates ("there isn't any" | "rebound or guarding": a
-    problem ConText negates with no negation word of the unit around it), or inside a
-    spoken number ("as high as one" | "seventy over ninety": neither side says 170/90).
+    between a negation and what it negates ("there isn't any" | "rebound or guarding"), or
+    inside a spoken number ("as high as one" | "seventy over ninety": neither side says
+    170/90).
     """
     text = unit.turn.text
-    for ent in unit.ents:
-        if ent.label != "PROBLEM" or not ent.negated:
-            continue
-        before = text[unit.start : max(ent.start, unit.start)]
-        after = text[min(ent.end, unit.end) : unit.end]
-        if not _NEGATION_BEFORE.search(before) and not _NEGATION_AFTER.search(after):
-            return True
-    return splits_number(text[: unit.start], unit.text) or splits_number(
-        unit.text, text[unit.end :]
+    return (
+        _negation_cut_off(unit)
+        or splits_number(text[: unit.start], unit.text)
+        or splits_number(unit.text, text[unit.end :])
     )
 
 
