@@ -100,12 +100,6 @@ def test_sections_are_routed_like_a_visit_note(knee_entities) -> None:
     check_evidence(draft, KNEE)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Known defect since the NER tuning merge: 'I think you have a medial meniscus tear' "
-    "becomes only the problem heading, and the hedged 'Medical Reasoning: Likely ...' line is "
-    "lost. To fix next (issue 5).",
-)
 def test_a_hedged_impression_keeps_its_hedge_in_the_plan(knee_entities) -> None:
     draft = draft_visit(KNEE, knee_entities, LearnedOptions(template="aci_visit"))
     plan = texts(draft, "assessment_and_plan")
