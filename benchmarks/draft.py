@@ -1,7 +1,7 @@
 """Seconds to draft (and verify) a 10-minute encounter with the default drafter, on 2 cores.
 
 Encounter: the ACI-Bench training dialogue whose length is closest to 10 minutes of speech
-(1,500 words at 150 words a minute; turn times from ``note_eval.data.dialogue_transcript``),
+(1,500 words at 150 words a minute; turn times from ``verify.plain.dialogue_transcript``),
 or, without ``$SCRIBE_DATASETS``, the demo encounter scripts joined until they are that long.
 Entities come from the clinical NLP first (``nlp_s``, the stage before drafting, reported
 apart). Then ``draft_visit`` with the ACI-Bench visit note template runs ``repeats`` times
@@ -66,7 +66,7 @@ def main() -> dict:
     from pipelines.drafting import LearnedOptions, draft_visit
     from pipelines.drafting.router import load_model
     from pipelines.nlp import extract_entities, load_nlp
-    from pipelines.note_eval.data import dialogue_transcript
+    from pipelines.verify.plain import dialogue_transcript
 
     source, text = encounter()
     transcript = dialogue_transcript(text, "benchmark")

@@ -1,14 +1,16 @@
 """The support check on ACI-Bench: GPT-4's published notes and our drafts, same rules.
 
-For every dialogue of ``--split`` (test1, the default, or test2) of
+For every dialogue of ``--split`` (test1, the default, test2, or train/valid without GPT-4) of
 ``$SCRIBE_DATASETS/aci-bench``: the transcript is the dialogue (one segment per turn), its
-entities come from the clinical NLP, our note is ``draft_note``'s and GPT-4's is the
-paper's prediction (``baselines/predictions/<split>GPT-4_.csv``). Both are checked by
-``verify_sentences``. Prints per system the sentence counts per label,
-``unsupported_rate`` and ``evidence_coverage`` (pooled over all sentences, and averaged per
-note), omissions per note and seconds per note; for ours also ``draft_and_verify_s``
-(entities + drafting + support check + omissions, the work after ASR) per encounter, mean
-and max, with the longest dialogue's word count. ``--dump FILE`` writes every labelled
+entities come from the clinical NLP, our note is the learned drafter's (``draft_visit``, the
+production default, drafted by ``note_eval.draft_example`` exactly as ``scribe eval notes``
+drafts it) and GPT-4's is the paper's prediction (``baselines/predictions/<split>GPT-4_.csv``).
+Both are checked by ``note_eval.support_results`` (``verify_sentences``) against one index.
+Prints per system the sentence counts per label, ``unsupported_rate`` and
+``evidence_coverage`` (pooled over all sentences, and averaged per note), omissions per note
+and seconds per note; for ours also ``draft_and_verify_s`` (entities + drafting + support
+check + omissions, the work after ASR) per encounter, mean and max, with the longest
+dialogue's word count. ``--dump FILE`` writes every labelled
 sentence as JSON lines for reading. Last line: one JSON object.
 """
 
@@ -20,8 +22,6 @@ import json
 import statistics
 import time
 from pathlib import Path
-
-SPLITS = {"test1": "clinicalnlp_taskB_test1.csv", "test2": "clinicalnlp_taskC_test2.csv"}
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -49,15 +49,15 @@ def _summary(per_note: list[list], seconds: list[float], omissions: list[int]) -
 
 
 def main(argv: list[str] | None = None) -> dict:
-    from pipelines.drafting import draft_note
+    from pipelines.asr_eval.datasets import ACI_SPLITS
     from pipelines.nlp import extract_entities, load_nlp
-    from pipelines.verify import index_transcript, load_lexicon, verify_sentences
+    from pipelines.note_eval import NoteExample, draft_example, support_results
+    from pipelines.verify import VerifyOptions, index_transcript, load_lexicon, note_sentences
     from pipelines.verify.omissions import find_omissions
-    from pipelines.verify.plain import dialogue_transcript, note_sentences
     from workbench.cli_eval import datasets_root
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--split", choices=sorted(SPLITS), default="test1")
+    parser.add_argument("--split", choices=sorted(ACI_SPLITS), default="test1")
     parser.add_argument("--limit", type=int, default=0, help="first N encounters only")
     parser.add_argument("--dump", type=Path, help="write labelled sentences (JSON lines)")
     args = parser.parse_args(argv)
@@ -66,35 +66,36 @@ def main(argv: list[str] | None = None) -> dict:
         report = {"dataset": f"aci-bench {args.split}", "skipped": f"{aci} not found"}
         print(json.dumps(report))  # `make bench` runs on machines without the datasets too
         return report
-    data = _rows(aci / "data" / "challenge_data" / SPLITS[args.split])
+    data = _rows(aci / "data" / "challenge_data" / ACI_SPLITS[args.split])
     predictions = aci / "baselines" / "predictions" / f"{args.split}GPT-4_.csv"
-    gpt4 = {r["encounter_id"]: r["note"] for r in _rows(predictions)}
+    # train and valid have no GPT-4 notes: ours only (for reading failures off the test sets)
+    gpt4 = (
+        {r["encounter_id"]: r["note"] for r in _rows(predictions)} if predictions.is_file() else {}
+    )
     if args.limit:
         data = data[: args.limit]
     started = time.perf_counter()
     nlp = load_nlp()
     lexicon = load_lexicon()
     load_s = time.perf_counter() - started
-    runs: dict[str, tuple[list, list, list]] = {"ours": ([], [], []), "gpt4": ([], [], [])}
+    systems = ("ours", "gpt4") if gpt4 else ("ours",)
+    runs: dict[str, tuple[list, list, list]] = {name: ([], [], []) for name in systems}
     total_s, words = [], []
     dump = args.dump.open("w", encoding="utf-8") if args.dump else None
     for row in data:
-        transcript = dialogue_transcript(row["dialogue"])
+        example = NoteExample(row["encounter_id"], row["dialogue"], row["note"])
+        drafted = draft_example(example, lambda t: extract_entities(nlp, t))
+        transcript, draft = drafted.transcript, drafted.draft
         words.append(len(transcript.text.split()))
-        t0 = time.perf_counter()
-        entities = extract_entities(nlp, transcript)
-        draft = draft_note(transcript, entities)
-        t1 = time.perf_counter()
-        notes = {
-            "ours": (draft.sentences, draft.sections),
-            "gpt4": (note_sentences(gpt4[row["encounter_id"]], lexicon), None),
-        }
+        notes = {"ours": (draft.sentences, draft.sections)}
+        if gpt4:
+            notes["gpt4"] = (note_sentences(gpt4[row["encounter_id"]], lexicon), None)
         for name, (sentences, sections) in notes.items():
             t2 = time.perf_counter()
-            index = index_transcript(transcript, entities, lexicon)
-            results = verify_sentences(
-                sentences, transcript, entities, nlp, lexicon=lexicon, index=index
+            index = index_transcript(
+                transcript, drafted.entities, lexicon, VerifyOptions().max_words
             )
+            results = support_results(sentences, drafted, nlp, lexicon, index)
             keys = sections or tuple(dict.fromkeys(s.section for s in sentences)) or ("note",)
             omissions = find_omissions(index, sentences, results, keys)
             spent = time.perf_counter() - t2
@@ -102,7 +103,7 @@ def main(argv: list[str] | None = None) -> dict:
             runs[name][1].append(spent)
             runs[name][2].append(len(omissions))
             if name == "ours":
-                total_s.append(t1 - t0 + spent)
+                total_s.append(drafted.seconds + spent)
             for r in results if dump else ():
                 dump.write(
                     json.dumps(
@@ -135,8 +136,9 @@ def main(argv: list[str] | None = None) -> dict:
             "longest_dialogue_words": words[longest],
             "longest_dialogue_draft_and_verify_s": round(total_s[longest], 3),
         },
-        "gpt4": _summary(*runs["gpt4"]),
     }
+    if gpt4:
+        report["gpt4"] = _summary(*runs["gpt4"])
     print(json.dumps(report))
     return report
 

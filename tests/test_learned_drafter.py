@@ -188,3 +188,41 @@ def test_voice_follows_what_the_visit_says() -> None:
         "she feels tired and her knee hurts"
     )
     assert patient_person("I don't have any pain", FEMALE) == "she does not have any pain"
+
+
+# Unpunctuated exam speech, cut into 20-word units: the second unit starts right after
+# "there is n't any", the last one inside "one seventy over ninety".
+RUN_ON = make_transcript(
+    [
+        ("clinician", "How have you been feeling?"),
+        ("patient", "My belly hurts and my blood pressure has been high."),
+        (
+            "clinician",
+            "alright so on your examination of your abdomen there is tenderness to palpation "
+            "of the abdomen there is n't any rebound or guarding though",
+        ),
+        (
+            "patient",
+            "well the other day my blood pressure at home was really really high it was even "
+            "as high as one seventy over ninety",
+        ),
+    ]
+)
+
+
+def test_a_unit_cut_after_a_negation_or_inside_a_number_is_not_drafted(nlp) -> None:
+    from pipelines.drafting.units import cut_mid_phrase, transcript_units
+    from pipelines.nlp import extract_entities
+
+    entities = extract_entities(nlp, RUN_ON)
+    units = {u.text: u for u in transcript_units(RUN_ON, entities, 20)}
+    negated = units["rebound or guarding though"]
+    assert cut_mid_phrase(negated)  # it was "there isn't any rebound or guarding"
+    assert cut_mid_phrase(units["seventy over ninety"])  # 170/90, not 70/90
+    high = [u for text, u in units.items() if text.endswith("as high as one")]
+    assert high and cut_mid_phrase(high[0])
+    whole = [u for text, u in units.items() if text.startswith("alright so")]
+    assert whole and not cut_mid_phrase(whole[0])  # the tenderness it states was said
+    note = render_note(draft_visit(RUN_ON, entities, LearnedOptions(template="aci_visit")))
+    assert not re.search(r"(?<!no )\b(?:rebound|guarding)\b", note.lower()), note
+    assert "70/90" not in note.replace("170/90", "") and "as high as one." not in note, note

@@ -1,32 +1,32 @@
 """`scribe eval notes`: ROUGE as rouge-score computes it, the baselines in the same run,
-predictions with their evidence, clear errors, and the paper's published figures."""
+the support check of pipelines.verify for every system, predictions with their evidence,
+clear errors, and the paper's published figures."""
 
 from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from rouge_score import rouge_scorer
 from typer.testing import CliRunner
 
+from pipelines.nlp import NlpOptions, extract_entities, load_nlp
 from pipelines.note_eval import (
+    NoteExample,
     aci_split_files,
     concept_f1,
+    draft_example,
+    evaluate_notes,
     read_examples,
     read_predictions,
     rouge_per_note,
+    support_results,
 )
-from pipelines.note_eval.data import dialogue_transcript
 from pipelines.note_eval.rouge import mean_scores
-from pipelines.note_eval.support import (
-    SUPPORTED,
-    UNSUPPORTED,
-    check_sentences,
-    note_sentences,
-    support_summary,
-)
+from pipelines.verify import dialogue_transcript, load_lexicon, note_sentences
 from tests.conftest import REPO
 from workbench.cli import app
 
@@ -178,22 +178,52 @@ def test_bad_input_is_refused_with_a_reason(data_csv: Path, tmp_path: Path) -> N
     assert result.exit_code == 1 and "no such file" in result.output
 
 
-def test_support_check_labels_boilerplate_and_changed_facts() -> None:
-    transcript = dialogue_transcript(DIALOGUES["E1"])
-    note = (
-        "HISTORY OF PRESENT ILLNESS\n\nThe patient reports a cough for 3 days.\n"
-        "Respiratory: Lungs are clear.\n"
-        "The patient understands and agrees with the recommended medical treatment plan.\n"
-        "Tylenol 650 mg every 6 hours."
+@pytest.fixture(scope="module")
+def nlp():
+    return load_nlp(NlpOptions())
+
+
+EXAMPLES = [NoteExample(eid, DIALOGUES[eid], NOTES[eid]) for eid in DIALOGUES]
+# Other systems' notes: a copy of E2's transcript, and for E1 a note with one faithful
+# sentence, one about another patient (E2's visit) and one template boilerplate sentence.
+COPY = "\n".join(s.text for s in dialogue_transcript(DIALOGUES["E2"]).segments)
+MIXED = (
+    "HISTORY OF PRESENT ILLNESS\n\nThe patient reports a cough for 3 days and a sore throat.\n"
+    "She takes lisinopril 20 mg once a day for her blood pressure.\n\n"
+    "ASSESSMENT AND PLAN\n\nThe patient understands and agrees with the recommended "
+    "medical treatment plan."
+)
+
+
+def test_every_system_is_judged_by_the_verifier(nlp) -> None:
+    report, drafted = evaluate_notes(EXAMPLES, {"copy": {"E2": COPY}, "mixed": {"E1": MIXED}}, nlp)
+    copy, mixed = report["baselines"]["copy"], report["baselines"]["mixed"]
+    assert copy["sentences"] == len(note_sentences(COPY)) > 0
+    assert copy["unsupported_rate"] == 0.0 and copy["evidence_coverage"] == 100.0
+    # one of three sentences is said in the visit: the other patient's and the boilerplate
+    # are unsupported and have no evidence
+    assert mixed["sentences"] == 3
+    assert mixed["unsupported_rate"] == pytest.approx(200 / 3, abs=0.01)
+    assert mixed["evidence_coverage"] == pytest.approx(100 / 3, abs=0.01)
+    ours = report["ours"]
+    assert ours["sentences"] == sum(len(d.draft.sentences) for d in drafted) > 0
+    assert ours["evidence_coverage"] == 100.0 and ours["unsupported_rate"] == 0.0
+
+
+def test_the_same_rules_read_ours_and_theirs(nlp) -> None:
+    """Our sentences' links are only a hint: without them each gets the same label."""
+    drafted = draft_example(EXAMPLES[1], lambda t: extract_entities(nlp, t))
+    lexicon = load_lexicon()
+    linked = support_results(drafted.draft.sentences, drafted, nlp, lexicon)
+    assert linked and all(r.linked and r.label != "unsupported" for r in linked)
+    unlinked = [replace(s, evidence=()) for s in drafted.draft.sentences]
+    aligned = support_results(unlinked, drafted, nlp, lexicon)
+    assert [r.label for r in aligned] == [r.label for r in linked]
+    assert not any(r.linked for r in aligned) and all(r.evidence for r in aligned)
+    (wrong,) = support_results(
+        note_sentences("Takes lisinopril 40 mg daily.", lexicon), drafted, nlp, lexicon
     )
-    sentences = note_sentences(note)
-    assert sentences[0] == "The patient reports a cough for 3 days."
-    checks = check_sentences([(s, None) for s in sentences], transcript)
-    labels = [c.label for c in checks]
-    assert labels == [SUPPORTED, SUPPORTED, UNSUPPORTED, UNSUPPORTED]  # boilerplate; 650
-    assert "650" in checks[3].missing
-    summary = support_summary(checks)
-    assert summary["unsupported_rate"] == 50.0 and summary["sentences"] == 4
+    assert wrong.label == "unsupported"  # the visit says twenty milligrams
 
 
 def test_concept_f1_on_sets() -> None:

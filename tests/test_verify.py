@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from pipelines.drafting import draft_note
 from pipelines.drafting.router import load_model
+from pipelines.drafting.sentences import asks_presence
 from pipelines.nlp import NlpOptions, extract_entities, load_nlp, model_version
 from pipelines.types import Draft, Evidence, NoteSentence, SupportResult, Transcript
 from pipelines.verify import index_transcript, load_lexicon, quantities, verify_sentences
@@ -133,6 +134,60 @@ def test_a_flipped_negation_is_unsupported(nlp, visit) -> None:
     assert denies_fever.label == "supported" and reports_pain.label == "supported"
     # The answer ("No.") is part of the evidence of "Denies fever or chills."
     assert [e.segment_idx for e in denies_fever.evidence] == [4, 5]
+
+
+def test_symptoms_listed_as_examples_in_a_question_are_denied_by_a_no(nlp) -> None:
+    turns = [
+        ("clinician", "How is the cough?"),
+        ("patient", "It is better."),
+        ("clinician", "Okay and any other symptoms like fever or breathlessness or chest pain"),
+        ("patient", "No."),
+    ]
+    transcript = make_transcript(turns)
+    asked = (transcript, extract_entities(nlp, transcript))
+    denies, reports = check(nlp, asked, "Denies fever and chest pain.", "Reports chest pain.")
+    assert denies.label == "supported" and not problems(denies, "negation")
+    assert reports.label == "unsupported"
+    assert problems(reports, "negation") == ["says “chest pain”, but the patient denied it"]
+    # Other words between the cue and the symptom still make no presence question.
+    assert not asks_presence("any other questions before we talk about the cough", 42)
+    assert not asks_presence("any ideas like does the cough keep you up at night", 23)
+
+
+def test_swollen_and_swelling_are_one_word(nlp) -> None:
+    turns = [("clinician", "Any swollen glands in your neck?"), ("patient", "No.")]
+    transcript = make_transcript(turns)
+    neck = (transcript, extract_entities(nlp, transcript))
+    swelling, sweating = check(nlp, neck, "Denies neck swelling.", "Denies sweating.")
+    assert swelling.label == "supported", swelling.reasons
+    assert sweating.label == "unsupported"
+
+
+def test_a_sub_label_is_structure_and_a_problem_label_is_a_claim(nlp, visit) -> None:
+    labelled, plain, problem = check(
+        nlp,
+        visit,
+        "Constitutional: Denies fever or chills.",
+        "Denies fever or chills.",
+        "Diabetes: start meloxicam 15 mg daily with food.",
+    )
+    assert labelled.text == "Constitutional: Denies fever or chills."
+    assert (labelled.label, labelled.score) == (plain.label, plain.score) == ("supported", 1.0)
+    assert problem.label != "supported"  # the visit never mentions diabetes
+
+
+def test_a_pain_score_out_of_ten_is_a_score(nlp) -> None:
+    transcript = make_transcript([("patient", "The pain is like an eleven out of ten.")])
+    pain = (transcript, extract_entities(nlp, transcript))
+    said, other = check(nlp, pain, "Pain 11/10.", "Pain 12/10.")
+    assert said.label == "supported" and not problems(said, "number")
+    assert other.label == "unsupported" and problems(other, "number")
+
+
+def test_a_question_copied_into_a_note_claims_nothing(nlp, visit) -> None:
+    asked, affirmed = check(nlp, visit, "Any fever or chills?", "Has fever or chills.")
+    assert not problems(asked, "negation") and asked.label != "unsupported"
+    assert problems(affirmed, "negation") and affirmed.label == "unsupported"
 
 
 BOILERPLATE = (

@@ -188,10 +188,11 @@ def notes(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Draft a note for every encounter and score it beside the baselines: rouge1, rouge2,
-    rougeLsum (rouge-score 0.1.2, the ACI-Bench protocol), concept_f1, unsupported_rate and
-    evidence_coverage; prints {"ours": {...}, "baselines": {NAME: {...}}}."""
+    rougeLsum (rouge-score 0.1.2, the ACI-Bench protocol), concept_f1, and unsupported_rate and
+    evidence_coverage (the support check, pipelines.verify, same rules for every system);
+    prints {"ours": {...}, "baselines": {NAME: {...}}}."""
     from pipelines.drafting import LearnedOptions, TemplateError, load_template
-    from pipelines.nlp import extract_entities, load_nlp
+    from pipelines.nlp import load_nlp
     from pipelines.note_eval import (
         NoteDataError,
         aci_split_files,
@@ -228,9 +229,8 @@ def notes(
         nlp = load_nlp()
     with console.status("drafting") as status:
         report, drafted = evaluate_notes(
-            examples, predictions, lambda t: extract_entities(nlp, t),
-            LearnedOptions(template=template),
-            progress=lambda n, total, name: status.update(f"drafting {n + 1}/{total} {name}"),
+            examples, predictions, nlp, LearnedOptions(template=template),
+            progress=lambda n, total, what: status.update(f"{n + 1}/{total} {what}"),
         )
     if save_predictions is not None:
         write_predictions(save_predictions, drafted)

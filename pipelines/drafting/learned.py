@@ -58,7 +58,7 @@ from pipelines.drafting.structure import (
     with_system_label,
 )
 from pipelines.drafting.templates import NoteTemplate, load_template
-from pipelines.drafting.units import Candidate, Unit, transcript_units
+from pipelines.drafting.units import Candidate, Unit, cut_mid_phrase, transcript_units
 from pipelines.types import Draft, Entity, NoteSentence, Transcript
 
 DRAFTER_VERSION = "draft.learned.v1"
@@ -234,7 +234,7 @@ def candidates(
             continue
         if is_pleasantry(tidy(unit.text)) or (questionish(unit.text) and not confirmed):
             continue
-        if not_note_material(unit.text, unit.speaker, kind):
+        if not_note_material(unit.text, unit.speaker, kind) or cut_mid_phrase(unit):
             continue
         cut = question_start(unit.text)
         if cut is not None:  # keep what was said before a question that run-on speech joined

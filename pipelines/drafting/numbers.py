@@ -28,6 +28,8 @@ _TENS = {
 }
 _SCALES = {"hundred": 100, "thousand": 1000}
 _NUMBER_WORD = "|".join(sorted([*_UNITS, *_TENS, *_SCALES], key=len, reverse=True))
+_ENDS_IN_NUMBER = re.compile(rf"(?:\b(?:{_NUMBER_WORD})|\d)\s*$", re.IGNORECASE)
+_STARTS_WITH_NUMBER = re.compile(rf"^\s*(?:(?:{_NUMBER_WORD})\b|\d)", re.IGNORECASE)
 # A run of number words (with "and"/"point"/hyphens inside), or digits followed by words.
 _RUN = re.compile(
     rf"\b(?:(?:a\s+)?(?=hundred|thousand))?(?:{_NUMBER_WORD}|\d+)(?:(?:\s+|-)(?:and\s+)?(?:{_NUMBER_WORD}|point)\b)*"
@@ -167,3 +169,9 @@ def write_numbers(text: str, every: bool = False) -> str:
 
     t = _AFTER_DIGITS.sub(unit, t)
     return re.sub(r"(?<=\d) %", "%", t)
+
+
+def splits_number(before: str, after: str) -> bool:
+    """Whether a cut between ``before`` and ``after`` falls inside one spoken number ("as
+    high as one" | "seventy over ninety" is 170/90, not 70/90)."""
+    return bool(_ENDS_IN_NUMBER.search(before) and _STARTS_WITH_NUMBER.match(after))

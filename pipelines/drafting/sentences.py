@@ -168,18 +168,30 @@ _PRESENCE = re.compile(
 )
 
 
+# Examples listed after the cue: "any other symptoms like a cough or shortness of breath".
+_EXAMPLES = re.compile(r"^\s*(?:[a-z]+\s+){0,3}?(?:like|such as|including)\s+", _I)
+_LIST_SEP = re.compile(r",|\bor\b|\band\b", _I)
+_VERB = re.compile(r"\b(?:does|do|is|are|did|was)\b", _I)
+
+
 def asks_presence(question: str, topic_start: int) -> bool:
     """Does the question ask whether the topic (at ``topic_start``) is present?
 
-    "Any fever?", "Do you have chills?" do; "Does the pain spread?" does not, so that its
-    "No." never becomes "Denies pain."
+    "Any fever?", "Do you have chills?", "Any other symptoms like a cough or shortness of
+    breath?" do; "Does the pain spread?" does not, so that its "No." never becomes "Denies
+    pain."
     """
     if len(clean(question).split()) <= 4:
         return True  # "Fever?", "Any chills?", "And a cough?"
     before = question[:topic_start]
     for m in _PRESENCE.finditer(before):
         gap = before[m.end() :]
-        if len(gap.split()) <= 3 and not re.search(r"\b(?:does|do|is|are|did|was)\b", gap, _I):
+        if _VERB.search(gap):
+            continue
+        examples = _EXAMPLES.match(gap)
+        if examples:  # the topic is one of the listed examples: what precedes it in its item
+            gap = _LIST_SEP.split(gap[examples.end() :])[-1]
+        if len(gap.split()) <= 3:
             return True
     return False
 

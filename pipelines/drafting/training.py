@@ -36,8 +36,9 @@ from pipelines.drafting.phrases import PHRASES_PATH, PhraseMap, mine_phrases, sa
 from pipelines.drafting.restate import questionish, restate, tidy
 from pipelines.drafting.router import ROUTER_PATH, DrafterModel, save_model, train_router
 from pipelines.drafting.units import transcript_units
-from pipelines.note_eval.data import NoteExample, dialogue_transcript
+from pipelines.note_eval.data import NoteExample
 from pipelines.types import Entity, Transcript
+from pipelines.verify.plain import dialogue_transcript
 
 log = logging.getLogger(__name__)
 CORPORA = ("aci_train", "mts_dialog", "primock57")

@@ -6,8 +6,10 @@ turn is split into sentences (``sentences.split_sentences``) and a leading greet
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
+from pipelines.drafting.numbers import splits_number
 from pipelines.drafting.rewrite import clean
 from pipelines.drafting.sentences import greeting_end, split_sentences
 from pipelines.drafting.turns import Turn, group_turns
@@ -59,6 +61,52 @@ def transcript_units(
             if any(c.isalnum() for c in turn.text[a:b]):
                 units.append(Unit(turn, a, b, ents, n == len(spans) - 1))
     return units
+
+
+# Words that negate a problem mentioned after them, or (post) before them.
+_NEGATION_BEFORE = re.compile(
+    r"\b(?:no|not|n't|without|never|denies|denied|negative for|free of|absence of|none)\b",
+    re.IGNORECASE,
+)
+_NEGATION_AFTER = re.compile(r"\b(?:negative|ruled out|absent|resolved|denied)\b", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.?!;]")
+_SCOPE_WORDS = 6  # how far before the cut a negation still reaches the unit's first words
+_FIRST_WORDS = 3
+
+
+def _negation_cut_off(unit: Unit) -> bool:
+    """A problem among the unit's first words that a negation just before the cut negates
+    (ConText agrees) while the unit itself says no negation around it."""
+    text = unit.turn.text
+    clause = _SENTENCE_END.split(text[: unit.start])[-1]
+    if not _NEGATION_BEFORE.search(" ".join(clause.split()[-_SCOPE_WORDS:])):
+        return False
+    for ent in unit.ents:
+        if ent.label != "PROBLEM" or not ent.negated or ent.start < unit.start:
+            continue
+        before = text[unit.start : ent.start]
+        after = text[min(ent.end, unit.end) : unit.end]
+        if len(before.split()) > _FIRST_WORDS:
+            continue
+        if not _NEGATION_BEFORE.search(before) and not _NEGATION_AFTER.search(after):
+            return True
+    return False
+
+
+def cut_mid_phrase(unit: Unit) -> bool:
+    """Whether the unit's span cuts a phrase so that its text alone misstates what was said.
+
+    Long unpunctuated speech is cut by word count and at discourse markers; a cut can fall
+    between a negation and what it negates ("there isn't any" | "rebound or guarding"), or
+    inside a spoken number ("as high as one" | "seventy over ninety": neither side says
+    170/90).
+    """
+    text = unit.turn.text
+    return (
+        _negation_cut_off(unit)
+        or splits_number(text[: unit.start], unit.text)
+        or splits_number(unit.text, text[unit.end :])
+    )
 
 
 @dataclass(frozen=True)

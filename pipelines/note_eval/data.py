@@ -6,8 +6,7 @@
   ``aci-bench/baselines/predictions``: the BART/retrieval files add ``dataset, dialogue``, the
   OpenAI files ``Dialogues, Reference Summaries``).
 
-A dialogue becomes a ``Transcript`` with one segment per turn; the text has no audio, so turn
-times are estimated at a constant speaking rate (only their order matters).
+A dialogue becomes a ``Transcript`` with ``pipelines.verify.dialogue_transcript``.
 """
 
 from __future__ import annotations
@@ -17,10 +16,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.asr_eval.datasets import ACI_SPLITS, parse_reference
-from pipelines.types import Segment, Transcript
+from pipelines.asr_eval.datasets import ACI_SPLITS
 
-WORDS_PER_SECOND = 2.5  # conversational speech, for turn times of a text-only dialogue
 DATA_COLUMNS = ("encounter_id", "dialogue", "note")
 PREDICTION_COLUMNS = ("encounter_id", "note")
 
@@ -77,16 +74,6 @@ def read_predictions(path: Path) -> dict[str, str]:
     """``{encounter_id: note}`` of a prediction CSV; an empty cell is an empty note."""
     rows = _rows(path, PREDICTION_COLUMNS)
     return {r["encounter_id"].strip(): r["note"] or "" for r in rows}
-
-
-def dialogue_transcript(dialogue: str, name: str = "dialogue") -> Transcript:
-    """A text dialogue as a Transcript: one segment per turn, times from word counts."""
-    segments, t = [], 0.0
-    for i, (role, text) in enumerate(parse_reference(dialogue)):
-        duration = max(len(text.split()), 1) / WORDS_PER_SECOND
-        segments.append(Segment(i, round(t, 2), round(t + duration, 2), text, role))
-        t += duration
-    return Transcript(tuple(segments), "en", round(t, 2), f"text:{name}")
 
 
 # -- the shipped ACI-Bench splits --------------------------------------------------------

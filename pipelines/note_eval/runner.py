@@ -2,9 +2,12 @@
 
 Every system gets the same metrics on the same references in one run: ``rouge1``,
 ``rouge2``, ``rougeLsum`` (``rouge``: the paper's protocol), ``concept_f1`` (``concepts``),
-``unsupported_rate`` and ``evidence_coverage`` (``support``, provisional). Our drafter runs
-as production does: dialogue -> transcript -> clinical NLP entities -> ``draft_visit`` ->
-rendered note; its sentences bring their own evidence links, baselines are aligned.
+``unsupported_rate`` and ``evidence_coverage`` (the support check, ``pipelines.verify``).
+Our drafter runs as production does: dialogue -> transcript -> clinical NLP entities ->
+``draft_visit`` -> rendered note. The support check judges every system's sentences by the
+same rules against the same transcript index: a baseline note is split by
+``note_sentences`` and its sentences get their evidence by alignment; ours keep their
+evidence links, which the check reads as one more place to look (it still checks them).
 """
 
 from __future__ import annotations
@@ -18,20 +21,29 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from spacy.language import Language
+
 from pipelines.drafting.learned import LearnedOptions, draft_visit
-from pipelines.drafting.phrases import TERMS_PATH, PhraseMap, load_phrases
+from pipelines.drafting.phrases import PhraseMap
 from pipelines.drafting.render import render_note
 from pipelines.drafting.router import DrafterModel
+from pipelines.nlp import extract_entities
 from pipelines.note_eval.concepts import EntitiesFn, concept_scores
-from pipelines.note_eval.data import NoteExample, dialogue_transcript
+from pipelines.note_eval.data import NoteExample
 from pipelines.note_eval.rouge import mean_scores, rouge_per_note
-from pipelines.note_eval.support import (
-    SentenceCheck,
-    check_sentences,
+from pipelines.types import Draft, Entity, NoteSentence, SupportResult, Transcript
+from pipelines.verify import (
+    Lexicon,
+    TranscriptIndex,
+    VerifyOptions,
+    dialogue_transcript,
+    evidence_coverage,
+    index_transcript,
+    load_lexicon,
     note_sentences,
-    support_summary,
+    unsupported_rate,
+    verify_sentences,
 )
-from pipelines.types import Draft, Transcript
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
@@ -39,22 +51,33 @@ Progress = Callable[[int, int, str], None]
 
 @dataclass(frozen=True)
 class Drafted:
-    """Our note for one encounter: the draft, its text and its transcript."""
+    """Our note for one encounter: the draft, its text, its transcript and entities, and
+    the seconds the NLP and drafting took."""
 
     encounter_id: str
     draft: Draft
     text: str
     transcript: Transcript
+    entities: tuple[Entity, ...]
     seconds: float
 
 
-def evidence_texts(draft: Draft, transcript: Transcript) -> list[tuple[str, list[str]]]:
-    """(sentence text, the transcript text each of its evidence links points at)."""
-    by_idx = {s.idx: s.text for s in transcript.segments}
-    return [
-        (s.text, [by_idx[e.segment_idx][e.start_char : e.end_char] for e in s.evidence])
-        for s in draft.sentences
-    ]
+def draft_example(
+    example: NoteExample,
+    entities_of: EntitiesFn,
+    options: LearnedOptions = LearnedOptions(),
+    model: DrafterModel | None = None,
+    phrases: PhraseMap | None = None,
+) -> Drafted:
+    """Our draft of one encounter, as production drafts it: transcript from the dialogue,
+    entities from the NLP, ``draft_visit``."""
+    started = time.perf_counter()
+    transcript = dialogue_transcript(example.dialogue, example.encounter_id)
+    entities = entities_of(transcript)
+    draft = draft_visit(transcript, entities, options, model, phrases)
+    seconds = time.perf_counter() - started
+    log.info("drafted %s in %.2f s", example.encounter_id, seconds)
+    return Drafted(example.encounter_id, draft, render_note(draft), transcript, entities, seconds)
 
 
 def draft_all(
@@ -65,37 +88,51 @@ def draft_all(
     phrases: PhraseMap | None = None,
     progress: Progress | None = None,
 ) -> list[Drafted]:
-    """Our draft of every encounter (transcript from the dialogue, entities from the NLP)."""
+    """Our draft of every encounter (``draft_example``)."""
     out = []
     for n, ex in enumerate(examples):
         if progress:
-            progress(n, len(examples), ex.encounter_id)
-        started = time.perf_counter()
-        transcript = dialogue_transcript(ex.dialogue, ex.encounter_id)
-        draft = draft_visit(transcript, entities_of(transcript), options, model, phrases)
-        seconds = time.perf_counter() - started
-        out.append(Drafted(ex.encounter_id, draft, render_note(draft), transcript, seconds))
-        log.info("drafted %s in %.2f s", ex.encounter_id, seconds)
+            progress(n, len(examples), f"drafting {ex.encounter_id}")
+        out.append(draft_example(ex, entities_of, options, model, phrases))
     return out
+
+
+def support_results(
+    sentences: Sequence[NoteSentence],
+    drafted: Drafted,
+    nlp: Language | None,
+    lexicon: Lexicon,
+    index: TranscriptIndex | None = None,
+    options: VerifyOptions = VerifyOptions(),
+) -> tuple[SupportResult, ...]:
+    """``verify_sentences`` of one system's sentences against the encounter's transcript.
+
+    Pass ``index`` to reuse one transcript's index for every system's note.
+    """
+    if index is None:
+        index = index_transcript(drafted.transcript, drafted.entities, lexicon, options.max_words)
+    return verify_sentences(
+        sentences, drafted.transcript, drafted.entities, nlp, options, lexicon, index
+    )
 
 
 def score_system(
     examples: Sequence[NoteExample],
     notes: dict[str, str],
-    checks: dict[str, list[SentenceCheck]],
+    results: dict[str, Sequence[SupportResult]],
     entities_of: EntitiesFn,
 ) -> dict[str, Any]:
-    """The averaged metrics of one system's notes (a missing note scores as empty)."""
+    """The averaged metrics of one system's notes (a missing note scores as empty);
+    ``unsupported_rate`` and ``evidence_coverage`` are x 100 over all its sentences."""
     references = [ex.note for ex in examples]
     predictions = [notes.get(ex.encounter_id, "") for ex in examples]
     result: dict[str, Any] = mean_scores(rouge_per_note(references, predictions))
     concepts = concept_scores(references, predictions, entities_of)
     result["concept_f1"] = round(sum(concepts) / max(len(concepts), 1), 2)
-    every = [c for ex in examples for c in checks.get(ex.encounter_id, [])]
-    summary = support_summary(every)
-    result["unsupported_rate"] = round(summary["unsupported_rate"], 2)
-    result["evidence_coverage"] = round(summary["evidence_coverage"], 2)
-    result["sentences"] = summary["sentences"]
+    every = [r for ex in examples for r in results.get(ex.encounter_id, ())]
+    result["unsupported_rate"] = round(100.0 * unsupported_rate(every), 2)
+    result["evidence_coverage"] = round(100.0 * evidence_coverage(every), 2)
+    result["sentences"] = len(every)
     result["notes"] = len(examples)
     missing = sum(1 for ex in examples if ex.encounter_id not in notes)
     if missing:
@@ -106,7 +143,7 @@ def score_system(
 def evaluate_notes(
     examples: Sequence[NoteExample],
     baselines: dict[str, dict[str, str]],
-    entities_of: EntitiesFn,
+    nlp: Language,
     options: LearnedOptions = LearnedOptions(),
     model: DrafterModel | None = None,
     phrases: PhraseMap | None = None,
@@ -114,35 +151,34 @@ def evaluate_notes(
 ) -> tuple[dict[str, Any], list[Drafted]]:
     """``{"ours": {...}, "baselines": {NAME: {...}}}`` and our drafts.
 
-    The support check reads every system's sentences with the same wording knowledge (the
-    mined phrase mappings and the curated noun forms, ``annotations/drafting``).
+    ``nlp`` (``pipelines.nlp.load_nlp``) finds the entities of transcripts, notes and note
+    sentences. Every system's sentences are checked against the same transcript index.
     """
+
+    def entities_of(transcript: Transcript) -> tuple[Entity, ...]:
+        return extract_entities(nlp, transcript)
+
     drafted = draft_all(examples, entities_of, options, model, phrases, progress)
-    wording = (phrases or load_phrases()).merged(load_phrases(TERMS_PATH))
-    transcripts = {d.encounter_id: d.transcript for d in drafted}
-    ours_checks = {
-        d.encounter_id: check_sentences(
-            evidence_texts(d.draft, d.transcript), d.transcript, wording
-        )
-        for d in drafted
-    }
-    ours = score_system(
-        examples, {d.encounter_id: d.text for d in drafted}, ours_checks, entities_of
-    )
+    lexicon = load_lexicon()
+    ours_results: dict[str, tuple[SupportResult, ...]] = {}
+    results: dict[str, dict[str, tuple[SupportResult, ...]]] = {name: {} for name in baselines}
+    for n, d in enumerate(drafted):
+        if progress:
+            progress(n, len(drafted), f"checking {d.encounter_id}")
+        index = index_transcript(d.transcript, d.entities, lexicon, VerifyOptions().max_words)
+        ours_results[d.encounter_id] = support_results(d.draft.sentences, d, nlp, lexicon, index)
+        for name, notes in baselines.items():
+            sentences = note_sentences(notes.get(d.encounter_id, ""), lexicon)
+            results[name][d.encounter_id] = support_results(sentences, d, nlp, lexicon, index)
+    ours_notes = {d.encounter_id: d.text for d in drafted}
+    ours = score_system(examples, ours_notes, ours_results, entities_of)
     seconds = [d.seconds for d in drafted]
     ours["seconds_per_note"] = round(sum(seconds) / max(len(seconds), 1), 3)
     ours["model_version"] = drafted[0].draft.model_version if drafted else ""
-    scored: dict[str, Any] = {}
-    for name, notes in baselines.items():
-        checks = {
-            ex.encounter_id: check_sentences(
-                [(s, None) for s in note_sentences(notes.get(ex.encounter_id, ""))],
-                transcripts[ex.encounter_id],
-                wording,
-            )
-            for ex in examples
-        }
-        scored[name] = score_system(examples, notes, checks, entities_of)
+    scored = {
+        name: score_system(examples, notes, results[name], entities_of)
+        for name, notes in baselines.items()
+    }
     return {"ours": ours, "baselines": scored}, drafted
 
 

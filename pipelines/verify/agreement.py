@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pipelines.drafting.sentences import asks_presence
+from pipelines.drafting.sentences import asks_presence, is_question
 from pipelines.types import Entity, SupportReason
 from pipelines.verify.lexicon import content_stems
 from pipelines.verify.numbers import quantities
@@ -195,9 +195,12 @@ def negation_check(
     The whole visit decides, not just the aligned passages: a patient may deny a symptom in
     one answer and describe it later, and then neither reading is a contradiction. Nor is
     there one when the sentence's own evidence mentions the problem without saying yes or
-    no ("I think you have an infection").
+    no ("I think you have an infection"), or when the sentence is itself a question ("Any
+    fever?" copied from the visit claims nothing).
     """
-    reasons = []
+    reasons: list[SupportReason] = []
+    if is_question(text):
+        return reasons
     for ent in ents:
         said = polarity(ent, text)
         # Problems only: "prescribe meloxicam" after "never taken it" is no contradiction.

@@ -42,7 +42,7 @@ from pipelines.verify.numbers import quantities
 from pipelines.verify.passages import TranscriptIndex, concept_keys, index_transcript
 from pipelines.verify.sides import sides
 
-VERIFY_VERSION = "verify.rules.v1"
+VERIFY_VERSION = "verify.rules.v2"
 
 
 @dataclass(frozen=True)
@@ -114,9 +114,10 @@ def check_sentence(
     index: TranscriptIndex,
     options: VerifyOptions = VerifyOptions(),
 ) -> SupportResult:
-    """Label one sentence; ``entities`` are the NLP's entities of the sentence text."""
-    text = sentence.text
+    """Label one sentence; ``entities`` are the NLP's entities of its text without a
+    sub-label (``Lexicon.without_label``), as ``verify_sentences`` finds them."""
     lexicon = index.lexicon
+    text = lexicon.without_label(sentence.text)  # "Respiratory: Denies cough." is one claim
     said_sides = sides(text, lexicon)
     items = sentence_items(text, entities, quantities(text), said_sides, index)
     a = align(
@@ -149,7 +150,7 @@ def check_sentence(
     return SupportResult(
         sentence_id=sentence.sentence_id,
         section=sentence.section,
-        text=text,
+        text=sentence.text,
         label=label,
         score=round(min(score, 1.0), 3),
         reasons=tuple(reasons),
@@ -179,6 +180,7 @@ def verify_sentences(
         index = index_transcript(transcript, entities, lexicon, options.max_words)
     results = []
     for sentence in sentences:
-        ents = extract_text(nlp, sentence.text) if nlp is not None else ()
+        body = lexicon.without_label(sentence.text)
+        ents = extract_text(nlp, body) if nlp is not None else ()
         results.append(check_sentence(sentence, ents, index, options))
     return tuple(results)

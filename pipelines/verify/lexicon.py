@@ -32,6 +32,7 @@ _SPOKEN_JOINS = re.compile(r"\b(gon|wan) na\b", re.IGNORECASE)
 # Numbers, units, frequencies and sides: compared by ``numbers`` and ``sides`` instead.
 _NOT_WORDS = QUANTITY_WORDS | {"left", "right", "bilateral", "bilaterally"}
 _KINDS = ("framing", "generic", "label", "shorthand", "same")
+_LABEL = re.compile(r"^\s*([A-Za-z][A-Za-z ,/&'-]{1,50}):\s+")
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,14 @@ class Lexicon:
         if stem_ in self.framing:
             return 0.0
         return GENERIC_WEIGHT if stem_ in self.generic else 1.0
+
+    def without_label(self, text: str) -> str:
+        """``text`` without a leading note sub-label ("Respiratory: ", "Medical Reasoning: "):
+        structure, not a claim. Problem labels ("Hypertension: continue lisinopril") stay."""
+        m = _LABEL.match(text)
+        if m and " ".join(m.group(1).lower().split()) in self.labels:
+            return text[m.end() :]
+        return text
 
     def boilerplate_phrase(self, text: str) -> str | None:
         """The description of the first template phrase in ``text``, or None."""

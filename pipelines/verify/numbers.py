@@ -121,7 +121,8 @@ _FREQUENCIES: tuple[tuple[str, str], ...] = (
 _AS_NEEDED = re.compile(r"\b(?:as needed|when needed|if needed|as necessary|prn)\b")
 _FREQ_PATTERNS = tuple((re.compile(rf"\b(?:{p})\b"), v) for p, v in _FREQUENCIES)
 _GENERIC_FREQ = re.compile(r"\b(\d+) times (?:a|per|each|every) (day|week|month|year)\b")
-_RATIO = re.compile(r"\b(\d{2,3}) ?(?:over|/) ?(\d{2,3})\b")
+# "120/80", "one twenty over eighty"; a score "eleven out of ten" is written "11/10".
+_RATIO = re.compile(r"\b(\d{2,3}) ?(?:over|/|out of) ?(\d{2,3})\b")
 _NUMBER = re.compile(r"(?<![#\w.])(\d+(?:\.\d+)?)(?: ?(-? ?[a-z%°]+))?")
 # "under a year", "in a week": one of the unit ("a day" is a frequency, read before this).
 _ONE_UNIT = re.compile(r"\b(?:a|an|one) (year|week|month|hour|minute)s?\b")

@@ -27,8 +27,8 @@ _BULLET = re.compile(
     r"|(?<=[.!?:])\s+(?:[-•*▪◦]|\d{1,2}[.)])\s+(?=[A-Z])"
 )
 _BULLET_HEAD = re.compile(r"^\s*(?:[-•*▪◦]|\d{1,2}[.)]|[a-z][.)])\s+")
-_LABEL = re.compile(r"^\s*([A-Za-z][A-Za-z ,/&'-]{1,50}):\s+")
 _EMPTY = re.compile(r"^[^A-Za-z]*$")  # no words: a stray "2." or "--"
+WORDS_PER_SECOND = 2.5  # conversational speech, for turn times of a text-only dialogue
 
 
 def section_key(heading: str) -> str:
@@ -59,13 +59,6 @@ def _heading(line: str) -> str | None:
     return None
 
 
-def _drop_label(piece: str, lexicon: Lexicon) -> str:
-    m = _LABEL.match(piece)
-    if m and " ".join(m.group(1).lower().split()) in lexicon.labels:
-        return piece[m.end() :]
-    return piece
-
-
 def note_sentences(text: str, lexicon: Lexicon | None = None) -> tuple[NoteSentence, ...]:
     """Sentences of a plain-text note with their section keys (``note`` before any heading).
 
@@ -94,7 +87,7 @@ def note_sentences(text: str, lexicon: Lexicon | None = None) -> tuple[NoteSente
             if chunk.strip().endswith(":") and len(chunk.split()) <= 6:
                 continue  # a preface ("Possible clinical note:") before an inline heading
             for piece in _pieces(chunk):
-                piece = _drop_label(piece, lexicon)
+                piece = lexicon.without_label(piece)
                 for a, b in split_sentences(piece, max_words=10_000):
                     sentence = " ".join(piece[a:b].split())
                     if not _EMPTY.match(sentence):
@@ -105,14 +98,15 @@ def note_sentences(text: str, lexicon: Lexicon | None = None) -> tuple[NoteSente
     )
 
 
-def dialogue_transcript(dialogue: str, seconds_per_turn: float = 1.0) -> Transcript:
+def dialogue_transcript(dialogue: str, name: str = "dialogue") -> Transcript:
     """A Transcript from a speaker-tagged dialogue (``[doctor]``/``[patient]``, ``D:``/``P:``),
-    one segment per turn. There is no audio: segment ``i`` spans ``[i, i + 1)`` times
-    ``seconds_per_turn``.
+    one segment per turn. There is no audio: turn times are estimated from word counts at
+    ``WORDS_PER_SECOND`` (only their order matters); the source is ``text:<name>``.
     """
-    turns = parse_reference(dialogue)
-    segments = tuple(
-        Segment(i, i * seconds_per_turn, (i + 1) * seconds_per_turn, body, speaker)  # type: ignore[arg-type]
-        for i, (speaker, body) in enumerate(turns)
-    )
-    return Transcript(segments, "en", len(segments) * seconds_per_turn, "text")
+    segments, t = [], 0.0
+    for i, (speaker, body) in enumerate(parse_reference(dialogue)):
+        duration = max(len(body.split()), 1) / WORDS_PER_SECOND
+        start, end = round(t, 2), round(t + duration, 2)
+        segments.append(Segment(i, start, end, body, speaker))  # type: ignore[arg-type]
+        t += duration
+    return Transcript(tuple(segments), "en", round(t, 2), f"text:{name}")
