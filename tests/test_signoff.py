@@ -34,10 +34,13 @@ def shaky_transcript(word: str = "amoxicillin", probability: float = 0.31) -> Tr
     """The test transcript with one word the recogniser was unsure of."""
     transcript = make_transcript(TURNS)
     segments = tuple(
-        replace(seg, words=tuple(
-            replace(w, probability=probability) if w.text.strip() == word else w
-            for w in seg.words
-        ))
+        replace(
+            seg,
+            words=tuple(
+                replace(w, probability=probability) if w.text.strip() == word else w
+                for w in seg.words
+            ),
+        )
         for seg in transcript.segments
     )
     return transcript.with_segments(segments)
@@ -47,11 +50,13 @@ def plan_draft(transcript: Transcript):
     """Subjective: the cough (segment 1); Plan: the amoxicillin sentence (segment 2)."""
     draft = make_draft(transcript)
     seg = transcript.segments[2]
-    plan = NoteSentence("s1", "Plan", seg.text,
-                        (Evidence(2, 0, len(seg.text), seg.start, seg.end),))
+    plan = NoteSentence(
+        "s1", "Plan", seg.text, (Evidence(2, 0, len(seg.text), seg.start, seg.end),)
+    )
     cough = transcript.segments[1]
-    subjective = NoteSentence("s0", "Subjective", cough.text,
-                              (Evidence(1, 0, len(cough.text), cough.start, cough.end),))
+    subjective = NoteSentence(
+        "s0", "Subjective", cough.text, (Evidence(1, 0, len(cough.text), cough.start, cough.end),)
+    )
     return replace(draft, sentences=(subjective, plan))
 
 
@@ -83,9 +88,7 @@ def test_unsupported_and_low_confidence_sentences_block_until_decided() -> None:
     assert [b.sentence_id for b in blockers] == ["s0", "s1"]
     assert blockers[0].reasons == ("unsupported",)
     assert blockers[1].reasons == ("rests on low-confidence words: 'amoxicillin' 0.31",)
-    assert [b.sentence_id for b in blocking_sentences((s0, s1), results, shaky, {"s0"})] == [
-        "s1"
-    ]
+    assert [b.sentence_id for b in blocking_sentences((s0, s1), results, shaky, {"s0"})] == ["s1"]
     assert blocking_sentences((s0, s1), results, shaky, {"s0", "s1"}) == ()
 
 
@@ -103,13 +106,15 @@ def test_only_words_under_the_evidence_count() -> None:
     seg = transcript.segments[2]
     start = seg.text.index("500")
     # Evidence covering "500 milligrams ..." but not "amoxicillin": nothing shaky.
-    narrow = NoteSentence("s1", "Plan", "500 mg TID.",
-                          (Evidence(2, start, len(seg.text), seg.start, seg.end),))
+    narrow = NoteSentence(
+        "s1", "Plan", "500 mg TID.", (Evidence(2, start, len(seg.text), seg.start, seg.end),)
+    )
     assert low_confidence_words((narrow,), {}, transcript) == {}
     # A sentence without evidence of its own uses the passages the support check aligned.
     bare = NoteSentence("s2", "Plan", "Start amoxicillin.")
-    aligned = replace(result(bare, "supported"),
-                      evidence=(Evidence(2, 0, len(seg.text), seg.start, seg.end),))
+    aligned = replace(
+        result(bare, "supported"), evidence=(Evidence(2, 0, len(seg.text), seg.start, seg.end),)
+    )
     assert low_confidence_words((bare,), {"s2": aligned}, transcript) == {
         "s2": (ShakyWord("amoxicillin", 0.31),)
     }
@@ -140,8 +145,11 @@ def test_attestation_names_what_the_signer_confirms() -> None:
 def test_sign_note_refuses_while_a_sentence_rests_on_low_confidence_words(
     store: st.Store, shaky: str
 ) -> None:
-    with pytest.raises(st.SignoffBlocked, match=r"s1 \(Plan: rests on low-confidence words: "
-                                                r"'amoxicillin' 0.31\)") as err:
+    with pytest.raises(
+        st.SignoffBlocked,
+        match=r"s1 \(Plan: rests on low-confidence words: "
+        r"'amoxicillin' 0.31\)",
+    ) as err:
         st.sign_note(store, shaky, 1, "dr-a")
     assert [b.sentence_id for b in err.value.blockers] == ["s1"]
     assert not st.get_note(store, shaky).signed
@@ -157,8 +165,9 @@ def test_sign_note_refuses_an_unsupported_sentence_until_edited_or_removed(
 ) -> None:
     note = st.get_note(store, encounter)
     s0, s1 = note.draft.sentences
-    check = st.NewSupportCheck(encounter, 1, 1, None, "test",
-                               (result(s0, "unsupported"), result(s1, "supported")), (), {})
+    check = st.NewSupportCheck(
+        encounter, 1, 1, None, "test", (result(s0, "unsupported"), result(s1, "supported")), (), {}
+    )
     st.save_support(store, check, "dr-a")
     with pytest.raises(st.SignoffBlocked, match=r"s0 \(Subjective: unsupported\)"):
         st.sign_note(store, encounter, 1, "dr-a")
@@ -171,20 +180,25 @@ def test_sign_note_refuses_an_unsupported_sentence_until_edited_or_removed(
 def test_an_edited_unsupported_sentence_no_longer_blocks(store: st.Store, encounter: str) -> None:
     note = st.get_note(store, encounter)
     s0, s1 = note.draft.sentences
-    st.save_support(store, st.NewSupportCheck(encounter, 1, 1, None, "test",
-                                              (result(s0, "unsupported"),), (), {}), "dr-a")
+    st.save_support(
+        store,
+        st.NewSupportCheck(encounter, 1, 1, None, "test", (result(s0, "unsupported"),), (), {}),
+        "dr-a",
+    )
     v2 = st.save_note(store, encounter, 1, (replace(s0, text="Cough, three days."), s1), "dr-a")
     assert st.signoff_state(store, encounter, v2).blockers == ()
     st.sign_note(store, encounter, v2, "dr-a")
 
 
-def test_signature_records_active_time_and_sentences_looked_at(
-    store: st.Store, shaky: str
-) -> None:
+def test_signature_records_active_time_and_sentences_looked_at(store: st.Store, shaky: str) -> None:
     t0 = datetime(2026, 1, 5, 9, 0, 0)
     assert rt.record_heartbeat(store, shaky, "dr-a", {"active_s": 14.0}, 1, now=t0) == 14.0
-    st.append_event(store, st.new_event("dr-a", shaky, "sentence.viewed",
-                                        object_type="sentence", object_id="s0", note_version=1))
+    st.append_event(
+        store,
+        st.new_event(
+            "dr-a", shaky, "sentence.viewed", object_type="sentence", object_id="s0", note_version=1
+        ),
+    )
     st.accept_sentences(store, shaky, 1, ["s1"], "dr-a")
     st.sign_note(store, shaky, 1, "dr-a", attestation="I checked it.")
     (sig,) = st.list_signatures(store, shaky)
@@ -209,8 +223,9 @@ def test_amendment_keeps_the_signed_version_and_can_be_signed_again(
     (started,) = st.list_events(store, encounter, "note.amendment_started")
     assert started.after == {"version": v2, "reason": "Wrong dose in the plan"}
     s0, s1 = amended.draft.sentences
-    v3 = st.save_note(store, encounter, v2, (s0, replace(s1, text="Amoxicillin 250 mg TID.")),
-                      "dr-a")
+    v3 = st.save_note(
+        store, encounter, v2, (s0, replace(s1, text="Amoxicillin 250 mg TID.")), "dr-a"
+    )
     old = st.get_note(store, encounter, 1)
     assert old.signed and old.draft.sentences[1].text != "Amoxicillin 250 mg TID."
     st.sign_note(store, encounter, v3, "dr-a")
@@ -245,13 +260,25 @@ def test_heartbeats_become_review_active_events_capped_by_elapsed_time(
     t0 = datetime(2026, 1, 5, 9, 0, 0)
     assert rt.record_heartbeat(store, encounter, "dr-a", {"active_s": 15}, 1, now=t0) == 15.0
     # Only 6 s passed since: a client claiming 15 s gets 6.
-    assert rt.record_heartbeat(store, encounter, "dr-a", {"active_s": 15}, 1,
-                               now=t0 + timedelta(seconds=6)) == 6.0
+    assert (
+        rt.record_heartbeat(
+            store, encounter, "dr-a", {"active_s": 15}, 1, now=t0 + timedelta(seconds=6)
+        )
+        == 6.0
+    )
     # After a long idle gap the next heartbeat still credits at most MAX_BEAT_S.
-    assert rt.record_heartbeat(store, encounter, "dr-a", {"active_s": 500}, 1,
-                               now=t0 + timedelta(hours=1)) == rt.MAX_BEAT_S
-    assert rt.record_heartbeat(store, encounter, "dr-a", {"active_s": 0}, 1,
-                               now=t0 + timedelta(hours=2)) == 0.0
+    assert (
+        rt.record_heartbeat(
+            store, encounter, "dr-a", {"active_s": 500}, 1, now=t0 + timedelta(hours=1)
+        )
+        == rt.MAX_BEAT_S
+    )
+    assert (
+        rt.record_heartbeat(
+            store, encounter, "dr-a", {"active_s": 0}, 1, now=t0 + timedelta(hours=2)
+        )
+        == 0.0
+    )
     events = st.list_events(store, encounter, "review.active")
     assert [e.after["seconds"] for e in events] == [15.0, 6.0, rt.MAX_BEAT_S]
     assert [e.after["since_last_s"] for e in events] == [None, 6.0, 3594.0]
@@ -259,8 +286,17 @@ def test_heartbeats_become_review_active_events_capped_by_elapsed_time(
     assert st.active_review_seconds(store, encounter, since=t0) == 6 + rt.MAX_BEAT_S
 
 
-@pytest.mark.parametrize("payload", [None, {}, {"active_s": "12"}, {"active_s": -1},
-                                     {"active_s": float("nan")}, {"active_s": True}])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        None,
+        {},
+        {"active_s": "12"},
+        {"active_s": -1},
+        {"active_s": float("nan")},
+        {"active_s": True},
+    ],
+)
 def test_a_malformed_heartbeat_is_refused_and_writes_nothing(
     store: st.Store, encounter: str, payload
 ) -> None:
@@ -294,17 +330,26 @@ def test_signatures_from_before_0010_read_as_unknown(tmp_path) -> None:
 
 def test_diff_marks_edited_words_added_removed_and_moved_sentences() -> None:
     assert word_diff("Start amoxicillin 500 mg.", "Start amoxicillin 250 mg.") == (
-        ("same", "Start amoxicillin"), ("deleted", "500"), ("added", "250"), ("same", "mg."),
+        ("same", "Start amoxicillin"),
+        ("deleted", "500"),
+        ("added", "250"),
+        ("same", "mg."),
     )
     a = NoteSentence("a", "plan", "Start amoxicillin 500 mg.")
     b = NoteSentence("b", "plan", "Return in two weeks.")
     c = NoteSentence("c", "subjective", "Cough for three days.")
-    final = (replace(c, section="assessment"), replace(a, text="Start amoxicillin 250 mg."),
-             NoteSentence("d", "plan", "Call if fever.", origin="human"))
-    diffs = {d.section: d for d in section_diffs((a, b, c), final,
-                                                 ("subjective", "assessment", "plan"))}
+    final = (
+        replace(c, section="assessment"),
+        replace(a, text="Start amoxicillin 250 mg."),
+        NoteSentence("d", "plan", "Call if fever.", origin="human"),
+    )
+    diffs = {
+        d.section: d for d in section_diffs((a, b, c), final, ("subjective", "assessment", "plan"))
+    }
     assert [(c.kind, c.sentence_id) for c in diffs["plan"].changes] == [
-        ("edited", "a"), ("added", "d"), ("deleted", "b"),
+        ("edited", "a"),
+        ("added", "d"),
+        ("deleted", "b"),
     ]
     assert diffs["assessment"].changes[0].kind == "moved"
     assert diffs["assessment"].changes[0].moved_from == "subjective"

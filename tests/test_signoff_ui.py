@@ -30,8 +30,11 @@ def text_of(at: AppTest) -> str:
 
 
 def blockers(at: AppTest) -> list[str]:
-    return [b.key.removeprefix("signoff-accept-") for b in at.button
-            if b.key and b.key.startswith("signoff-accept-")]
+    return [
+        b.key.removeprefix("signoff-accept-")
+        for b in at.button
+        if b.key and b.key.startswith("signoff-accept-")
+    ]
 
 
 def test_panel_lists_blockers_and_accepting_unblocks_signing(review) -> None:
@@ -93,5 +96,8 @@ def test_amend_keeps_the_signed_version_and_the_new_one_can_be_signed(review) ->
     at.button(key="sign").click().run()
     assert not at.exception, at.exception
     assert [s.note_version for s in st.list_signatures(store, ENC)] == [1, 3]
-    assert st.get_note(store, ENC, 1).draft.sentences[1].text.startswith("We will start "
-                                                                         "amoxicillin 500")
+    assert (
+        st.get_note(store, ENC, 1)
+        .draft.sentences[1]
+        .text.startswith("We will start amoxicillin 500")
+    )
