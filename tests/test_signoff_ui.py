@@ -80,6 +80,7 @@ def test_amend_keeps_the_signed_version_and_the_new_one_can_be_signed(review) ->
     note = st.get_note(store, ENC)
     assert (note.version, note.parent_version, note.signed) == (2, 1, False)
     assert st.get_note(store, ENC, 1).signed
+    assert any("Amendment of signed version 1: Dose was 250 mg" in i.value for i in at.info)
 
     key = next(t.key for t in at.text_area if t.key and t.key.endswith("-s1"))
     at.text_area(key=key).input("We will start amoxicillin 250 milligrams three times a day.")

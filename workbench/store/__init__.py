@@ -109,6 +109,7 @@ from workbench.store.signing import (
     round_activity,
     sign_note,
     signoff_state,
+    signoff_view,
 )
 from workbench.store.status import status_counts
 from workbench.store.styles import StoredStyle, latest_style, save_style, signed_drafts
@@ -157,5 +158,5 @@ __all__ = [
     "active_review_seconds", "last_active", "looked_at_ids", "round_start",
     "history_events", "machine_draft", "Signature", "list_signatures",
     "SignoffBlocked", "SignoffState", "amend_note", "signoff_state",
-    "NoteHistory", "note_history", "RoundActivity", "round_activity",
+    "NoteHistory", "note_history", "RoundActivity", "round_activity", "signoff_view",
 ]

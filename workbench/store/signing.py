@@ -27,6 +27,7 @@ from workbench.store import activity
 from workbench.store.db import ConcurrentEdit, InvalidEdit, NoteLocked, Store, StoreError, utcnow
 from workbench.store.decisions import sentence_decisions
 from workbench.store.events import insert_events, new_event
+from workbench.store.note_history import NoteHistory, note_history
 from workbench.store.notes import (
     ATTESTATION,
     _insert_note,
@@ -88,6 +89,15 @@ def round_activity(store: Store, encounter_id: str) -> RoundActivity:
             looked_at=frozenset(activity.looked_at_ids(store, encounter_id, since)),
             active_seconds=activity.active_review_seconds(store, encounter_id, since),
         )
+
+
+def signoff_view(
+    store: Store, encounter_id: str, version: int
+) -> tuple[RoundActivity, NoteHistory]:
+    """What the sign-off panel reads on every rerun, in one connection: the round's
+    activity and the note's history up to ``version``."""
+    with store.connect():
+        return round_activity(store, encounter_id), note_history(store, encounter_id, version)
 
 
 def support_results(store: Store, note: NoteVersion) -> dict[str, SupportResult]:

@@ -161,6 +161,17 @@ def _sentence_texts(ctx: ReviewContext, history: db.NoteHistory) -> dict[str, st
     return {s.sentence_id: s.text for s in (*machine, *ctx.note.draft.sentences)}
 
 
+def amendment_of(history: db.NoteHistory, version: int) -> tuple[int, str] | None:
+    """(signed version, reason) when ``version`` descends from an amendment started after
+    the newest signature, else None."""
+    signed = max((s.note_version for s in history.signatures), default=0)
+    for event in reversed(history.events):
+        if event.kind == "note.amendment_started" and (event.before or {}).get("version") == signed:
+            if event.note_version is not None and event.note_version <= version:
+                return signed, (event.after or {}).get("reason", "")
+    return None
+
+
 def load_history(ctx: ReviewContext) -> db.NoteHistory:
     """The note's history up to the version on screen (one store read for both views)."""
     return db.note_history(ctx.store, ctx.encounter_id, ctx.note.version)

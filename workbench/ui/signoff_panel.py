@@ -32,12 +32,22 @@ def signoff_panel(ctx: ReviewContext, unsaved_changes: int) -> None:
     heartbeat(ctx.store, ctx.encounter_id, ctx.user, ctx.note.version)
     sentences = ctx.note.draft.sentences
     shaky = low_confidence_words(sentences, ctx.results, ctx.transcript)
-    done = db.round_activity(ctx.store, ctx.encounter_id)
+    done, history = db.signoff_view(ctx.store, ctx.encounter_id, ctx.note.version)
     blockers = blocking_sentences(sentences, ctx.results, shaky, done.decided)
     flagged = flagged_ids(sentences, ctx.results, shaky)
     looked = sum(s.sentence_id in done.looked_at for s in sentences)
 
     st.markdown("#### Sign-off")
+    amending = history_panel.amendment_of(history, ctx.note.version)
+    if amending is not None:
+        st.info(
+            f"Amendment of signed version {amending[0]}: {amending[1]}", icon=":material/edit_note:"
+        )
+    if ctx.support is None:
+        st.warning(
+            "No support check for this version: unsupported sentences cannot be "
+            "flagged, only those resting on low-confidence words."
+        )
     _blockers(ctx, blockers, len(flagged))
     st.caption(
         f":material/visibility: You looked at **{looked} of {len(sentences)}** sentences "
@@ -59,7 +69,6 @@ def signoff_panel(ctx: ReviewContext, unsaved_changes: int) -> None:
         else:
             ps.after_sign(ctx.store, ctx.encounter_id, ctx.user)  # next drafts follow it too
             st.rerun()
-    history = history_panel.load_history(ctx)
     history_panel.changes_before_signing(ctx, history)
     history_panel.version_history(ctx, history)
 
