@@ -57,7 +57,8 @@ def signoff_panel(ctx: ReviewContext, unsaved_changes: int) -> None:
         "their evidence, accept, edit, add or move them.",
     )
     attestation = attestation_text(len(sentences), looked, len(flagged))
-    attest = st.checkbox(attestation, key="attest")
+    st.markdown(f"> {attestation}")  # in full: a checkbox label would be cut to one line
+    attest = st.checkbox("I attest to the statement above", key="attest")
     if unsaved_changes:
         st.caption("Save your changes before signing.")
     disabled = bool(unsaved_changes) or bool(blockers) or not attest
