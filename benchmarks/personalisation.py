@@ -25,8 +25,9 @@ from pipelines.asr_eval.scoring import edit_distance
 from pipelines.drafting.render import render_note
 from pipelines.drafting.structure import split_label
 from pipelines.drafting.style import unstyled
-from pipelines.note_eval.data import dialogue_transcript, read_examples
+from pipelines.note_eval.data import read_examples
 from pipelines.types import Draft, Transcript
+from pipelines.verify.plain import dialogue_transcript
 from workbench import personalisation as ps
 from workbench import store as st
 from workbench.jobs import Engine, PipelineOptions, draft_encounter, process_encounter

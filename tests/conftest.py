@@ -99,6 +99,11 @@ def seed_encounter(
     return store
 
 
+def attest_box(at):
+    """The Review page's attestation checkbox (keyed per encounter and note version)."""
+    return next(c for c in at.checkbox if c.key and c.key.startswith("attest-"))
+
+
 def open_review(monkeypatch: pytest.MonkeyPatch, data: Path, encounter_id: str,
                 timeout: float = 60):
     """The app's Review page for ``encounter_id``, as ``dr-test``, driven by AppTest."""

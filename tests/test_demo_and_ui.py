@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, attest_box
 from workbench import store as st
 from workbench.demo import demo_encounters
 
@@ -115,7 +115,10 @@ def test_review_edit_save_sign(review_app) -> None:
     assert edit[0].after["text"] == "Reports a dry cough." and edit[0].user_id == "dr-test"
 
     assert at.button(key="sign").disabled, "signing needs the attestation"
-    at.checkbox(key="attest").check().run()
+    # Sentences the check flags (unsupported, low-confidence words) need an explicit decision.
+    for key in [b.key for b in at.button if b.key and b.key.startswith("signoff-accept-")]:
+        at.button(key=key).click().run()
+    attest_box(at).check().run()
     at.button(key="sign").click().run()
     assert not at.exception, at.exception
     signed = st.get_note(store, encounter_id)

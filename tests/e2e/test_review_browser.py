@@ -100,7 +100,7 @@ def test_review_play_edit_delete_sign_export(app_url: str, page, e2e_data: Path)
 
     # Attest and sign: the note becomes read-only and offers its exports.
     _settle(page)
-    _key(page, "attest", "label").click()
+    page.locator("[class*='st-key-attest-'] label").first.click()
     sign = _key(page, "sign", "button")
     expect(sign).to_be_enabled()
     sign.click()

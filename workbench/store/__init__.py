@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from workbench.store.activity import (
+    active_review_seconds,
+    last_active,
+    looked_at_ids,
+    round_start,
+)
 from workbench.store.codes import (
     CodeDecision,
     ProblemRef,
@@ -67,6 +73,12 @@ from workbench.store.models import (
     register_model,
     training_sources,
 )
+from workbench.store.note_history import (
+    NoteHistory,
+    history_events,
+    machine_draft,
+    note_history,
+)
 from workbench.store.notes import (
     ATTESTATION,
     diff_sentences,
@@ -74,7 +86,6 @@ from workbench.store.notes import (
     list_note_versions,
     save_draft,
     save_note,
-    sign_note,
 )
 from workbench.store.records import (
     AudioRecord,
@@ -88,6 +99,17 @@ from workbench.store.sentence_history import (
     deleted_sentences,
     evidence_changed_ids,
     human_sentence_ids,
+)
+from workbench.store.signatures import Signature, list_signatures
+from workbench.store.signing import (
+    RoundActivity,
+    SignoffBlocked,
+    SignoffState,
+    amend_note,
+    round_activity,
+    sign_note,
+    signoff_state,
+    signoff_view,
 )
 from workbench.store.status import status_counts
 from workbench.store.styles import StoredStyle, latest_style, save_style, signed_drafts
@@ -146,4 +168,8 @@ __all__ = [
     "SentenceDecision", "accept_sentences", "sentence_decisions",
     "ReviewPosition", "WorklistQuery", "WorklistView", "list_worklist", "next_unsigned",
     "review_position", "worklist_options", "worklist_status_counts", "worklist_view",
+    "active_review_seconds", "last_active", "looked_at_ids", "round_start",
+    "history_events", "machine_draft", "Signature", "list_signatures",
+    "SignoffBlocked", "SignoffState", "amend_note", "signoff_state",
+    "NoteHistory", "note_history", "RoundActivity", "round_activity", "signoff_view",
 ]

@@ -121,8 +121,8 @@ def list_encounters(store: Store) -> list[EncounterSummary]:
             "   ON t.encounter_id = e.encounter_id"
             " LEFT JOIN (SELECT encounter_id, max(version) v FROM notes GROUP BY 1) n"
             "   ON n.encounter_id = e.encounter_id"
-            " LEFT JOIN (SELECT encounter_id, max(signed_at) signed_at FROM signatures"
-            "   GROUP BY 1) s ON s.encounter_id = e.encounter_id"
+            # Signed only while the newest version is: an amendment in progress is not.
+            " LEFT JOIN signatures s ON s.encounter_id = e.encounter_id AND s.note_version = n.v"
             " ORDER BY e.created_at DESC, e.encounter_id"
         ).fetchall()
     return [

@@ -1,4 +1,5 @@
-"""Note versions, their sentences and evidence, edits as events, and signatures."""
+"""Note versions, their sentences and evidence, and edits as events (signing and amending:
+``workbench.store.signing``)."""
 
 from __future__ import annotations
 
@@ -146,36 +147,6 @@ def save_note(
         return version
 
 
-def sign_note(
-    store: Store, encounter_id: str, version: int, user_id: str, attestation: str = ATTESTATION
-) -> None:
-    """Sign the newest version; after this the note is read-only."""
-    with store.transaction() as con:
-        check_unsigned(con, encounter_id)
-        latest = _latest_version(con, encounter_id)
-        if latest != version:
-            raise ConcurrentEdit(
-                f"Cannot sign version {version} of {encounter_id}: the newest is {latest}"
-            )
-        now = utcnow()
-        con.execute(
-            "INSERT INTO signatures (encounter_id, note_version, signed_by, signed_at,"
-            " attestation) VALUES (?, ?, ?, ?, ?)",
-            [encounter_id, version, user_id, now, attestation],
-        )
-        insert_events(
-            con,
-            [
-                new_event(
-                    user_id, encounter_id, "note.signed", object_type="note",
-                    object_id=f"{encounter_id}/note/{version}",
-                    after={"version": version, "attestation": attestation},
-                    note_version=version,
-                )
-            ],
-        )
-
-
 def get_note(store: Store, encounter_id: str, version: int | None = None) -> NoteVersion | None:
     """The given or newest note version, or None if the encounter has no note."""
     with store.connect() as con:
@@ -217,8 +188,6 @@ def diff_sentences(
     return changes
 
 
-
-
 def _snap(s: NoteSentence) -> dict:
     return {"section": s.section, "text": s.text, "origin": s.origin}
 
@@ -230,9 +199,13 @@ def _latest_version(con: duckdb.DuckDBPyConnection, encounter_id: str) -> int | 
 
 
 def check_unsigned(con: duckdb.DuckDBPyConnection, encounter_id: str) -> None:
-    """Raise NoteLocked if the encounter's note is signed (inside the caller's transaction)."""
+    """Raise NoteLocked if the newest note version is signed (inside the caller's
+    transaction); an amendment in progress (a newer unsigned version) is editable."""
+    # Only the newest version counts: an amendment adds an unsigned version after a signed one.
     row = con.execute(
-        "SELECT note_version, signed_by FROM signatures WHERE encounter_id = ?", [encounter_id]
+        "SELECT note_version, signed_by FROM signatures WHERE encounter_id = ?"
+        " AND note_version = (SELECT max(version) FROM notes WHERE encounter_id = ?)",
+        [encounter_id, encounter_id],
     ).fetchone()
     if row:
         raise NoteLocked(f"The note for {encounter_id} was signed (version {row[0]}) by {row[1]}")

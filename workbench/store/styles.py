@@ -104,6 +104,9 @@ def signed_drafts(store: Store, clinician: str) -> list[tuple[NoteVersion, NoteV
             "   AND n.parent_version IS NULL AND n.version <= s.note_version) AS draft_version"
             " FROM signatures s JOIN encounters e ON e.encounter_id = s.encounter_id"
             " WHERE e.clinician = ? OR (coalesce(e.clinician, '') = '' AND s.signed_by = ?)"
+            # An amended note teaches once, by its newest signed version.
+            " QUALIFY row_number() OVER (PARTITION BY s.encounter_id"
+            "   ORDER BY s.note_version DESC) = 1"
             " ORDER BY s.signed_at, s.encounter_id",
             [clinician, clinician],
         ).fetchall()

@@ -15,7 +15,7 @@ from workbench.ui import support_panel as sp
 from workbench.ui.dictation_panel import dictation_panel
 from workbench.ui.export_panel import export_buttons
 from workbench.ui.review_context import ReviewContext
-from workbench.ui.signoff_panel import signoff_panel
+from workbench.ui.signoff_panel import amend_panel, signoff_panel
 
 
 def draft_panel(ctx: ReviewContext) -> None:
@@ -64,9 +64,8 @@ def draft_panel(ctx: ReviewContext) -> None:
     changes = len(db.diff_sentences(note.draft.sentences, pending)) + (
         order != note.draft.sections
     )
-    save_col, sign_col = st.columns(2)
-    if save_col.button(f"Save ({changes} changes)", key="save", type="primary",
-                       disabled=not changes):
+    if st.button(f"Save ({changes} changes)", key="save", type="primary",
+                 disabled=not changes):
         try:
             db.save_note(ctx.store, ctx.encounter_id, note.version, pending, ctx.user,
                          sections=order)
@@ -75,8 +74,7 @@ def draft_panel(ctx: ReviewContext) -> None:
         else:
             st.toast(f"Saved version {note.version + 1}")
             st.rerun()
-    with sign_col:
-        signoff_panel(ctx, changes)
+    signoff_panel(ctx, changes)  # full width: blockers, attestation, diff, history
 
 
 def signed_note(ctx: ReviewContext) -> None:
@@ -86,6 +84,7 @@ def signed_note(ctx: ReviewContext) -> None:
     st.success(f"Signed by {note.signed_by} at {note.signed_at:%Y-%m-%d %H:%M} UTC (read-only)")
     st.text(note.draft.render_text())
     export_buttons(ctx.store, ctx.encounter_id, ctx.user)
+    amend_panel(ctx)
 
 
 def _dictation(ctx: ReviewContext, headings: dict[str, str]) -> None:

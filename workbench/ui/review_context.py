@@ -19,6 +19,7 @@ from workbench.ui.code_suggestions import CODE_EVIDENCE_KEY, code_evidence
 
 SELECTED_KEY = "selected_sentence"
 PLAY_FROM_KEY = "play_from"
+VIEWED = "sentence.viewed"
 
 
 @dataclass
@@ -65,7 +66,8 @@ class ReviewContext:
         return sp.evidence_for(selected, self.results) + code_evidence(self.transcript)
 
     def play(self, sentence_id: str) -> None:
-        """Widget callback: select the sentence and start the audio at its evidence."""
+        """Widget callback: select the sentence, start the audio at its evidence and record a
+        ``sentence.viewed`` event."""
         sentence = self.sentence(sentence_id)
         if sentence is None:
             return
@@ -73,6 +75,10 @@ class ReviewContext:
         st.session_state.pop(CODE_EVIDENCE_KEY, None)
         found = sp.evidence_for(sentence, self.results)
         st.session_state[PLAY_FROM_KEY] = min((e.start_s for e in found), default=0.0)
+        # Sign-off records which sentences the reviewer actually looked at (store.activity).
+        viewed = db.new_event(self.user, self.encounter_id, VIEWED, object_type="sentence",
+                              object_id=sentence_id, note_version=self.note.version)
+        db.append_event(self.store, viewed)
 
 
 def load_context(store: db.Store, encounter_id: str, user: str) -> ReviewContext:
