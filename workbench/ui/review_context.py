@@ -19,6 +19,8 @@ from workbench.ui.code_suggestions import CODE_EVIDENCE_KEY, code_evidence
 
 SELECTED_KEY = "selected_sentence"
 PLAY_FROM_KEY = "play_from"
+# Counts play requests, so that asking for the same passage again replays it.
+PLAY_SEQ_KEY = "play_seq"
 
 
 @dataclass
@@ -73,6 +75,7 @@ class ReviewContext:
         st.session_state.pop(CODE_EVIDENCE_KEY, None)
         found = sp.evidence_for(sentence, self.results)
         st.session_state[PLAY_FROM_KEY] = min((e.start_s for e in found), default=0.0)
+        st.session_state[PLAY_SEQ_KEY] = st.session_state.get(PLAY_SEQ_KEY, 0) + 1
 
 
 def load_context(store: db.Store, encounter_id: str, user: str) -> ReviewContext:
