@@ -4,6 +4,8 @@ transcript corrections."""
 
 from __future__ import annotations
 
+import mimetypes
+
 import streamlit as st
 
 from workbench.ui import components as ui
@@ -28,7 +30,9 @@ def source_panel(ctx: ReviewContext) -> None:
         # Constant arguments: the element is never re-created, so the player's seeks and
         # playback survive reruns; the bytes are served by URL, not sent with each rerun.
         with st.container(key=tp.AUDIO_KEY):
-            st.audio(resources.audio_bytes(path))
+            st.audio(
+                resources.audio_bytes(path), format=mimetypes.guess_type(path)[0] or "audio/wav"
+            )
     if selected:
         segments = ctx.transcript.segments
         quotes = " … ".join(
@@ -42,7 +46,15 @@ def source_panel(ctx: ReviewContext) -> None:
     st.markdown(ui.legend(colours, negated), unsafe_allow_html=True)
     if path:
         st.caption("Click a word or a time to play from there; the spoken word is highlighted.")
-    html = tp.transcript_html(ctx.transcript, ctx.entities, colours, evidence, negated)
+    version = (
+        str(resources.data_dir()),
+        ctx.encounter_id,
+        ctx.transcript_version,
+        ctx.entity_set.version if ctx.entity_set else 0,
+    )
+    html = tp.cached_transcript_html(
+        version, tuple(evidence), tuple(colours.items()), negated, ctx.transcript, ctx.entities
+    )
     seek = tp.seek_request(
         st.session_state.get(PLAY_FROM_KEY), st.session_state.get(PLAY_SEQ_KEY, 0)
     )

@@ -225,6 +225,24 @@ def transcript_html(
     )
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_transcript_html(
+    version_key: tuple[str, str, int, int],
+    evidence: tuple[Evidence, ...],
+    colours: tuple[tuple[str, str], ...],
+    negated_colour: str,
+    _transcript: Transcript,
+    _entities: tuple[Entity, ...],
+) -> str:
+    """:func:`transcript_html`, built once per stored version and evidence shown.
+
+    ``version_key`` (data folder, encounter, transcript version, entity set version) names
+    ``_transcript`` and ``_entities``: stored versions never change, so they need not be
+    hashed (1,500 words take about 12 ms to render, a tenth of the rerun budget).
+    """
+    return transcript_html(_transcript, _entities, dict(colours), evidence, negated_colour)
+
+
 def seek_request(play_from: float | None, seq: int) -> dict[str, float | int] | None:
     """What the player seeks to: ``play_from`` seconds, as request number ``seq`` (a new
     number replays the same time)."""
