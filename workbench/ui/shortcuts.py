@@ -63,9 +63,14 @@ export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
   const help = parentElement.querySelector('.ks-help');
   if (!help.__keys) {
-    help.innerHTML = '<b>Keyboard shortcuts</b><table>' + data.help.map(
-      ([keys, what]) => '<tr><td><kbd>' + keys + '</kbd></td><td>' + what + '</td></tr>'
-    ).join('') + '</table>';
+    const title = help.appendChild(document.createElement('b'));
+    title.textContent = 'Keyboard shortcuts';
+    const table = help.appendChild(document.createElement('table'));
+    for (const [keys, what] of data.help) {
+      const row = table.insertRow();
+      row.insertCell().appendChild(document.createElement('kbd')).textContent = keys;
+      row.insertCell().textContent = what;
+    }
     const s = { trigger: setTriggerValue };
     s.onKey = (e) => {
       if (e.defaultPrevented || e.isComposing) return;
