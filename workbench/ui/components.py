@@ -11,7 +11,7 @@ import itertools
 from collections.abc import Iterable, Mapping
 
 from pipelines.types import Entity, Evidence, Segment
-from pipelines.words import word_spans
+from pipelines.words import WordSpan, word_spans
 
 SPEAKER_STYLE = {
     "clinician": ("Clinician", "#1f4e79"),
@@ -42,14 +42,21 @@ def highlight_segment(
     evidence: Iterable[Evidence] = (),
     low_confidence: float = LOW_CONFIDENCE,
     negated_colour: str = NEGATED_COLOUR,
+    word_times: bool = False,
 ) -> str:
     """The segment's text as HTML: entities coloured by label (negated ones grey and struck
     through, other contexts with a dashed underline and a text badge), evidence spans of the
     selected sentence on a yellow ground, and words the recogniser was unsure of
-    (probability below ``low_confidence``) dotted and greyed."""
+    (probability below ``low_confidence``) dotted and greyed.
+
+    With ``word_times`` every recognised word is also wrapped in
+    ``<span class='w' data-w='SEG.WORD' data-t='START' data-e='END'>`` (WORD indexes
+    ``segment.words``) so the transcript player can seek to it and follow playback."""
     text = segment.text
-    unsure = [(w.start, w.end, w.word.probability) for w in word_spans(segment) or ()
+    spans = word_spans(segment) or ()
+    unsure = [(w.start, w.end, w.word.probability) for w in spans
               if w.word.probability < low_confidence]
+    timed = _timed_words(segment, spans) if word_times else []
     marks: list[tuple[int, int, str, str]] = []
     for ent in entities:
         if ent.segment_idx != segment.idx or not 0 <= ent.start < ent.end <= len(text):
@@ -60,9 +67,15 @@ def highlight_segment(
     # Walk character boundaries so entity and evidence marks may overlap safely.
     cuts = sorted({0, len(text), *[m[0] for m in marks], *[m[1] for m in marks],
                    *[a for a, _ in ev_spans], *[b for _, b in ev_spans],
-                   *[u[0] for u in unsure], *[u[1] for u in unsure]})
+                   *[u[0] for u in unsure], *[u[1] for u in unsure],
+                   *[w[0] for w in timed], *[w[1] for w in timed]})
+    next_word = 0  # words are in text order: walk them with the cuts (long segments stay linear)
     for a, b in itertools.pairwise(cuts):
         piece = html.escape(text[a:b])
+        while next_word < len(timed) and timed[next_word][1] <= a:
+            next_word += 1
+        if next_word < len(timed) and timed[next_word][0] <= a:
+            piece = timed[next_word][2] + piece + "</span>"
         doubt = next((u for u in unsure if u[0] <= a and b <= u[1]), None)
         if doubt:
             piece = (f"<span class='lowconf' title='recogniser unsure ({doubt[2]:.0%})' "
@@ -76,6 +89,18 @@ def highlight_segment(
         if ent and b == ent[1] and ent[3] != "</span>":
             out.append(ent[3][len("</span>"):])
     return "".join(out)
+
+
+def _timed_words(segment: Segment, spans: Iterable[WordSpan]) -> list[tuple[int, int, str]]:
+    """Character span and opening tag of each recognised word, for the transcript player."""
+    # Index by identity: the player reports the position in segment.words back to Python.
+    position = {id(w): i for i, w in enumerate(segment.words)}
+    return [
+        (s.start, s.end,
+         f"<span class='w' data-w='{segment.idx}.{position[id(s.word)]}' "
+         f"data-t='{s.word.start:.2f}' data-e='{s.word.end:.2f}'>")
+        for s in spans
+    ]
 
 
 def _entity_mark(
@@ -108,6 +133,18 @@ def segment_row(segment: Segment, body_html: str, selected: bool = False) -> str
         f"<span style='color:#666;font-family:monospace'>{fmt_time(segment.start)}</span> "
         f"<span style='background:{colour};color:white;border-radius:4px;padding:0 6px;"
         f"font-size:0.8em'>{label}</span> {body_html}</div>"
+    )
+
+
+def player_row(segment: Segment, body_html: str, selected: bool = False) -> str:
+    """One transcript line for the transcript player: like :func:`segment_row`, but the time
+    is a button that plays the segment (``data-t``) and the row carries ``data-seg``."""
+    label, colour = SPEAKER_STYLE.get(segment.speaker, SPEAKER_STYLE["unknown"])
+    return (
+        f"<div class='seg{' cited' if selected else ''}' data-seg='{segment.idx}'>"
+        f"<button type='button' class='ts' data-seg='{segment.idx}' "
+        f"data-t='{segment.start:.2f}' title='Play from here'>{fmt_time(segment.start)}</button> "
+        f"<span class='spk' style='background:{colour}'>{label}</span> {body_html}</div>"
     )
 
 

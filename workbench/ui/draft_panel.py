@@ -15,6 +15,7 @@ from workbench.ui import support_panel as sp
 from workbench.ui.dictation_panel import dictation_panel
 from workbench.ui.export_panel import export_buttons
 from workbench.ui.review_context import ReviewContext
+from workbench.ui.shortcuts import review_shortcuts
 from workbench.ui.signoff_panel import amend_panel, signoff_panel
 
 
@@ -27,6 +28,7 @@ def draft_panel(ctx: ReviewContext) -> None:
     st.subheader("Draft note")
     st.caption(":material/smart_toy: machine suggestion until you edit or sign it · "
                "▶ plays the source audio and marks it in the transcript")
+    review_shortcuts(ctx)
     style_line = ps.style_summary(ctx.store, ps.style_owner(ctx.store, ctx.encounter_id,
                                                             ctx.user))
     if style_line:

@@ -20,6 +20,8 @@ from workbench.ui.code_suggestions import CODE_EVIDENCE_KEY, code_evidence
 SELECTED_KEY = "selected_sentence"
 PLAY_FROM_KEY = "play_from"
 VIEWED = "sentence.viewed"
+# Counts play requests, so that asking for the same passage again replays it.
+PLAY_SEQ_KEY = "play_seq"
 
 
 @dataclass
@@ -79,6 +81,7 @@ class ReviewContext:
         viewed = db.new_event(self.user, self.encounter_id, VIEWED, object_type="sentence",
                               object_id=sentence_id, note_version=self.note.version)
         db.append_event(self.store, viewed)
+        st.session_state[PLAY_SEQ_KEY] = st.session_state.get(PLAY_SEQ_KEY, 0) + 1
 
 
 def load_context(store: db.Store, encounter_id: str, user: str) -> ReviewContext:
