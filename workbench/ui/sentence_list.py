@@ -107,19 +107,15 @@ def _row(
             args=(ctx, sid),
             placeholder="Empty: removed on Save",
         )
+        badges = [state_badge(state, decision, ctx.user), sp.support_badge(ctx.results.get(sid))]
+        if sid in ctx.evidence_changed and state not in ("unsaved-edit", "edited"):
+            badges.append(
+                ":orange-badge[:material/sync_problem: evidence changed since you edited this]"
+            )
+        if sid == selected:
+            badges.insert(0, ":primary-badge[:material/arrow_right: current]")
+        st.markdown(" ".join(badges))
         with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-            badges = [
-                state_badge(state, decision, ctx.user),
-                sp.support_badge(ctx.results.get(sid)),
-            ]
-            if sid in ctx.evidence_changed and state not in ("unsaved-edit", "edited"):
-                badges.append(
-                    ":orange-badge[:material/sync_problem: evidence changed since "
-                    "a person edited this]"
-                )
-            if sid == selected:
-                badges.insert(0, ":primary-badge[:material/arrow_right: current]")
-            st.markdown(" ".join(badges), width="content")
             _actions(ctx, sentence, saved, state, headings)
 
 
