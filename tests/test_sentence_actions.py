@@ -202,8 +202,17 @@ def _select_script() -> None:
 
     store = db.open_store(_Path(stl.session_state["data"]))
     version, transcript = db.get_transcript(store, "enc-act")
-    ctx = ReviewContext(store, "dr-test", db.get_encounter(store, "enc-act"), None, version,
-                        transcript, None, db.get_note(store, "enc-act"), None)
+    ctx = ReviewContext(
+        store,
+        "dr-test",
+        db.get_encounter(store, "enc-act"),
+        None,
+        version,
+        transcript,
+        None,
+        db.get_note(store, "enc-act"),
+        None,
+    )
     stl.button("next", key="next", on_click=actions.select_next, args=(ctx, 1))
     stl.button("previous", key="previous", on_click=actions.select_next, args=(ctx, -1))
     stl.write(f"selected={stl.session_state.get(SELECTED_KEY)}")

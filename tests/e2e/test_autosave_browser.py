@@ -3,6 +3,7 @@ one click and Undo last save brings the sentence back."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,29 @@ def test_reject_then_undo_last_save(app_url: str, page, e2e_data: Path) -> None:
     store = st.open_store(e2e_data)
     assert [v for v, _, _ in st.list_note_versions(store, ENCOUNTER)] == [1, 2, 3]
     assert [e.kind for e in st.list_events(store, ENCOUNTER, "note.undone")] == ["note.undone"]
+
+
+def test_text_still_in_the_box_survives_a_reload(app_url: str, page, e2e_data: Path) -> None:
+    """A reload while the cursor is still in the box (the text never left the browser)."""
+    from playwright.sync_api import expect
+
+    page.set_default_timeout(STEP_MS)
+    _open_review(page, app_url)
+    box = _key(page, "sent-1-s-complaint", "textarea")
+    box.click()
+    box.press("End")
+    box.press_sequentially(" Worse at night.", delay=20)
+    page.reload()
+    _open_review(page, app_url)
+    typed = SENTENCES["s-complaint"][1] + " Worse at night."
+    expect(_key(page, "sent-1-s-complaint", "textarea")).to_have_value(typed)
+    store = st.open_store(e2e_data)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        kept = autosave.get_autosave(store, ENCOUNTER, USER)
+        if kept is not None and kept.sentences[0].text == typed:
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail("the typed text was not autosaved after the reload")
+    expect(_key(page, "save", "button")).to_contain_text("Save (1 changes)")

@@ -20,6 +20,9 @@ from workbench.ui import note_editor as ed
 from workbench.ui import sentence_actions as actions
 from workbench.ui import support_panel as sp
 from workbench.ui.review_context import SELECTED_KEY, ReviewContext
+from workbench.ui.unsent_guard import unsent_guard
+
+GUARD_SEEN_KEY = "unsent-guard-seen"  # set after the first draw of a session
 
 # What a sentence is now, with its badge colour and icon (words always; colour never alone).
 STATES = {
@@ -82,6 +85,19 @@ def sentence_list(ctx: ReviewContext, headings: Mapping[str, str]) -> None:
         for sentence in (s for s in pending if s.section == section):
             _row(ctx, sentence, decisions.get(sentence.sentence_id), headings, selected)
         _section_tools(ctx, section, headings, pending)
+    _guard_unsent(ctx, pending)
+
+
+def _guard_unsent(ctx: ReviewContext, pending: tuple[NoteSentence, ...]) -> None:
+    """Keep typed text the server has not got yet in the browser, and put it back after a
+    reload (see ``unsent_guard``)."""
+    note = ctx.note
+    values = {ed.sentence_key(note, s): s.text for s in pending}
+    kept = tuple(s for s in pending if s.text.strip())
+    values.update({ed.section_key(note, k): section_text(kept, k) for k in note.draft.sections})
+    fresh = GUARD_SEEN_KEY not in st.session_state
+    st.session_state[GUARD_SEEN_KEY] = True
+    unsent_guard(f"{ctx.encounter_id}:{ctx.user}", values, fresh)
 
 
 def _row(
