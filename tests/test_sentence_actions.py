@@ -191,12 +191,14 @@ def test_a_stale_autosave_can_be_discarded(
 
 
 def _select_script() -> None:
-    """A page that calls select_next as the keyboard shortcuts component will."""
+    """A page that calls the actions as the keyboard shortcuts component will."""
     from pathlib import Path as _Path
 
     import streamlit as stl
 
+    from pipelines.editing import edit_sentence
     from workbench import store as db
+    from workbench.ui import note_editor as ed
     from workbench.ui import sentence_actions as actions
     from workbench.ui.review_context import SELECTED_KEY, ReviewContext
 
@@ -215,6 +217,11 @@ def _select_script() -> None:
     )
     stl.button("next", key="next", on_click=actions.select_next, args=(ctx, 1))
     stl.button("previous", key="previous", on_click=actions.select_next, args=(ctx, -1))
+    edit = "Reports a dry cough for three days."  # EDIT: the script runs on its own
+    selected = stl.session_state.get(SELECTED_KEY, "")
+    stl.button("accept", key="accept-selected", on_click=actions.accept, args=(ctx, selected))
+    edited = edit_sentence(ed.pending(ctx.note), ctx.note.draft.sentences, selected, edit)
+    stl.button("edit", key="edit-selected", on_click=ed.commit, args=(ctx, edited))
     stl.write(f"selected={stl.session_state.get(SELECTED_KEY)}")
 
 
@@ -235,3 +242,19 @@ def test_the_selected_sentence_is_marked_current(review) -> None:
     assert ":primary-badge[:material/arrow_right: current]" in badges(at)
     current = [m.value for m in at.markdown if "current]" in m.value]
     assert len(current) == 1 and "machine suggestion" in current[0]
+
+
+def test_accept_is_refused_for_a_sentence_with_an_unsaved_edit(data: Path) -> None:
+    store = st.open_store(data)
+    at = AppTest.from_function(_select_script)
+    at.session_state["data"] = str(data)
+    at.run()
+    at.button(key="next").click().run()
+    at.button(key="edit-selected").click().run()
+    assert autosave.get_autosave(store, ENC, "dr-test").sentences[0].text == EDIT
+    at.button(key="accept-selected").click().run()
+    assert any("unsaved edit" in str(v) for v in at.session_state["sentence-flash"])
+    assert st.list_events(store, ENC, "sentence.accepted") == []
+    at.button(key="next").click().run()
+    at.button(key="accept-selected").click().run()  # s1 has no edit: accepted
+    assert [e.object_id for e in st.list_events(store, ENC, "sentence.accepted")] == ["s1"]

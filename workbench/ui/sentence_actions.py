@@ -35,6 +35,13 @@ def move_key(ctx: ReviewContext, sentence_id: str) -> str:
 def accept(ctx: ReviewContext, sentence_id: str) -> None:
     """Record that the reviewer accepts the sentence as drafted, and select it."""
     st.session_state[SELECTED_KEY] = sentence_id
+    saved = ctx.sentence(sentence_id)
+    shown = next((s for s in ed.pending(ctx.note) if s.sentence_id == sentence_id), None)
+    if saved is None or shown is None or shown.text != saved.text:
+        # The box shows something else than the saved text: accepting would approve text
+        # the reviewer no longer sees. Their edit, once saved, is their decision.
+        ed.flash("error", "This sentence has an unsaved edit: save it (or undo it) instead.")
+        return
     try:
         db.accept_sentences(ctx.store, ctx.encounter_id, ctx.note.version, [sentence_id], ctx.user)
     except _FAILURES as exc:
