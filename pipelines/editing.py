@@ -88,3 +88,123 @@ def new_sentence(section: str, text: str) -> NoteSentence:
 def section_text(sentences: tuple[NoteSentence, ...], section: str) -> str:
     """The section as one paragraph, as the clinician edits it."""
     return " ".join(s.text for s in sentences if s.section == section)
+
+
+# --- A pending (unsaved) note ---------------------------------------------------------------
+# The Review page keeps the clinician's unsaved note as a tuple of sentences. A sentence whose
+# box was emptied stays in it with blank text (shown as "removed on Save", so one undo brings
+# it back) and is dropped by ``saveable``.
+
+
+def insert_in_section(
+    sentences: tuple[NoteSentence, ...], sentence: NoteSentence
+) -> tuple[NoteSentence, ...]:
+    """Place a sentence at the end of its section (or at the end of the note)."""
+    last = max((i for i, s in enumerate(sentences) if s.section == sentence.section), default=-1)
+    if last < 0:
+        return (*sentences, sentence)
+    return (*sentences[: last + 1], sentence, *sentences[last + 1 :])
+
+
+def edit_sentence(
+    pending: tuple[NoteSentence, ...],
+    saved: tuple[NoteSentence, ...],
+    sentence_id: str,
+    text: str,
+) -> tuple[NoteSentence, ...]:
+    """Set one sentence's text; blank text marks it for removal. Typing the saved text back
+    restores the saved sentence as it was (its origin too)."""
+    text = " ".join(text.split())
+    before = {s.sentence_id: s for s in saved}.get(sentence_id)
+    out = []
+    for s in pending:
+        if s.sentence_id == sentence_id:
+            if before is not None and before.text == text and before.section == s.section:
+                s = before
+            elif s.text != text:
+                s = replace(s, text=text, origin="human")
+        out.append(s)
+    return tuple(out)
+
+
+def remove_sentence(
+    sentences: tuple[NoteSentence, ...], sentence_id: str
+) -> tuple[NoteSentence, ...]:
+    """The sentences without ``sentence_id`` (unchanged when it is absent)."""
+    return tuple(s for s in sentences if s.sentence_id != sentence_id)
+
+
+def move_sentence(
+    sentences: tuple[NoteSentence, ...], sentence_id: str, section: str
+) -> tuple[NoteSentence, ...]:
+    """Move one sentence, text and evidence unchanged, to the end of ``section``."""
+    found = next((s for s in sentences if s.sentence_id == sentence_id), None)
+    if found is None:
+        raise KeyError(f"No sentence {sentence_id} in the note")
+    if found.section == section:
+        return sentences
+    return insert_in_section(
+        remove_sentence(sentences, sentence_id), replace(found, section=section)
+    )
+
+
+def saveable(pending: tuple[NoteSentence, ...]) -> tuple[NoteSentence, ...]:
+    """The pending note as Save writes it: sentences emptied by the clinician are removed."""
+    return tuple(s for s in pending if s.text.strip())
+
+
+def restore_unchanged(
+    saved: tuple[NoteSentence, ...], pending: tuple[NoteSentence, ...]
+) -> tuple[NoteSentence, ...]:
+    """Pending sentences whose text and section equal the saved ones become the saved ones
+    again (a whole-section edit that changed nothing must not turn them into the person's)."""
+    before = {s.sentence_id: s for s in saved}
+    return tuple(
+        before[s.sentence_id]
+        if s.sentence_id in before
+        and (before[s.sentence_id].text, before[s.sentence_id].section) == (s.text, s.section)
+        else s
+        for s in pending
+    )
+
+
+def same_note(a: tuple[NoteSentence, ...], b: tuple[NoteSentence, ...]) -> bool:
+    """Whether two notes have the same sentences (ids, sections and text) in the same order."""
+    return [(s.sentence_id, s.section, s.text) for s in a] == [
+        (s.sentence_id, s.section, s.text) for s in b
+    ]
+
+
+def rebase_edits(
+    base: tuple[NoteSentence, ...],
+    pending: tuple[NoteSentence, ...],
+    target: tuple[NoteSentence, ...],
+) -> tuple[NoteSentence, ...]:
+    """Carry unsaved edits made on ``base`` over to a newer saved note ``target``.
+
+    Text edits (blank ones included) apply to the same sentence id in ``target``; sentences
+    removed from the pending note stay removed; sentences only the pending note has go to the
+    end of their section. Sections and order come from ``target``. Used after a one-click
+    action saved a new version under unsaved edits, and when a reviewer chooses to apply an
+    autosave made on an older version.
+    """
+    before = {s.sentence_id: s for s in base}
+    wanted = {s.sentence_id: s for s in pending}
+    out: list[NoteSentence] = []
+    for t in target:
+        p = wanted.get(t.sentence_id)
+        if p is None and t.sentence_id in before:
+            continue  # removed in the pending note
+        if (
+            p is not None
+            and p.text != t.text
+            and (t.sentence_id not in before or p.text != before[t.sentence_id].text)
+        ):
+            t = replace(t, text=p.text, origin="human")
+        out.append(t)
+    have = {s.sentence_id for s in target}
+    rebased = tuple(out)
+    for p in pending:
+        if p.sentence_id not in before and p.sentence_id not in have:
+            rebased = insert_in_section(rebased, p)
+    return rebased

@@ -156,16 +156,17 @@ def _keys_app() -> None:
     import streamlit as st
 
     from workbench.ui import resources
+    from workbench.ui import sentence_actions as sa
     from workbench.ui import shortcuts as ks
     from workbench.ui.review_context import SELECTED_KEY, load_context
 
     ctx = load_context(resources.get_store(), "enc-keys", "dr-keys")
     actions = {
-        "next": lambda: ks.select_step(ctx, 1),
-        "previous": lambda: ks.select_step(ctx, -1),
+        "next": lambda: sa.select_next(ctx, 1),
+        "previous": lambda: sa.select_next(ctx, -1),
         "play": lambda: ks.play_selected(ctx),
-        "accept": lambda: ks.accept_selected(ctx),
-        "reject": lambda: ks.reject_fallback(ctx),
+        "accept": lambda: ks._on_selected(ctx, sa.accept),
+        "reject": lambda: ks._on_selected(ctx, sa.reject),
     }
     seen = st.session_state.setdefault("seen", [])
     for name in st.session_state.pop("press", []):
@@ -215,8 +216,10 @@ def test_play_accept_and_reject_act_on_the_selected_sentence(keys_app) -> None:
     (accepted,) = st.list_events(store, "enc-keys", "sentence.accepted")
     assert accepted.object_id == "s2" and accepted.user_id == "dr-keys"
     _press(at, "reject")
-    assert at.session_state["sent-1-s2"] == "", "the box is emptied: Save removes it"
-    assert st.get_note(store, "enc-keys").version == 1, "nothing saved yet"
+    after = st.get_note(store, "enc-keys")
+    assert after.version == 2, "a reject is saved at once (Undo last save brings it back)"
+    assert [s.sentence_id for s in after.draft.sentences] == ["p1", "s1"]
+    assert [e.object_id for e in st.list_events(store, "enc-keys", "sentence.deleted")] == ["s2"]
 
 
 def test_unknown_shortcut_actions_are_refused() -> None:

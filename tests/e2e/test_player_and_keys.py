@@ -155,11 +155,13 @@ def test_keys_move_play_accept_and_reject(app_url: str, page, e2e_data) -> None:
     (accepted,) = _wait_for_events(store, "sentence.accepted")
     assert accepted.object_id == NOTE_ORDER[1] and accepted.user_id == USER
 
-    # r empties the selected sentence's box: one pending change until Save.
+    # r removes the selected sentence: a saved version 2 without it (undoable).
     _settle(page)
     page.keyboard.press("r")
-    expect(_key(page, f"sent-1-{NOTE_ORDER[1]}", "textarea")).to_have_value("")
-    expect(_key(page, "save", "button")).to_contain_text("Save (1 changes)")
+    expect(page.locator(f".st-key-sent-2-{NOTE_ORDER[0]}")).to_have_count(1)
+    expect(page.locator(f".st-key-sent-2-{NOTE_ORDER[1]}")).to_have_count(0)
+    (deleted,) = _wait_for_events(store, "sentence.deleted")
+    assert deleted.object_id == NOTE_ORDER[1] and deleted.user_id == USER
 
     # ? shows the key help, ? again hides it.
     _settle(page)
@@ -183,7 +185,9 @@ def test_typing_in_a_text_box_is_not_a_shortcut_but_ctrl_s_is(app_url: str, page
     expect(_source_box(page)).to_have_count(0)
     assert page.evaluate("() => document.activeElement.tagName") == "TEXTAREA"
 
-    # Ctrl+S leaves the box (keeping the text) and asks for a save.
+    # Ctrl+S leaves the box (keeping the text) and saves it as version 2.
     box.press("Control+s")
-    expect(page.get_by_text("Use the Save button").first).to_be_visible()
-    expect(_key(page, "save", "button")).to_contain_text("Save (1 changes)")
+    expect(page.get_by_text("Saved version 2").first).to_be_visible()
+    expect(_key(page, f"sent-2-{NOTE_ORDER[0]}", "textarea")).to_have_value(
+        SENTENCES[NOTE_ORDER[0]][1] + " jkpar"
+    )

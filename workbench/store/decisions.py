@@ -26,6 +26,7 @@ DECISION_KINDS = (
     "sentence.moved",
     "sentence.deleted",
     "omission.added",
+    "sentence.undone",  # an undo put it back as it was: nobody has decided on it since
 )
 
 _DECISIONS = (
@@ -49,7 +50,7 @@ class SentenceDecision:
     @property
     def reviewed(self) -> bool:
         """A person looked at it and kept it (accepted, wrote or moved it)."""
-        return self.kind != "sentence.deleted"
+        return self.kind not in ("sentence.deleted", "sentence.undone")
 
 
 def accept_sentences(

@@ -81,8 +81,8 @@ def save_note(
                 f"the newest is {latest}. Reload to see the other changes."
             )
         base = _read_note(con, encounter_id, base_version)
-        changes = [c for c in diff_sentences(base.draft.sentences, sentences)
-                   if c[1] not in redrafted]
+        all_changes = diff_sentences(base.draft.sentences, sentences)
+        changes = [c for c in all_changes if c[1] not in redrafted]
         sections = base.draft.sections if sections is None else tuple(sections)
         if sorted(sections) != sorted(base.draft.sections):
             raise InvalidEdit(
@@ -91,11 +91,13 @@ def save_note(
             )
         reordered = sections != base.draft.sections
         transcript_version = transcript_version or base.transcript_version
+        # Compared by sentence id: removing or adding a sentence moves no one's evidence.
+        old_evidence = {s.sentence_id: s.evidence for s in base.draft.sentences}
         evidence_moved = transcript_version != base.transcript_version or any(
-            a.evidence != b.evidence
-            for a, b in zip(base.draft.sentences, sentences, strict=False)
+            s.sentence_id in old_evidence and old_evidence[s.sentence_id] != s.evidence
+            for s in sentences
         )
-        if not changes and not evidence_moved and not reordered:
+        if not all_changes and not evidence_moved and not reordered:
             return base_version
         draft = Draft(
             template=base.draft.template,

@@ -11,10 +11,12 @@ from workbench import personalisation as ps
 from workbench import store as db
 from workbench.ui import note_editor as ed
 from workbench.ui import resources
+from workbench.ui import sentence_actions as actions
 from workbench.ui import support_panel as sp
 from workbench.ui.dictation_panel import dictation_panel
 from workbench.ui.export_panel import export_buttons
 from workbench.ui.review_context import ReviewContext
+from workbench.ui.sentence_list import sentence_list
 from workbench.ui.shortcuts import review_shortcuts
 from workbench.ui.signoff_panel import amend_panel, signoff_panel
 
@@ -24,7 +26,7 @@ def draft_panel(ctx: ReviewContext) -> None:
     if ctx.note.signed:
         signed_note(ctx)
         return
-    note, results = ctx.note, ctx.results
+    note = ctx.note
     st.subheader("Draft note")
     st.caption(":material/smart_toy: machine suggestion until you edit or sign it · "
                "▶ plays the source audio and marks it in the transcript")
@@ -35,24 +37,9 @@ def draft_panel(ctx: ReviewContext) -> None:
         st.caption(f":material/tune: {style_line}", help="SCRIBE_PERSONALISE=off turns it off")
     headings = resources.section_headings(note.draft.template)
     sp.needs_attention(ctx.support, headings, ctx.play)
-    for section in note.draft.sections:
-        st.markdown(f"#### {headings.get(section, section.title())}")
-        for sentence in note.draft.section_sentences(section):
-            key = ed.sentence_key(note, sentence)
-            text_col, btn_col = st.columns([0.86, 0.14], vertical_alignment="center")
-            text_col.text_area(sentence.section, value=sentence.text, key=key, height=68,
-                               label_visibility="collapsed")
-            edited = st.session_state.get(key, sentence.text) != sentence.text
-            btn_col.markdown(ed.origin_badge(sentence, edited,
-                                             sentence.sentence_id in ctx.evidence_changed)
-                             + "  \n" + sp.support_badge(results.get(sentence.sentence_id)))
-            btn_col.button("▶", key=f"play-{sentence.sentence_id}", help="Play the evidence",
-                           on_click=ctx.play, args=(sentence.sentence_id,),
-                           disabled=not sp.evidence_for(sentence, results))
-        with st.expander(f"Edit all of {headings.get(section, section)} / add a sentence"):
-            st.text_area("Whole section", value=ed.section_text(note.draft.sentences, section),
-                         key=ed.section_key(note, section))
-            st.text_input("Add a sentence", key=ed.add_key(note, section))
+    _flash()
+    _autosave_notice(ctx, ed.start(ctx))
+    sentence_list(ctx, headings)
 
     sp.omissions_panel(ctx.store, ctx.encounter_id, note, ctx.support, ctx.transcript,
                        headings, ctx.user)
@@ -66,17 +53,56 @@ def draft_panel(ctx: ReviewContext) -> None:
     changes = len(db.diff_sentences(note.draft.sentences, pending)) + (
         order != note.draft.sections
     )
-    if st.button(f"Save ({changes} changes)", key="save", type="primary",
-                 disabled=not changes):
-        try:
-            db.save_note(ctx.store, ctx.encounter_id, note.version, pending, ctx.user,
-                         sections=order)
-        except (db.ConcurrentEdit, db.NoteLocked) as exc:
-            st.error(str(exc))
+    _save_row(ctx, changes)
+    signoff_panel(ctx, changes)
+
+
+def _save_row(ctx: ReviewContext, changes: int) -> None:
+    """Save, and the two undos: of the last unsaved edit, and of the last saved change."""
+    note = ctx.note
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.button(f"Save ({changes} changes)", key="save", type="primary",
+                  disabled=not changes, on_click=actions.save, args=(ctx,),
+                  help="Saves your text edits as a new version")
+        st.button("Undo edit", key="undo-edit", icon=":material/undo:",
+                  disabled=not ed.can_undo_edit(note), on_click=ed.undo_edit, args=(ctx,),
+                  help="Undo your last unsaved change")
+        st.button("Undo last save", key="undo-save", icon=":material/history:",
+                  disabled=note.parent_version is None, on_click=actions.undo_save,
+                  args=(ctx,),
+                  help=f"Save a new version with the sentences of version "
+                       f"{note.parent_version}; no version is deleted")
+
+
+def _flash() -> None:
+    """Messages the sentence actions left for this rerun."""
+    for kind, message in st.session_state.pop(ed.FLASH_KEY, []):
+        if kind == "error":
+            st.error(message)
         else:
-            st.toast(f"Saved version {note.version + 1}")
-            st.rerun()
-    signoff_panel(ctx, changes)  # full width: blockers, attestation, diff, history
+            st.toast(message)
+
+
+def _autosave_notice(ctx: ReviewContext, stale) -> None:
+    """Say when unsaved changes were restored; offer (never apply) ones made on an older
+    version."""
+    restored = st.session_state.get(ed.RESTORED_KEY)
+    if restored and restored[:2] == (ctx.encounter_id, ctx.note.version):
+        st.info(f"Restored unsaved changes from {restored[2]} UTC.", icon=":material/restore:")
+    if stale is None:
+        return
+    with st.container(border=True, key="stale-autosave"):
+        st.warning(
+            f"You have unsaved changes from {stale.updated_at:%H:%M} UTC made on version "
+            f"{stale.note_version}, but version {ctx.note.version} was saved since by "
+            f"{ctx.note.created_by}. They are not applied.",
+            icon=":material/warning:",
+        )
+        with st.container(horizontal=True):
+            st.button("Apply them to this version", key="autosave-apply",
+                      on_click=ed.apply_stale, args=(ctx,))
+            st.button("Discard them", key="autosave-discard", on_click=ed.discard_stale,
+                      args=(ctx,))
 
 
 def signed_note(ctx: ReviewContext) -> None:

@@ -21,10 +21,8 @@ from collections.abc import Callable, Mapping
 
 import streamlit as st
 
-from workbench import store as db
-from workbench.ui import note_editor as ed
-from workbench.ui.code_suggestions import CODE_EVIDENCE_KEY
-from workbench.ui.review_context import SELECTED_KEY, ReviewContext
+from workbench.ui import sentence_actions as actions
+from workbench.ui.review_context import ReviewContext
 
 SHORTCUTS_KEY = "review-shortcuts"
 ACTIONS = ("next", "previous", "accept", "reject", "play", "save")
@@ -156,79 +154,34 @@ def shortcut_hint() -> None:
 def review_shortcuts(ctx: ReviewContext) -> None:
     """The Review page's keys over one encounter: mount the listener and show the hint.
 
-    next/previous move the selection in note order, play plays the selected sentence's
-    evidence, accept records ``sentence.accepted``; reject marks the sentence for removal
-    at the next save and save points at the Save button (the sentence actions replace both).
+    They do what the buttons do (``sentence_actions``): next/previous move the selection in
+    note order, play plays the selected sentence's evidence, accept records
+    ``sentence.accepted``, reject removes the sentence (a saved version, undoable) and save
+    saves the text edits.
     """
     shortcuts(
         {
-            "next": lambda: select_step(ctx, 1),
-            "previous": lambda: select_step(ctx, -1),
+            "next": lambda: actions.select_next(ctx, 1),
+            "previous": lambda: actions.select_next(ctx, -1),
             "play": lambda: play_selected(ctx),
-            "accept": lambda: accept_selected(ctx),
-            "reject": lambda: reject_fallback(ctx),
-            "save": save_fallback,
+            "accept": lambda: _on_selected(ctx, actions.accept),
+            "reject": lambda: _on_selected(ctx, actions.reject),
+            "save": lambda: actions.save(ctx),
         }
     )
     shortcut_hint()
 
 
-def note_order(ctx: ReviewContext) -> list[str]:
-    """Sentence ids as the note shows them: section by section."""
-    draft = ctx.note.draft
-    return [s.sentence_id for section in draft.sections for s in draft.section_sentences(section)]
-
-
-def select_step(ctx: ReviewContext, step: int) -> str | None:
-    """Select the sentence ``step`` places after the selected one (the first or last when
-    none is selected; the ends do not wrap). Returns the selected id."""
-    order = note_order(ctx)
-    if not order:
-        return None
-    current = st.session_state.get(SELECTED_KEY)
-    if current in order:
-        index = min(max(order.index(current) + step, 0), len(order) - 1)
-    else:
-        index = 0 if step > 0 else len(order) - 1
-    st.session_state[SELECTED_KEY] = order[index]
-    # The transcript marks this sentence's evidence, not a code mention clicked earlier.
-    st.session_state.pop(CODE_EVIDENCE_KEY, None)
-    return order[index]
-
-
 def play_selected(ctx: ReviewContext) -> None:
     """Play the selected sentence's evidence (the first sentence's when none is selected)."""
-    selected = ctx.selected or ctx.sentence(select_step(ctx, 1) or "")
+    selected = ctx.selected or ctx.sentence(actions.select_next(ctx, 1) or "")
     if selected is not None:
         ctx.play(selected.sentence_id)
 
 
-def accept_selected(ctx: ReviewContext) -> None:
-    """Record that the reviewer accepts the selected sentence as drafted."""
+def _on_selected(ctx: ReviewContext, action: Callable[[ReviewContext, str], None]) -> None:
     selected = ctx.selected
     if selected is None:
         st.toast("Select a sentence first (j / k)", icon=":material/info:")
         return
-    try:
-        db.accept_sentences(
-            ctx.store, ctx.encounter_id, ctx.note.version, [selected.sentence_id], ctx.user
-        )
-    except (db.ConcurrentEdit, db.NoteLocked) as exc:
-        st.toast(str(exc), icon=":material/error:")
-    else:
-        st.toast("Accepted", icon=":material/check:")
-
-
-def reject_fallback(ctx: ReviewContext) -> None:
-    """Empty the selected sentence's box: Save then removes it (as clearing it by hand does)."""
-    selected = ctx.selected
-    if selected is None:
-        st.toast("Select a sentence first (j / k)", icon=":material/info:")
-        return
-    st.session_state[ed.sentence_key(ctx.note, selected)] = ""
-    st.toast("Marked for removal: Save to apply, or type the text back", icon=":material/delete:")
-
-
-def save_fallback() -> None:
-    """Point at the Save button."""
-    st.toast("Use the Save button below the note to save", icon=":material/save:")
+    action(ctx, selected.sentence_id)
