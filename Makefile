@@ -27,7 +27,7 @@ lint: setup
 bench: setup
 	@for m in benchmarks/*.py; do \
 		name=$$(basename $$m .py); \
-		[ "$$name" = "__init__" ] || [ "$$name" = "common" ] || $(PY) -m benchmarks.$$name; \
+		[ "$$name" = "__init__" ] || [ "$$name" = "common" ] || [ "$$name" = "review_data" ] || $(PY) -m benchmarks.$$name; \
 	done
 
 # Re-pin every installed package (run after changing dependencies in pyproject.toml).
