@@ -30,6 +30,7 @@ from workbench.store.decisions import (
 from workbench.store.encounters import (
     add_audio,
     add_encounter,
+    drafted_encounter_ids,
     ensure_user,
     find_encounter_by_audio,
     get_audio,
@@ -119,6 +120,7 @@ __all__ = [
     "DB_FILENAME", "EncounterRecord",
     "EncounterSummary", "Event", "NoteLocked", "NoteVersion", "NotFound", "Store", "StoreBusy",
     "StoreError", "add_audio", "add_encounter", "append_event", "diff_sentences",
+    "drafted_encounter_ids",
     "ensure_user", "entity_set_version", "find_encounter_by_audio", "get_audio",
     "get_encounter", "get_entities",
     "get_note", "get_transcript", "latest_transcript_version", "list_encounters",

@@ -87,3 +87,52 @@ def icd_catalog():
     from pipelines.problem_coding import load_icd_catalog
 
     return load_icd_catalog()
+
+
+# -- reads cached until the database changes ----------------------------------------------
+# Each is keyed by the store's path and ``Store.stamp()`` (which changes with every commit,
+# here or in another process), so a rerun that changed nothing opens no database file:
+# opening one costs 20-30 ms, and a Review rerun used to do it more than thirty times.
+# cache_resource hands out the same immutable value (tuples, frozen records) to every
+# session without a pickled copy.
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _drafted_ids(_store: db.Store, path: str, stamp: tuple) -> tuple[str, ...]:
+    return tuple(db.drafted_encounter_ids(_store))
+
+
+def drafted_encounter_ids(store: db.Store) -> tuple[str, ...]:
+    """Ids of encounters with a note, newest first (cached until the database changes)."""
+    return _drafted_ids(store, str(store.path), store.stamp())
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _users(_store: db.Store, path: str, stamp: tuple) -> tuple[tuple[str, str, str], ...]:
+    return tuple(db.list_users(_store))
+
+
+def users(store: db.Store) -> tuple[tuple[str, str, str], ...]:
+    """(user_id, display_name, role) of every user (cached until the database changes)."""
+    return _users(store, str(store.path), store.stamp())
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _style_summary(_store: db.Store, path: str, stamp: tuple, clinician: str) -> str | None:
+    found = db.latest_style(_store, clinician)
+    return found.summary if found else None
+
+
+def style_summary(store: db.Store, clinician: str) -> str | None:
+    """The clinician's learned style in one line, if any (cached until the database changes)."""
+    return _style_summary(store, str(store.path), store.stamp(), clinician)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _vocabulary(_store: db.Store, path: str, stamp: tuple, owner: str) -> tuple[str, ...]:
+    return tuple(db.list_terms(_store, owner))
+
+
+def vocabulary(store: db.Store, owner: str) -> tuple[str, ...]:
+    """The owner's custom vocabulary (cached until the database changes)."""
+    return _vocabulary(store, str(store.path), store.stamp(), owner)
