@@ -152,6 +152,7 @@ def main(argv: list[str] | None = None) -> dict:
             "sentences": built["sentences"],
             "unsupported": built["unsupported"],
             "entities": built["entities"],
+            "audio_mb": built["audio_mb"],
             "build_s": built["build_s"],
             "reused_database": built["reused"],
             "target_ms": TARGET_MS,

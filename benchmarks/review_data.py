@@ -21,7 +21,7 @@ from types import SimpleNamespace
 
 from pipelines.types import Draft, Evidence, NoteSentence, Segment, Transcript, Word
 
-BUILD = "review-bench.v1"
+BUILD = "review-bench.v2"
 MARKER = "bench-review.json"
 ENCOUNTER_ID = "bench-long-visit"
 WORDS = 1500
@@ -60,6 +60,7 @@ def build(data: Path, encounters: int) -> dict:
         "sentences": len(note.draft.sentences),
         "unsupported": sum(r.label == "unsupported" for r in check.results),
         "entities": len(entities),
+        "audio_mb": round(sum(f.stat().st_size for f in (Path(data) / "audio").iterdir()) / 1e6, 1),
         "build_s": round(time.perf_counter() - started, 1),
     }
     marker.write_text(json.dumps(facts))
@@ -82,22 +83,24 @@ def long_encounter(store, data: Path, rng: random.Random):
     entities = extract_entities(nlp, transcript)
     draft = draft_visit(transcript, entities, LearnedOptions(template="aci_visit"), load_model())
     draft = fit_sentences(draft, transcript, SENTENCES)
-    sha = hashlib.sha256(CLIP.read_bytes()).hexdigest()
+    audio = recording()
+    sha = hashlib.sha256(audio.read_bytes()).hexdigest()
+    stored = f"audio/{sha}{audio.suffix}"
     (data / "audio").mkdir(exist_ok=True)
-    shutil.copy(CLIP, data / "audio" / f"{sha}.ogg")
+    shutil.copy(audio, data / stored)
     for user in (USER, *CLINICIANS):
         db.ensure_user(store, user, user.replace("dr-", "Dr ").title(), "clinician")
     db.add_audio(
         store,
         db.AudioRecord(
             sha,
-            f"audio/{sha}.ogg",
-            "visit.ogg",
-            "ogg",
+            stored,
+            audio.name,
+            audio.suffix.lstrip("."),
             transcript.duration_s,
             16000,
             1,
-            CLIP.stat().st_size,
+            audio.stat().st_size,
         ),
     )
     db.add_encounter(
@@ -117,6 +120,15 @@ def long_encounter(store, data: Path, rng: random.Random):
     db.save_draft(store, ENCOUNTER_ID, draft, version, USER)
     check = check_note(store, SimpleNamespace(nlp=nlp), ENCOUNTER_ID, USER)
     return transcript, entities, db.get_note(store, ENCOUNTER_ID), check
+
+
+def recording() -> Path:
+    """A real ten-minute recording (3.4 MB, the size the page sends on every rerun) from
+    ``$SCRIBE_DATASETS``, else the five-second ASR test clip."""
+    from workbench.cli_eval import datasets_root
+
+    found = datasets_root() / "fareez-osce-interviews" / "Audio Recordings" / "CAR0001.mp3"
+    return found if found.is_file() else CLIP
 
 
 def dialogue(words: int) -> Transcript:

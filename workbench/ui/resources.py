@@ -49,7 +49,9 @@ def label_colours() -> dict[str, str]:
     return {label.name: label.color for label in label_schema().labels}
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+# cache_resource: bytes are immutable, and cache_data would unpickle a copy of the whole
+# recording (megabytes) on every rerun.
+@st.cache_resource(show_spinner=False, max_entries=16)
 def audio_bytes(path: str) -> bytes:
     """The stored audio file, read once per file."""
     return Path(path).read_bytes()
