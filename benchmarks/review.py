@@ -148,6 +148,7 @@ def main(argv: list[str] | None = None) -> dict:
         report = {
             **measure(data, built["encounter_id"], args.reruns, args.profile),
             "encounters": built["encounters"],
+            "encounter_id": built["encounter_id"],
             "words": built["words"],
             "sentences": built["sentences"],
             "unsupported": built["unsupported"],

@@ -45,7 +45,7 @@ def test_the_review_benchmark_times_reruns_of_the_long_encounter(tmp_path: Path)
     rows = db.list_encounters(store)
     assert len(rows) == 201
     assert {r.status for r in rows} >= {"signed", "drafted", "in review"}
-    long_id = "bench-long-visit"
+    long_id = report["encounter_id"]
     version, transcript = db.get_transcript(store, long_id)
     words = [w for s in transcript.segments for w in s.words]
     assert len(words) == sum(len(s.text.split()) for s in transcript.segments) == 1500
