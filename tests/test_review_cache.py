@@ -85,3 +85,16 @@ def test_a_rerun_that_changed_nothing_reads_nothing_and_a_change_elsewhere_shows
     assert reads == [ENC], "the change made the page read the encounter again, once"
     assert any("Signed by dr-other" in s.value for s in at.success)
     assert len(db.list_events(store, ENC, "note.verified")) == 1, "the check was reused"
+
+
+def test_one_encounters_rows_are_found_through_an_index(store: db.Store, encounter: str) -> None:
+    """Migration 0013: the per-encounter reads of the Review page are index lookups, not
+    scans of every encounter's rows (the words table alone grows by ~1,000 rows a visit)."""
+    with store.connect() as con:
+        plan = con.execute(
+            "EXPLAIN ANALYZE SELECT count(*) FROM words WHERE encounter_id = ?", [encounter]
+        ).fetchall()
+        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_indexes()").fetchall()}
+    assert "Index Scan" in str(plan)
+    assert {"words", "segments", "entities", "note_sentences", "evidence"} <= tables
+    assert {"sentence_support", "omissions"} <= tables
