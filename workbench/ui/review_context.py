@@ -110,8 +110,9 @@ def _read(_store: db.Store, path: str, encounter_id: str, stamp: tuple) -> _Stor
             support = stored if is_current(_store, stored, note) else None
         changed = set() if note.signed else db.evidence_changed_ids(_store, encounter_id)
         audio = db.get_audio(_store, encounter.audio_sha256) if encounter.audio_sha256 else None
-    return _Stored(encounter, audio, version, transcript, entity_set, note, support,
-                   frozenset(changed))
+    return _Stored(
+        encounter, audio, version, transcript, entity_set, note, support, frozenset(changed)
+    )
 
 
 def load_context(store: db.Store, encounter_id: str, user: str) -> ReviewContext:
