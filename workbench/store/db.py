@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -49,6 +50,14 @@ class InvalidEdit(StoreError):
     """A correction that does not fit the data (bad span, unknown label, ...); nothing written."""
 
 
+def _file_state(path: Path) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (found.st_mtime_ns, found.st_size)
+
+
 def utcnow() -> datetime:
     """Naive UTC now: the store keeps every timestamp in UTC."""
     return datetime.now(UTC).replace(tzinfo=None)
@@ -67,6 +76,7 @@ class Store:
         self.lock_timeout_s = lock_timeout_s
         self._thread_lock = threading.RLock()
         self._local = threading.local()
+        self._commits = 0  # transactions committed through this handle
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
@@ -106,8 +116,22 @@ class Store:
                 raise
             else:
                 con.execute("COMMIT")
+                self._commits += 1
             finally:
                 self._local.in_tx = False
+
+    def stamp(self) -> tuple:
+        """A token that changes whenever the database may have changed, without opening it.
+
+        Reads keyed by it can be cached: a commit through this handle counts itself, and one
+        from another process (``scribe process``) changes the file or its write-ahead log
+        (size or modification time). Costs two ``stat`` calls.
+        """
+        return (
+            self._commits,
+            _file_state(self.path),
+            _file_state(self.path.with_name(self.path.name + ".wal")),
+        )
 
     @contextmanager
     def _file_lock(self) -> Iterator[None]:

@@ -7,7 +7,6 @@ from pathlib import Path
 import streamlit as st
 
 from workbench import settings
-from workbench import store as db
 from workbench.ui import resources
 
 VIEWS = Path(__file__).resolve().parent / "views"
@@ -16,7 +15,7 @@ st.set_page_config(page_title="Scribe Workbench", page_icon=":material/stethosco
 
 store = resources.get_store()
 default_user = settings.setting("SCRIBE_USER")
-users = sorted({u[0] for u in db.list_users(store)} | {default_user})
+users = sorted({u[0] for u in resources.users(store)} | {default_user})
 with st.sidebar:
     st.selectbox(
         "Reviewing as",

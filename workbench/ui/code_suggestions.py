@@ -151,6 +151,20 @@ def _problem_groups(
     return suggest_problem_codes(draft, entities, transcript, resources.icd_catalog())
 
 
+# Cached until the database changes (Store.stamp): a rerun that changed nothing reads nothing.
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _decisions(
+    _store: db.Store, path: str, stamp: tuple, encounter_id: str, transcript_version: int
+) -> tuple[dict, dict, int | None]:
+    """Decisions per (problem, code) and per code, and the entity set version they are for."""
+    with _store.connect():  # one open for the three reads
+        return (
+            db.problem_code_decisions(_store, encounter_id),
+            db.current_code_decisions(_store, encounter_id),
+            db.entity_set_version(_store, encounter_id, transcript_version),
+        )
+
+
 def code_suggestions_panel(
     store: db.Store,
     encounter_id: str,
@@ -165,9 +179,9 @@ def code_suggestions_panel(
     groups = _problem_groups(draft, entities, transcript)
     shown = {c for g in groups for code in g.codes for c in (code.code, code.linked_code) if c}
     others = [s for s in suggest_codes(entities, transcript, draft) if s.code not in shown]
-    by_problem = db.problem_code_decisions(store, encounter_id)
-    decisions = db.current_code_decisions(store, encounter_id)
-    entity_version = db.entity_set_version(store, encounter_id, transcript_version)
+    by_problem, decisions, entity_version = _decisions(
+        store, str(store.path), store.stamp(), encounter_id, transcript_version
+    )
     count = sum(len(g.codes) for g in groups) + len(others)
     with st.expander(f"Code suggestions ({count})", icon=":material/label:"):
         if not count and not groups:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import streamlit as st
 
 from pipelines.editing import new_sentence
-from workbench import personalisation as ps
 from workbench import store as db
 from workbench.ui import note_editor as ed
 from workbench.ui import resources
@@ -31,8 +30,7 @@ def draft_panel(ctx: ReviewContext) -> None:
     st.caption(":material/smart_toy: machine suggestion until you edit or sign it · "
                "▶ plays the source audio and marks it in the transcript")
     review_shortcuts(ctx)
-    style_line = ps.style_summary(ctx.store, ps.style_owner(ctx.store, ctx.encounter_id,
-                                                            ctx.user))
+    style_line = resources.style_summary(ctx.store, ctx.encounter.clinician or ctx.user)
     if style_line:
         st.caption(f":material/tune: {style_line}", help="SCRIBE_PERSONALISE=off turns it off")
     headings = resources.section_headings(note.draft.template)
@@ -121,7 +119,7 @@ def _dictation(ctx: ReviewContext, headings: dict[str, str]) -> None:
     with st.expander("Dictate into the note", icon=":material/mic:"):
         dictated = dictation_panel(f"dict-{note.version}", note.draft.sections, headings,
                                    note.draft.sections[0],
-                                   terms=db.list_terms(ctx.store, ctx.user))
+                                   terms=list(resources.vocabulary(ctx.store, ctx.user)))
     if dictated is None:
         return
     pending = ed.pending_sentences(note)

@@ -49,7 +49,9 @@ def label_colours() -> dict[str, str]:
     return {label.name: label.color for label in label_schema().labels}
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+# cache_resource: bytes are immutable, and cache_data would unpickle a copy of the whole
+# recording (megabytes) on every rerun.
+@st.cache_resource(show_spinner=False, max_entries=16)
 def audio_bytes(path: str) -> bytes:
     """The stored audio file, read once per file."""
     return Path(path).read_bytes()
@@ -87,3 +89,56 @@ def icd_catalog():
     from pipelines.problem_coding import load_icd_catalog
 
     return load_icd_catalog()
+
+
+# -- reads cached until the database changes ----------------------------------------------
+# Each is keyed by the store's path and ``Store.stamp()`` (which changes with every commit,
+# here or in another process), so a rerun that changed nothing opens no database file:
+# opening one costs 20-30 ms, and a Review rerun used to do it more than thirty times.
+# cache_resource hands out the same immutable value (tuples, frozen records) to every
+# session without a pickled copy.
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _review_position(
+    _store: db.Store, path: str, stamp: tuple, query: db.WorklistQuery, encounter_id: str
+) -> db.ReviewPosition:
+    return db.review_position(_store, query, encounter_id)
+
+
+def review_position(
+    store: db.Store, query: db.WorklistQuery, encounter_id: str
+) -> db.ReviewPosition:
+    """Where the encounter stands in the worklist (cached until the database changes)."""
+    return _review_position(store, str(store.path), store.stamp(), query, encounter_id)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _users(_store: db.Store, path: str, stamp: tuple) -> tuple[tuple[str, str, str], ...]:
+    return tuple(db.list_users(_store))
+
+
+def users(store: db.Store) -> tuple[tuple[str, str, str], ...]:
+    """(user_id, display_name, role) of every user (cached until the database changes)."""
+    return _users(store, str(store.path), store.stamp())
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _style_summary(_store: db.Store, path: str, stamp: tuple, clinician: str) -> str | None:
+    found = db.latest_style(_store, clinician)
+    return found.summary if found else None
+
+
+def style_summary(store: db.Store, clinician: str) -> str | None:
+    """The clinician's learned style in one line, if any (cached until the database changes)."""
+    return _style_summary(store, str(store.path), store.stamp(), clinician)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _vocabulary(_store: db.Store, path: str, stamp: tuple, owner: str) -> tuple[str, ...]:
+    return tuple(db.list_terms(_store, owner))
+
+
+def vocabulary(store: db.Store, owner: str) -> tuple[str, ...]:
+    """The owner's custom vocabulary (cached until the database changes)."""
+    return _vocabulary(store, str(store.path), store.stamp(), owner)

@@ -13,6 +13,7 @@ import streamlit as st
 
 from pipelines.types import Entity, Evidence, NoteSentence, SupportResult, Transcript
 from workbench import store as db
+from workbench.support import is_current
 from workbench.ui import resources
 from workbench.ui import support_panel as sp
 from workbench.ui.code_suggestions import CODE_EVIDENCE_KEY, code_evidence
@@ -84,29 +85,67 @@ class ReviewContext:
         st.session_state[PLAY_SEQ_KEY] = st.session_state.get(PLAY_SEQ_KEY, 0) + 1
 
 
+@dataclass(frozen=True)
+class _Stored:
+    """What the store holds for one encounter at one database stamp (immutable)."""
+
+    encounter: db.EncounterRecord
+    audio: db.AudioRecord | None
+    transcript_version: int
+    transcript: Transcript
+    entity_set: db.EntitySet | None
+    note: db.NoteVersion
+    support: db.SupportCheck | None  # None: signed, never checked, or stale
+    evidence_changed: frozenset[str]
+
+
+# cache_resource, not cache_data: every value is a frozen dataclass shared read-only, and a
+# pickled copy per rerun (1,500 words, 60 sentences, their checks) would cost most of the
+# time saved. The stamp changes with every commit, so an entry is never stale.
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _read(_store: db.Store, path: str, encounter_id: str, stamp: tuple) -> _Stored:
+    with _store.connect():  # one open of the database for all the reads below
+        encounter = db.get_encounter(_store, encounter_id)
+        if encounter is None:
+            raise db.NotFound(f"No encounter {encounter_id}")
+        version, transcript = db.get_transcript(_store, encounter_id)
+        entity_set = db.get_entity_set(_store, encounter_id, transcript_version=version)
+        note = db.get_note(_store, encounter_id)
+        if note is None:
+            raise db.NotFound(f"No note for {encounter_id}")
+        support = None
+        if not note.signed:
+            stored = db.get_support(_store, encounter_id, note.version)
+            support = stored if is_current(_store, stored, note) else None
+        changed = set() if note.signed else db.evidence_changed_ids(_store, encounter_id)
+        audio = db.get_audio(_store, encounter.audio_sha256) if encounter.audio_sha256 else None
+    return _Stored(
+        encounter, audio, version, transcript, entity_set, note, support, frozenset(changed)
+    )
+
+
 def load_context(store: db.Store, encounter_id: str, user: str) -> ReviewContext:
-    """Read the encounter's newest transcript, entities and note, and its support check."""
-    encounter = db.get_encounter(store, encounter_id)
-    if encounter is None:
-        raise db.NotFound(f"No encounter {encounter_id}")
-    version, transcript = db.get_transcript(store, encounter_id)
-    entity_set = db.get_entity_set(store, encounter_id, transcript_version=version)
-    note = db.get_note(store, encounter_id)
-    if note is None:
-        raise db.NotFound(f"No note for {encounter_id}")
-    support = None if note.signed else sp.load_support(store, encounter_id, note, user)
-    changed = set() if note.signed else db.evidence_changed_ids(store, encounter_id)
+    """Read the encounter's newest transcript, entities and note, and its support check.
+
+    The reads are cached until the database changes (``Store.stamp``): a rerun after ▶ or
+    typing reads nothing. A note without a current support check is checked (and the check
+    stored) here.
+    """
+    found = _read(store, str(store.path), encounter_id, store.stamp())
+    support = found.support
+    if support is None and not found.note.signed:
+        support = sp.load_support(store, encounter_id, found.note, user)
     return ReviewContext(
         store=store,
         user=user,
-        encounter=encounter,
-        audio=db.get_audio(store, encounter.audio_sha256) if encounter.audio_sha256 else None,
-        transcript_version=version,
-        transcript=transcript,
-        entity_set=entity_set,
-        note=note,
+        encounter=found.encounter,
+        audio=found.audio,
+        transcript_version=found.transcript_version,
+        transcript=found.transcript,
+        entity_set=found.entity_set,
+        note=found.note,
         support=support,
-        evidence_changed=changed,
+        evidence_changed=set(found.evidence_changed),
     )
 
 
