@@ -130,6 +130,9 @@ def _heads(rules: tuple[tuple[str, str], ...], text: str, voice: Voice) -> str:
 
 # Cut-off words and self-repairs: "s- s- systolic", "I-I", "two mo- two".
 _CUT_WORD = re.compile(r"\b\w+-(?=\s|$)")
+# A word the other speaker broke into at the end of the sentence ("order an mri-") was
+# said whole: it keeps its letters.
+_BROKEN_OFF = re.compile(r"\b(\w+)-(?=\s*[.?!,]?\s*$)")
 _REPEAT_HYPHEN = re.compile(r"\b(\w+)-\1\b", _I)
 # Words a sentence cannot end on: what was cut off after them is lost.
 _DANGLING = re.compile(
@@ -212,7 +215,7 @@ def tidy(text: str) -> str:
     """Spoken sentence -> plain clause: ``rewrite.clean`` plus hedges, tail tags and any
     address to the voice assistant removed."""
     t = _REPEAT_HYPHEN.sub(r"\1", _ASSISTANT.sub("", text))
-    t = _CUT_WORD.sub("", t)
+    t = _CUT_WORD.sub("", _BROKEN_OFF.sub(r"\1", t))
     t = clean(t)
     t = _ASIDE.sub(",", t)
     t = _COMMENT.sub("", t)

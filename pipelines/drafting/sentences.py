@@ -126,6 +126,23 @@ def is_question(text: str, speaker: str = "unknown") -> bool:
     return t[-1:] not in ".!;" and bool(_QUESTION_START.match(clean(t)))
 
 
+# A tag that asks for agreement after a statement: "we'll continue the Keppra, okay?".
+_TAG_QUESTION = re.compile(
+    r"\s*,\s*(?:okay|ok|alright|all right|you know|is that (?:okay|ok)|sounds? good|"
+    r"does that (?:sound (?:good|okay|ok|alright|like a plan)|make sense))\s*\?\s*$",
+    re.IGNORECASE,
+)
+
+
+def tag_end(text: str, start: int, end: int) -> int:
+    """Where the sentence ``text[start:end]`` ends before a trailing agreement tag ("...,
+    okay?"), so that a statement is not taken for a question (``end`` if none)."""
+    m = _TAG_QUESTION.search(text[start:end])
+    if m is None or not re.search(r"\w", text[start : start + m.start()]):
+        return end
+    return start + m.start()
+
+
 # A leading greeting and self-introduction ("Hi, I'm Hannah, ..."): trimmed off a sentence.
 _GREETING = re.compile(
     r"(?i:(?:hi|hello|hey|good (?:morning|afternoon|evening))(?: there)?)\b[,.!]?\s*"
@@ -155,6 +172,22 @@ def answer_polarity(text: str, max_words: int = 6) -> bool | None:
     if _DENY.match(reply):
         return False
     return True if _AFFIRM.match(reply) else None
+
+
+_FILLERS = frozenset({"uh", "um", "umm", "hmm", "well", "oh", "so", "and", "okay", "ok"})
+_TURNS_AROUND = re.compile(r"\b(?:but|except|though|although)\b")
+
+
+def reply_polarity(text: str, max_words: int = 8) -> bool | None:
+    """The yes/no of a short reply with punctuation and fillers ignored: "uh, none of that."
+    and "No, not that I've noticed." are no; a reply that turns around ("no, but ...") or
+    runs longer than ``max_words`` words is neither (None)."""
+    words = re.findall(r"[a-z0-9']+(?:-[a-z]+)*", normalise(text).lower())
+    while words and words[0] in _FILLERS:
+        words = words[1:]
+    if not words or len(words) > max_words or _TURNS_AROUND.search(" ".join(words)):
+        return None
+    return answer_polarity(" ".join(words), max_words)
 
 
 # A yes/no question about the presence of a symptom ("Any fever?", "Do you have chills?").
