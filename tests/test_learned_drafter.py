@@ -277,3 +277,22 @@ def test_spoken_forms_support_their_written_forms() -> None:
     spoken = ["i'm gon na recommend naprosyn five hundred five hundred milligrams"]
     assert not unsupported_words("I am going to recommend naprosyn 500 mg.", spoken)
     assert unsupported_words("I am going to recommend naprosyn 750 mg.", spoken) == {"750"}
+
+
+def test_the_clinicians_verdict_on_the_vitals_is_stated_in_their_words(nlp) -> None:
+    from pipelines.nlp import extract_entities
+
+    visit = make_transcript(
+        [
+            ("patient", "my knee has been hurting since i fell ."),
+            ("clinician", "i reviewed your vitals and everything looks good ."),
+            ("clinician", "on exam of your right knee , there is some swelling ."),
+        ]
+    )
+    draft = draft_visit(visit, extract_entities(nlp, visit), LearnedOptions(template="aci_visit"))
+    assert texts(draft, "vitals") == ["Vitals: everything looks good."]
+    check_evidence(draft, visit)
+    # a question about the vitals is no verdict
+    asked = make_transcript([("clinician", "do your vitals look normal at home ?")])
+    draft = draft_visit(asked, extract_entities(nlp, asked), LearnedOptions(template="aci_visit"))
+    assert not texts(draft, "vitals")

@@ -55,6 +55,7 @@ from pipelines.drafting.structure import (
     split_label,
     visit_opener,
     vital_lines,
+    vitals_verdict,
     with_system_label,
 )
 from pipelines.drafting.templates import NoteTemplate, load_template
@@ -353,7 +354,7 @@ def structured(
     if template.section_for("results") and options.result_lines:
         out += result_lines(units)
     if template.section_for("vitals") and options.vital_lines:
-        vitals = vital_lines(units)
+        vitals = vitals_verdict(units) + vital_lines(units)
         stated = {c.unit for c in vitals}  # the structured line replaces the spoken one
         out = [c for c in out if not (c.kind == "vitals" and c.unit in stated)] + vitals
     for spec in template.sections:

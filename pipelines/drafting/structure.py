@@ -382,6 +382,33 @@ def vital_lines(units: Sequence[Unit]) -> list[Candidate]:
     return out
 
 
+# "your vitals look good", "I reviewed your vitals and everything looks good": the
+# clinician's verdict on the vital signs as a whole.
+_VITALS_VERDICT = re.compile(
+    r"\b(?P<name>vitals|vital signs)(?P<gap>(?:\s+(?:here|today|themselves|and|so|overall))*)"
+    r"(?:\s+(?P<subject>everything(?: here)?|they))?\s+(?P<verdict>(?:look|looks|looked|are|"
+    r"were|seem|seems)\s+(?:(?:really|very|pretty|quite|all)\s+)?(?:good|great|fine|normal|"
+    r"stable|okay|unremarkable|excellent))\b",
+    re.IGNORECASE,
+)
+
+
+def vitals_verdict(units: Sequence[Unit]) -> list[Candidate]:
+    """ "Vitals look good." / "Vitals: everything looks good." from the clinician's first
+    verdict on the vital signs as a whole, in the speaker's words."""
+    for k, unit in enumerate(units):
+        if unit.speaker == "patient" or questionish(unit.text):
+            continue
+        m = _VITALS_VERDICT.search(clean(unit.text))
+        if not m:
+            continue
+        name = m["name"].capitalize()
+        said = " ".join(m["verdict"].split())
+        text = f"{name}: {m['subject']} {said}." if m["subject"] else f"{name} {said}."
+        return [Candidate("vitals", text, unit.evidence(), k, 1.0, k)]
+    return []
+
+
 def result_lines(units: Sequence[Unit]) -> list[Candidate]:
     """ "Hemoglobin A1c: 8." for every test the clinician gives a value or reading for
     ("your a1c came back at eight", "the strep test is negative")."""
