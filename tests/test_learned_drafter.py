@@ -296,3 +296,54 @@ def test_the_clinicians_verdict_on_the_vitals_is_stated_in_their_words(nlp) -> N
     asked = make_transcript([("clinician", "do your vitals look normal at home ?")])
     draft = draft_visit(asked, extract_entities(nlp, asked), LearnedOptions(template="aci_visit"))
     assert not texts(draft, "vitals")
+
+
+def test_short_clauses_naming_a_condition_and_what_statements_are_kept(nlp) -> None:
+    from pipelines.nlp import extract_entities
+
+    visit = make_transcript(
+        [
+            ("clinician", "so tell me about your son ."),
+            ("patient", "he has had reflux since he was born . he also has autism ."),
+            (
+                "clinician",
+                "what i'm gon na do for that is prescribe you a low dose of prednisone .",
+            ),
+            ("patient", "okay ."),
+        ]
+    )
+    draft = draft_visit(visit, extract_entities(nlp, visit), LearnedOptions(template="aci_visit"))
+    assert "He also has autism." in texts(draft, "history_of_present_illness")
+    plan = texts(draft, "assessment_and_plan")
+    assert "Medical Treatment: I will prescribe the patient a low dose of prednisone." in plan
+    assert "Okay." not in " ".join(s.text for s in draft.sentences)  # still no fragments
+    check_evidence(draft, visit)
+
+
+@pytest.mark.parametrize(
+    ("spoken", "question"),
+    [
+        ("what i'm gon na do is order an mri", False),
+        ("what looks like cellulitis around the wound", False),
+        ("what do you take for the pain", True),
+        ("what medications are you on", True),
+    ],
+)
+def test_a_what_clause_is_a_statement_unless_it_asks(spoken, question) -> None:
+    from pipelines.drafting.restate import questionish
+    from pipelines.drafting.sentences import is_question
+
+    assert is_question(spoken, "clinician") is question
+    assert questionish(spoken) is question
+
+
+def test_plan_openers_become_the_clinicians_plan() -> None:
+    from pipelines.drafting.restate import restate
+
+    said = [
+        ("what i'm gon na do for that is prescribe you prednisone .", "I will prescribe her"),
+        ("what we're gon na do is start you on lasix .", "We will start her on lasix."),
+        ("so what i'm gonna recommend is that you rest .", "I recommend she rest."),
+    ]
+    for spoken, written in said:
+        assert restate(spoken, "clinician", "plan", FEMALE).startswith(written)

@@ -42,7 +42,13 @@ from pipelines.drafting.rewrite import (
     unsupported_words,
 )
 from pipelines.drafting.router import DrafterModel, load_model
-from pipelines.drafting.sentences import answer_polarity, asks_presence, is_pleasantry, is_question
+from pipelines.drafting.sentences import (
+    answer_polarity,
+    asks_presence,
+    is_pleasantry,
+    is_question,
+    reply_polarity,
+)
 from pipelines.drafting.soap import transcript_fingerprint
 from pipelines.drafting.structure import (
     BodySystems,
@@ -148,7 +154,7 @@ def _answered(
     """'Any fever?' + 'No.' -> 'She denies fever.' with evidence on both turns."""
     if a is None or q.speaker == "patient" or a.speaker != "patient" or not q.last_in_turn:
         return None
-    polarity = answer_polarity(a.text)
+    polarity = reply_polarity(a.text)  # "uh, none of that" is a no too
     spans = _problem_spans(q)
     if polarity is None or not spans or not asks_presence(q.text, spans[0][0] - q.start):
         return None
@@ -203,6 +209,19 @@ def _confirmed_recap(unit: Unit, reply: Unit | None) -> bool:
     return answer_polarity(reply.text) is True
 
 
+_CONCEPT_LABELS = frozenset({"PROBLEM", "MEDICATION", "TEST", "PROCEDURE"})
+
+
+def _fragment(text: str, unit: Unit, min_content_words: int) -> bool:
+    """Too little to be a note sentence: fewer than ``min_content_words`` content words,
+    unless a whole clause names a medical concept ("He also has autism.", not "Folate.")."""
+    words = content_words(text)
+    if len(words) >= min_content_words:
+        return False
+    named = any(e.label in _CONCEPT_LABELS and not e.hypothetical for e in unit.ents)
+    return not (words and named and len(text.split()) >= 3)
+
+
 def candidates(
     units: list[Unit],
     probabilities: list[dict[str, float]],
@@ -243,7 +262,7 @@ def candidates(
         text = restate(unit.text.rstrip("? "), unit.speaker, kind, voice, phrases)
         evidence = unit.evidence() + (nxt.evidence() if confirmed and nxt else ())
         # Safety net: a restatement that would add a content word is dropped, never shown.
-        if not text or len(content_words(text)) < options.min_content_words:
+        if not text or _fragment(text, unit, options.min_content_words):
             continue
         if evidence and not unsupported_words(text, [unit.text], phrases):
             out.append(Candidate(kind, text, evidence, order, score, k))

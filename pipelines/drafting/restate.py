@@ -70,9 +70,22 @@ _PATIENT_HEADS: tuple[tuple[str, str], ...] = (
 # Clinician speech-act openers (removed or shortened), by kind.
 _PLAN_HEADS: tuple[tuple[str, str], ...] = (
     (
-        r"(?:so\s+)?(?:what )?i(?:'m| am) (?:going to|gonna) (?:do|recommend) is\s+(?:that\s+)?",
+        r"(?:so\s+)?(?:what )?i(?:'m| am) (?:going to|gonna) do"
+        r"(?: for (?:that|this|it|you|him|her|them))? is\s+(?:that\s+)?(?:i'm )?"
+        r"(?:(?:actually|just) )?(?:(?:going to|gonna) )?",
         "I will ",
     ),
+    (
+        r"(?:so\s+)?(?:what )?we(?:'re| are) (?:going to|gonna) do"
+        r"(?: for (?:that|this|it|you|him|her|them))? is\s+(?:that\s+)?(?:we're )?"
+        r"(?:(?:actually|just) )?(?:(?:going to|gonna) )?",
+        "we will ",
+    ),
+    (
+        r"(?:so\s+)?(?:what )?i(?:'m| am) (?:going to|gonna) recommend is\s+(?:that\s+)?you\s+",
+        "I recommend {s} ",
+    ),
+    (r"(?:so\s+)?(?:what )?i(?:'m| am) (?:going to|gonna) recommend is\s+", "I recommend "),
     (r"i(?:'m| am) (?:going to|gonna)\s+", "I will "),
     (r"we(?:'re| are) (?:going to|gonna)\s+", "we will "),
     (r"(?:i|we) (?:want|would like|'d like) (?:you|him|her) to\s+", "{s} should "),
@@ -148,7 +161,7 @@ _OPENERS = re.compile(r"^(?:(?:now|then|well|so|and|okay|alright|also|but)\b[,\s
 _QUESTIONISH = re.compile(
     r"^(?:(?:so|and|now|okay|alright|well|then|but)\s+)*(?:tell me|can you tell me|let me ask|"
     r"do you|does it|does that|did you|did it|have you|has it|are you|is it|is that|is there|"
-    r"how|what|when did|where|why|which|who)\b",
+    r"how|what(?!\s+(?:i|we|looks|sounds|seems)\b)|when did|where|why|which|who)\b",
     _I,
 )
 

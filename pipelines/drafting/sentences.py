@@ -88,8 +88,8 @@ _PLEASANTRY = re.compile(
 # Spoken commands to a voice assistant ("hey dragon, show me the labs"): not about the patient.
 _COMMAND = re.compile(r"^(?:hey dragon|dragon|show me|finalize the note)\b", re.IGNORECASE)
 _QUESTION_START = re.compile(
-    r"^(?:do|does|did|are|is|was|were|have|has|any|anything|can|could|would|will|how|what|"
-    r"whats|when|where|why|which|who)\b",
+    r"^(?:do|does|did|are|is|was|were|have|has|any|anything|can|could|would|will|how|"
+    r"what(?!\s+(?:i|we|looks|sounds|seems)\b)|whats|when|where|why|which|who)\b",
     re.IGNORECASE,
 )
 # Bare answers, matched on normalised text without fillers.
@@ -106,7 +106,8 @@ _DENY = re.compile(
 # writes "Any shortness of breath." ("what I'd like to do", "when we ..." are not).
 _QUESTION_FORM = re.compile(
     r"^(?:any(?!\s+(?:time|more|longer|way)\b)|anything|do you|does|did|have you|has (?:he|she)|"
-    r"are you|is (?:there|he|she|it|that|this)|how(?! about we)|what|when|where|which|why|"
+    r"are you|is (?:there|he|she|it|that|this)|how(?! about we)|"
+    r"what(?!\s+(?:looks|sounds|seems)\b)|when|where|which|why|"
     r"can you|could you|would you)\b(?!\s+(?:i|we)\b)",
     re.IGNORECASE,
 )
