@@ -347,3 +347,18 @@ def test_plan_openers_become_the_clinicians_plan() -> None:
     ]
     for spoken, written in said:
         assert restate(spoken, "clinician", "plan", FEMALE).startswith(written)
+
+
+def test_a_question_with_a_short_tail_is_still_answered_by_the_reply(nlp) -> None:
+    from pipelines.nlp import extract_entities
+
+    visit = make_transcript(
+        [
+            ("patient", "i've had headaches for about a week ."),
+            ("clinician", "have you had any neck stiffness ? since this started ."),
+            ("patient", "no , not that i've noticed ."),
+        ]
+    )
+    draft = draft_visit(visit, extract_entities(nlp, visit), LearnedOptions(template="aci_visit"))
+    assert "Musculoskeletal: Denies neck stiffness." in texts(draft, "review_of_systems")
+    check_evidence(draft, visit)

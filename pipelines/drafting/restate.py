@@ -113,7 +113,7 @@ _EXAM_HEADS: tuple[tuple[str, str], ...] = (
         r"(?:that\s+)?",
         "",
     ),
-    (r"(?:looking at|listening to|examining) (?:your |the )?(\w+),?\s*", r"\1 "),
+    (r"(?:looking at|listening to|examining) (?:your |the )?(\w+(?:-\w+)*),?\s*", r"\1 "),
     (r"there (?:is|are|was|were) (?:some |a |an )?(?=\w)", ""),
 )
 # ", there is swelling" after a site: the finding without the filler.

@@ -242,13 +242,13 @@ _ASKS_ABOUT = re.compile(r"\b(?:any|have you|do you|did you|are you|you have|you
 
 def _reply(units: Sequence[Unit], k: int) -> Unit | None:
     """The patient's answer to the clinician's unit ``k``: the next unit, past the further
-    questions of the same turn ("Chest pain? Shortness of breath?" -> "No.")."""
+    questions of the same turn ("Chest pain? Shortness of breath?" -> "No.") and the short
+    tail of a split one ("... joint pain like in your elbows" + "since this started")."""
     j = k + 1
-    while (
-        j < len(units)
-        and units[j].turn is units[k].turn
-        and is_question(units[j].text, units[j].speaker)
-    ):
+    while j < len(units) and units[j].turn is units[k].turn:
+        tail = not units[j].ents and len(units[j].low.split()) <= 5
+        if not (tail or is_question(units[j].text, units[j].speaker)):
+            break
         j += 1
     if j < len(units) and units[j].speaker == "patient":
         return units[j]
