@@ -255,6 +255,7 @@ def test_vital_signs_have_their_own_section(palpitations) -> None:
         ("nope , nothing out of the ordinary .", False),
         ("Yeah, a little bit.", True),
         ("No, but I do get some nausea.", None),
+        ("not that i can recall , i've been pretty good otherwise with all of it", False),
         ("Well, it depends on the day and what I have been eating lately, I think.", None),
     ],
 )

@@ -177,18 +177,27 @@ def answer_polarity(text: str, max_words: int = 6) -> bool | None:
 
 _FILLERS = frozenset({"uh", "um", "umm", "hmm", "well", "oh", "so", "and", "okay", "ok"})
 _TURNS_AROUND = re.compile(r"\b(?:but|except|though|although)\b")
+# Replies that deny whatever was asked, however long they go on.
+_DENIES_ALL = re.compile(
+    r"^(?:no |nope )*(?:not that i (?:can recall|can remember|know of|remember|'ve noticed|"
+    r"have noticed)|none of (?:that|those|them|these)|nothing like that|nothing at all)\b"
+)
 
 
 def reply_polarity(text: str, max_words: int = 8) -> bool | None:
     """The yes/no of a short reply with punctuation and fillers ignored: "uh, none of that."
     and "No, not that I've noticed." are no; a reply that turns around ("no, but ...") or
-    runs longer than ``max_words`` words is neither (None)."""
+    runs longer than ``max_words`` words is neither (None), unless it opens by denying
+    everything asked ("not that I can recall ...")."""
     words = re.findall(r"[a-z0-9']+(?:-[a-z]+)*", normalise(text).lower())
     while words and words[0] in _FILLERS:
         words = words[1:]
-    if not words or len(words) > max_words or _TURNS_AROUND.search(" ".join(words)):
+    said = " ".join(words)
+    if not words or _TURNS_AROUND.search(said):
         return None
-    return answer_polarity(" ".join(words), max_words)
+    if _DENIES_ALL.match(said):
+        return False  # "not that I can recall, I've been pretty good otherwise"
+    return answer_polarity(said, max_words) if len(words) <= max_words else None
 
 
 # A yes/no question about the presence of a symptom ("Any fever?", "Do you have chills?").
