@@ -363,3 +363,24 @@ def test_a_question_with_a_short_tail_is_still_answered_by_the_reply(nlp) -> Non
     draft = draft_visit(visit, extract_entities(nlp, visit), LearnedOptions(template="aci_visit"))
     assert "Musculoskeletal: Denies neck stiffness." in texts(draft, "review_of_systems")
     check_evidence(draft, visit)
+
+
+def test_a_history_question_answered_no_is_a_denial_in_the_history(nlp) -> None:
+    from pipelines.nlp import extract_entities
+
+    visit = make_transcript(
+        [
+            ("patient", "my right hand has been locking up for about two months ."),
+            ("clinician", "so do you have any diabetes or rheumatoid arthritis ?"),
+            ("patient", "nope ."),
+        ]
+    )
+    entities = extract_entities(nlp, visit)
+    draft = draft_visit(visit, entities, LearnedOptions(template="aci_visit"))
+    hpi = " ".join(texts(draft, "history_of_present_illness"))
+    assert "denies diabetes or rheumatoid arthritis" in hpi
+    check_evidence(draft, visit)
+    none = LearnedOptions(template="aci_visit", answered_floor=0.0)
+    assert "denies diabetes" not in " ".join(
+        texts(draft_visit(visit, entities, none), "history_of_present_illness")
+    )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from pipelines.drafting import cues
 from pipelines.drafting.features import unit_features
@@ -101,6 +101,9 @@ class LearnedOptions:
     result_lines: state each test the clinician gives a value for ("Hemoglobin A1c: 8.").
     every_problem: in a problem-oriented section, list every problem the clinician names
         in the assessment and plan, even one without a drafted sentence.
+    answered_floor: the least note-worthiness of a question answered yes or no ("Any
+        diabetes?" "Nope." -> "She denies diabetes."); the model scores the question itself,
+        which alone is rarely kept.
     """
 
     template: str = "aci_visit"
@@ -123,6 +126,7 @@ class LearnedOptions:
     medication_list: bool = True
     result_lines: bool = True
     every_problem: bool = True
+    answered_floor: float = 0.2
 
 
 def concept_key(entity: Entity) -> str:
@@ -240,6 +244,8 @@ def candidates(
         confirmed = options.confirmed_recaps and _confirmed_recap(unit, nxt)
         if is_question(unit.text, unit.speaker) and not confirmed:
             found = _answered(unit, nxt, probs, voice, receives)
+            if found:
+                found = replace(found, score=max(found.score, options.answered_floor))
             if found and found.score >= options.threshold:
                 out.append(Candidate(found.kind, found.text, found.evidence, order, found.score, k))
             continue
