@@ -87,7 +87,7 @@ def test_sections_are_routed_like_a_visit_note(knee_entities) -> None:
     assert texts(draft, "chief_complaint") == ["Right knee pain."]
     hpi = " ".join(texts(draft, "history_of_present_illness"))
     assert "pain in the right knee for about 2 weeks" in hpi
-    assert "Constitutional: Denies fever and chills." in texts(draft, "review_of_systems")
+    assert "Constitutional: Denies fever or chills." in texts(draft, "review_of_systems")
     exam = " ".join(texts(draft, "physical_exam"))
     assert "swelling and tenderness over the medial joint line" in exam
     assert exam.startswith("Musculoskeletal: ")
@@ -162,7 +162,7 @@ def test_deterministic_and_versioned(knee_entities) -> None:
     first = draft_visit(KNEE, knee_entities)
     assert draft_visit(KNEE, knee_entities) == first
     assert first.model_version.startswith("draft.learned.v1+drafter.")
-    assert first.options["template"] == "aci_visit" and first.options["template_version"] == 1
+    assert first.options["template"] == "aci_visit" and first.options["template_version"] == 2
     assert len({s.sentence_id for s in first.sentences}) == len(first.sentences)
 
 
@@ -188,6 +188,202 @@ def test_voice_follows_what_the_visit_says() -> None:
         "she feels tired and her knee hurts"
     )
     assert patient_person("I don't have any pain", FEMALE) == "she does not have any pain"
+
+
+# ACI-Bench style speech: tokenised punctuation, "gon na"/"wan na", a list of questions
+# answered once, an agreement tag after a statement, a word broken off by the other speaker.
+PALPITATIONS = make_transcript(
+    [
+        ("clinician", "so what brings you in today ?"),
+        ("patient", "my heart has been racing and i get dizzy ."),
+        ("clinician", "any chest pain ? shortness of breath ? abdominal pain ?"),
+        ("patient", "no ."),
+        ("clinician", "any nausea or vomiting ?"),
+        ("patient", "uh , none of that ."),
+        ("clinician", "any fever ?"),
+        ("patient", "no , but i do get chills at night ."),
+        ("clinician", "your blood pressure today is one twenty over eighty ."),
+        ("clinician", "i think you have atrial fibrillation ."),
+        ("clinician", "i'm gon na start you on metoprolol , twenty five milligrams twice a day ."),
+        ("clinician", "and we'll continue you on the aspirin , okay ?"),
+        ("clinician", "if you still feel dizzy , i wan na order an echocardiogram-"),
+        ("patient", "okay ."),
+    ]
+)
+
+
+@pytest.fixture(scope="module")
+def palpitations(nlp) -> Draft:
+    from pipelines.nlp import extract_entities
+
+    entities = extract_entities(nlp, PALPITATIONS)
+    return draft_visit(PALPITATIONS, entities, LearnedOptions(template="aci_visit"))
+
+
+def test_a_list_of_questions_answered_no_is_denied_symptom_by_symptom(palpitations) -> None:
+    ros = texts(palpitations, "review_of_systems")
+    assert "Cardiovascular: Denies chest pain." in ros  # asked first, answered after the list
+    assert "Respiratory: Denies shortness of breath." in ros
+    # "uh, none of that" denies both; "or" keeps nausea and vomiting two symptoms
+    assert "Gastrointestinal: Denies abdominal pain, nausea, or vomiting." in ros
+    # "no, but I do get chills" denies only what it says no to
+    assert "Constitutional: Reports chills." in ros
+    check_evidence(palpitations, PALPITATIONS)
+
+
+def test_every_plan_item_said_in_spoken_form_reaches_the_plan(palpitations) -> None:
+    plan = " ".join(texts(palpitations, "assessment_and_plan"))
+    assert "metoprolol, 25 mg twice a day" in plan
+    assert "continue the patient on the aspirin" in plan  # ", okay?" is not a question
+    assert "order an echocardiogram" in plan  # "wan na", and the word the patient broke into
+    assert "?" not in plan
+
+
+def test_vital_signs_have_their_own_section(palpitations) -> None:
+    assert texts(palpitations, "vitals") == ["Blood pressure: 120/80."]
+    assert not texts(palpitations, "physical_exam")
+    note = render_note(palpitations)
+    assert note.index("VITALS") < note.index("ASSESSMENT AND PLAN")
+
+
+@pytest.mark.parametrize(
+    ("reply", "polarity"),
+    [
+        ("No.", False),
+        ("uh , none of that .", False),
+        ("No, not that I've noticed.", False),
+        ("nope , nothing out of the ordinary .", False),
+        ("Yeah, a little bit.", True),
+        ("No, but I do get some nausea.", None),
+        ("not that i can recall , i've been pretty good otherwise with all of it", False),
+        ("Well, it depends on the day and what I have been eating lately, I think.", None),
+    ],
+)
+def test_short_replies_are_read_as_yes_or_no(reply, polarity) -> None:
+    from pipelines.drafting.sentences import reply_polarity
+
+    assert reply_polarity(reply) is polarity
+
+
+def test_an_agreement_tag_is_not_part_of_the_statement() -> None:
+    from pipelines.drafting.sentences import tag_end
+
+    text = "we'll continue you on the keppra , okay ?"
+    assert text[: tag_end(text, 0, len(text))] == "we'll continue you on the keppra"
+    for question in ("any fever ?", "okay ?", "is it worse at night , right ?"):
+        assert tag_end(question, 0, len(question)) == len(question)
+
+
+def test_spoken_forms_support_their_written_forms() -> None:
+    spoken = ["i'm gon na recommend naprosyn five hundred five hundred milligrams"]
+    assert not unsupported_words("I am going to recommend naprosyn 500 mg.", spoken)
+    assert unsupported_words("I am going to recommend naprosyn 750 mg.", spoken) == {"750"}
+
+
+def test_the_clinicians_verdict_on_the_vitals_is_stated_in_their_words(nlp) -> None:
+    from pipelines.nlp import extract_entities
+
+    visit = make_transcript(
+        [
+            ("patient", "my knee has been hurting since i fell ."),
+            ("clinician", "i reviewed your vitals and everything looks good ."),
+            ("clinician", "on exam of your right knee , there is some swelling ."),
+        ]
+    )
+    draft = draft_visit(visit, extract_entities(nlp, visit), LearnedOptions(template="aci_visit"))
+    assert texts(draft, "vitals") == ["Vitals: everything looks good."]
+    check_evidence(draft, visit)
+    # a question about the vitals is no verdict
+    asked = make_transcript([("clinician", "do your vitals look normal at home ?")])
+    draft = draft_visit(asked, extract_entities(nlp, asked), LearnedOptions(template="aci_visit"))
+    assert not texts(draft, "vitals")
+
+
+def test_short_clauses_naming_a_condition_and_what_statements_are_kept(nlp) -> None:
+    from pipelines.nlp import extract_entities
+
+    visit = make_transcript(
+        [
+            ("clinician", "so tell me about your son ."),
+            ("patient", "he has had reflux since he was born . he also has autism ."),
+            (
+                "clinician",
+                "what i'm gon na do for that is prescribe you a low dose of prednisone .",
+            ),
+            ("patient", "okay ."),
+        ]
+    )
+    draft = draft_visit(visit, extract_entities(nlp, visit), LearnedOptions(template="aci_visit"))
+    assert "He also has autism." in texts(draft, "history_of_present_illness")
+    plan = texts(draft, "assessment_and_plan")
+    assert "Medical Treatment: I will prescribe the patient a low dose of prednisone." in plan
+    assert "Okay." not in " ".join(s.text for s in draft.sentences)  # still no fragments
+    check_evidence(draft, visit)
+
+
+@pytest.mark.parametrize(
+    ("spoken", "question"),
+    [
+        ("what i'm gon na do is order an mri", False),
+        ("what looks like cellulitis around the wound", False),
+        ("what do you take for the pain", True),
+        ("what medications are you on", True),
+    ],
+)
+def test_a_what_clause_is_a_statement_unless_it_asks(spoken, question) -> None:
+    from pipelines.drafting.restate import questionish
+    from pipelines.drafting.sentences import is_question
+
+    assert is_question(spoken, "clinician") is question
+    assert questionish(spoken) is question
+
+
+def test_plan_openers_become_the_clinicians_plan() -> None:
+    from pipelines.drafting.restate import restate
+
+    said = [
+        ("what i'm gon na do for that is prescribe you prednisone .", "I will prescribe her"),
+        ("what we're gon na do is start you on lasix .", "We will start her on lasix."),
+        ("so what i'm gonna recommend is that you rest .", "I recommend she rest."),
+    ]
+    for spoken, written in said:
+        assert restate(spoken, "clinician", "plan", FEMALE).startswith(written)
+
+
+def test_a_question_with_a_short_tail_is_still_answered_by_the_reply(nlp) -> None:
+    from pipelines.nlp import extract_entities
+
+    visit = make_transcript(
+        [
+            ("patient", "i've had headaches for about a week ."),
+            ("clinician", "have you had any neck stiffness ? since this started ."),
+            ("patient", "no , not that i've noticed ."),
+        ]
+    )
+    draft = draft_visit(visit, extract_entities(nlp, visit), LearnedOptions(template="aci_visit"))
+    assert "Musculoskeletal: Denies neck stiffness." in texts(draft, "review_of_systems")
+    check_evidence(draft, visit)
+
+
+def test_a_history_question_answered_no_is_a_denial_in_the_history(nlp) -> None:
+    from pipelines.nlp import extract_entities
+
+    visit = make_transcript(
+        [
+            ("patient", "my right hand has been locking up for about two months ."),
+            ("clinician", "so do you have any diabetes or rheumatoid arthritis ?"),
+            ("patient", "nope ."),
+        ]
+    )
+    entities = extract_entities(nlp, visit)
+    draft = draft_visit(visit, entities, LearnedOptions(template="aci_visit"))
+    hpi = " ".join(texts(draft, "history_of_present_illness"))
+    assert "denies diabetes or rheumatoid arthritis" in hpi
+    check_evidence(draft, visit)
+    none = LearnedOptions(template="aci_visit", answered_floor=0.0)
+    assert "denies diabetes" not in " ".join(
+        texts(draft_visit(visit, entities, none), "history_of_present_illness")
+    )
 
 
 # Unpunctuated exam speech, cut into 20-word units: the second unit starts right after

@@ -30,6 +30,7 @@ def test_the_note_types_of_the_issue_are_shipped() -> None:
         "CHIEF COMPLAINT",
         "HISTORY OF PRESENT ILLNESS",
         "REVIEW OF SYSTEMS",
+        "VITALS",
         "PHYSICAL EXAM",
         "RESULTS",
         "ASSESSMENT AND PLAN",

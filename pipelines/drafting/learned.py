@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from pipelines.drafting import cues
 from pipelines.drafting.features import unit_features
@@ -42,7 +42,13 @@ from pipelines.drafting.rewrite import (
     unsupported_words,
 )
 from pipelines.drafting.router import DrafterModel, load_model
-from pipelines.drafting.sentences import answer_polarity, asks_presence, is_pleasantry, is_question
+from pipelines.drafting.sentences import (
+    answer_polarity,
+    asks_presence,
+    is_pleasantry,
+    is_question,
+    reply_polarity,
+)
 from pipelines.drafting.soap import transcript_fingerprint
 from pipelines.drafting.structure import (
     BodySystems,
@@ -55,6 +61,7 @@ from pipelines.drafting.structure import (
     split_label,
     visit_opener,
     vital_lines,
+    vitals_verdict,
     with_system_label,
 )
 from pipelines.drafting.templates import NoteTemplate, load_template
@@ -94,6 +101,9 @@ class LearnedOptions:
     result_lines: state each test the clinician gives a value for ("Hemoglobin A1c: 8.").
     every_problem: in a problem-oriented section, list every problem the clinician names
         in the assessment and plan, even one without a drafted sentence.
+    answered_floor: the least note-worthiness of a question answered yes or no ("Any
+        diabetes?" "Nope." -> "She denies diabetes."); the model scores the question itself,
+        which alone is rarely kept.
     """
 
     template: str = "aci_visit"
@@ -116,6 +126,7 @@ class LearnedOptions:
     medication_list: bool = True
     result_lines: bool = True
     every_problem: bool = True
+    answered_floor: float = 0.2
 
 
 def concept_key(entity: Entity) -> str:
@@ -147,7 +158,7 @@ def _answered(
     """'Any fever?' + 'No.' -> 'She denies fever.' with evidence on both turns."""
     if a is None or q.speaker == "patient" or a.speaker != "patient" or not q.last_in_turn:
         return None
-    polarity = answer_polarity(a.text)
+    polarity = reply_polarity(a.text)  # "uh, none of that" is a no too
     spans = _problem_spans(q)
     if polarity is None or not spans or not asks_presence(q.text, spans[0][0] - q.start):
         return None
@@ -202,6 +213,19 @@ def _confirmed_recap(unit: Unit, reply: Unit | None) -> bool:
     return answer_polarity(reply.text) is True
 
 
+_CONCEPT_LABELS = frozenset({"PROBLEM", "MEDICATION", "TEST", "PROCEDURE"})
+
+
+def _fragment(text: str, unit: Unit, min_content_words: int) -> bool:
+    """Too little to be a note sentence: fewer than ``min_content_words`` content words,
+    unless a whole clause names a medical concept ("He also has autism.", not "Folate.")."""
+    words = content_words(text)
+    if len(words) >= min_content_words:
+        return False
+    named = any(e.label in _CONCEPT_LABELS and not e.hypothetical for e in unit.ents)
+    return not (words and named and len(text.split()) >= 3)
+
+
 def candidates(
     units: list[Unit],
     probabilities: list[dict[str, float]],
@@ -220,6 +244,8 @@ def candidates(
         confirmed = options.confirmed_recaps and _confirmed_recap(unit, nxt)
         if is_question(unit.text, unit.speaker) and not confirmed:
             found = _answered(unit, nxt, probs, voice, receives)
+            if found:
+                found = replace(found, score=max(found.score, options.answered_floor))
             if found and found.score >= options.threshold:
                 out.append(Candidate(found.kind, found.text, found.evidence, order, found.score, k))
             continue
@@ -242,7 +268,7 @@ def candidates(
         text = restate(unit.text.rstrip("? "), unit.speaker, kind, voice, phrases)
         evidence = unit.evidence() + (nxt.evidence() if confirmed and nxt else ())
         # Safety net: a restatement that would add a content word is dropped, never shown.
-        if not text or len(content_words(text)) < options.min_content_words:
+        if not text or _fragment(text, unit, options.min_content_words):
             continue
         if evidence and not unsupported_words(text, [unit.text], phrases):
             out.append(Candidate(kind, text, evidence, order, score, k))
@@ -353,7 +379,7 @@ def structured(
     if template.section_for("results") and options.result_lines:
         out += result_lines(units)
     if template.section_for("vitals") and options.vital_lines:
-        vitals = vital_lines(units)
+        vitals = vitals_verdict(units) + vital_lines(units)
         stated = {c.unit for c in vitals}  # the structured line replaces the spoken one
         out = [c for c in out if not (c.kind == "vitals" and c.unit in stated)] + vitals
     for spec in template.sections:

@@ -70,9 +70,22 @@ _PATIENT_HEADS: tuple[tuple[str, str], ...] = (
 # Clinician speech-act openers (removed or shortened), by kind.
 _PLAN_HEADS: tuple[tuple[str, str], ...] = (
     (
-        r"(?:so\s+)?(?:what )?i(?:'m| am) (?:going to|gonna) (?:do|recommend) is\s+(?:that\s+)?",
+        r"(?:so\s+)?(?:what )?i(?:'m| am) (?:going to|gonna) do"
+        r"(?: for (?:that|this|it|you|him|her|them))? is\s+(?:that\s+)?(?:i'm )?"
+        r"(?:(?:actually|just) )?(?:(?:going to|gonna) )?",
         "I will ",
     ),
+    (
+        r"(?:so\s+)?(?:what )?we(?:'re| are) (?:going to|gonna) do"
+        r"(?: for (?:that|this|it|you|him|her|them))? is\s+(?:that\s+)?(?:we're )?"
+        r"(?:(?:actually|just) )?(?:(?:going to|gonna) )?",
+        "we will ",
+    ),
+    (
+        r"(?:so\s+)?(?:what )?i(?:'m| am) (?:going to|gonna) recommend is\s+(?:that\s+)?you\s+",
+        "I recommend {s} ",
+    ),
+    (r"(?:so\s+)?(?:what )?i(?:'m| am) (?:going to|gonna) recommend is\s+", "I recommend "),
     (r"i(?:'m| am) (?:going to|gonna)\s+", "I will "),
     (r"we(?:'re| are) (?:going to|gonna)\s+", "we will "),
     (r"(?:i|we) (?:want|would like|'d like) (?:you|him|her) to\s+", "{s} should "),
@@ -100,7 +113,7 @@ _EXAM_HEADS: tuple[tuple[str, str], ...] = (
         r"(?:that\s+)?",
         "",
     ),
-    (r"(?:looking at|listening to|examining) (?:your |the )?(\w+),?\s*", r"\1 "),
+    (r"(?:looking at|listening to|examining) (?:your |the )?(\w+(?:-\w+)*),?\s*", r"\1 "),
     (r"there (?:is|are|was|were) (?:some |a |an )?(?=\w)", ""),
 )
 # ", there is swelling" after a site: the finding without the filler.
@@ -130,6 +143,9 @@ def _heads(rules: tuple[tuple[str, str], ...], text: str, voice: Voice) -> str:
 
 # Cut-off words and self-repairs: "s- s- systolic", "I-I", "two mo- two".
 _CUT_WORD = re.compile(r"\b\w+-(?=\s|$)")
+# A word the other speaker broke into at the end of the sentence ("order an mri-") was
+# said whole: it keeps its letters.
+_BROKEN_OFF = re.compile(r"\b(\w+)-(?=\s*[.?!,]?\s*$)")
 _REPEAT_HYPHEN = re.compile(r"\b(\w+)-\1\b", _I)
 # Words a sentence cannot end on: what was cut off after them is lost.
 _DANGLING = re.compile(
@@ -145,7 +161,7 @@ _OPENERS = re.compile(r"^(?:(?:now|then|well|so|and|okay|alright|also|but)\b[,\s
 _QUESTIONISH = re.compile(
     r"^(?:(?:so|and|now|okay|alright|well|then|but)\s+)*(?:tell me|can you tell me|let me ask|"
     r"do you|does it|does that|did you|did it|have you|has it|are you|is it|is that|is there|"
-    r"how|what|when did|where|why|which|who)\b",
+    r"how|what(?!\s+(?:i|we|looks|sounds|seems)\b)|when did|where|why|which|who)\b",
     _I,
 )
 
@@ -212,7 +228,7 @@ def tidy(text: str) -> str:
     """Spoken sentence -> plain clause: ``rewrite.clean`` plus hedges, tail tags and any
     address to the voice assistant removed."""
     t = _REPEAT_HYPHEN.sub(r"\1", _ASSISTANT.sub("", text))
-    t = _CUT_WORD.sub("", t)
+    t = _CUT_WORD.sub("", _BROKEN_OFF.sub(r"\1", t))
     t = clean(t)
     t = _ASIDE.sub(",", t)
     t = _COMMENT.sub("", t)

@@ -40,12 +40,14 @@ FRAMING_WORDS = frozenset(
 
 def supported_words(evidence_texts: Iterable[str], phrases: PhraseMap | None = None) -> set[str]:
     """Every content word a note may take from the evidence: its own words, the same words
-    with numbers as digits and contractions expanded, and the targets of phrase mappings
-    whose source phrase is in the evidence."""
+    with numbers as digits and contractions expanded, also after the spoken forms are
+    tidied (``clean``: "gon na" -> "going to", "five hundred five hundred" -> "500"), and
+    the targets of phrase mappings whose source phrase is in the evidence."""
     source: set[str] = set()
     for text in evidence_texts:
-        source |= content_words(text) | content_words(write_numbers(text, every=True))
-        source |= content_words(expand_contractions(text))
+        for form in (text, clean(text)):
+            source |= content_words(form) | content_words(write_numbers(form, every=True))
+            source |= content_words(expand_contractions(form))
         if phrases is not None:
             source |= phrases.supported_targets(text)
     return source

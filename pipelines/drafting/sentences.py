@@ -88,8 +88,8 @@ _PLEASANTRY = re.compile(
 # Spoken commands to a voice assistant ("hey dragon, show me the labs"): not about the patient.
 _COMMAND = re.compile(r"^(?:hey dragon|dragon|show me|finalize the note)\b", re.IGNORECASE)
 _QUESTION_START = re.compile(
-    r"^(?:do|does|did|are|is|was|were|have|has|any|anything|can|could|would|will|how|what|"
-    r"whats|when|where|why|which|who)\b",
+    r"^(?:do|does|did|are|is|was|were|have|has|any|anything|can|could|would|will|how|"
+    r"what(?!\s+(?:i|we|looks|sounds|seems)\b)|whats|when|where|why|which|who)\b",
     re.IGNORECASE,
 )
 # Bare answers, matched on normalised text without fillers.
@@ -106,7 +106,8 @@ _DENY = re.compile(
 # writes "Any shortness of breath." ("what I'd like to do", "when we ..." are not).
 _QUESTION_FORM = re.compile(
     r"^(?:any(?!\s+(?:time|more|longer|way)\b)|anything|do you|does|did|have you|has (?:he|she)|"
-    r"are you|is (?:there|he|she|it|that|this)|how(?! about we)|what|when|where|which|why|"
+    r"are you|is (?:there|he|she|it|that|this)|how(?! about we)|"
+    r"what(?!\s+(?:looks|sounds|seems)\b)|when|where|which|why|"
     r"can you|could you|would you)\b(?!\s+(?:i|we)\b)",
     re.IGNORECASE,
 )
@@ -124,6 +125,23 @@ def is_question(text: str, speaker: str = "unknown") -> bool:
     if speaker == "clinician" and _QUESTION_FORM.match(clean(t)):
         return True
     return t[-1:] not in ".!;" and bool(_QUESTION_START.match(clean(t)))
+
+
+# A tag that asks for agreement after a statement: "we'll continue the Keppra, okay?".
+_TAG_QUESTION = re.compile(
+    r"\s*,\s*(?:okay|ok|alright|all right|you know|is that (?:okay|ok)|sounds? good|"
+    r"does that (?:sound (?:good|okay|ok|alright|like a plan)|make sense))\s*\?\s*$",
+    re.IGNORECASE,
+)
+
+
+def tag_end(text: str, start: int, end: int) -> int:
+    """Where the sentence ``text[start:end]`` ends before a trailing agreement tag ("...,
+    okay?"), so that a statement is not taken for a question (``end`` if none)."""
+    m = _TAG_QUESTION.search(text[start:end])
+    if m is None or not re.search(r"\w", text[start : start + m.start()]):
+        return end
+    return start + m.start()
 
 
 # A leading greeting and self-introduction ("Hi, I'm Hannah, ..."): trimmed off a sentence.
@@ -155,6 +173,31 @@ def answer_polarity(text: str, max_words: int = 6) -> bool | None:
     if _DENY.match(reply):
         return False
     return True if _AFFIRM.match(reply) else None
+
+
+_FILLERS = frozenset({"uh", "um", "umm", "hmm", "well", "oh", "so", "and", "okay", "ok"})
+_TURNS_AROUND = re.compile(r"\b(?:but|except|though|although)\b")
+# Replies that deny whatever was asked, however long they go on.
+_DENIES_ALL = re.compile(
+    r"^(?:no |nope )*(?:not that i (?:can recall|can remember|know of|remember|'ve noticed|"
+    r"have noticed)|none of (?:that|those|them|these)|nothing like that|nothing at all)\b"
+)
+
+
+def reply_polarity(text: str, max_words: int = 8) -> bool | None:
+    """The yes/no of a short reply with punctuation and fillers ignored: "uh, none of that."
+    and "No, not that I've noticed." are no; a reply that turns around ("no, but ...") or
+    runs longer than ``max_words`` words is neither (None), unless it opens by denying
+    everything asked ("not that I can recall ...")."""
+    words = re.findall(r"[a-z0-9']+(?:-[a-z]+)*", normalise(text).lower())
+    while words and words[0] in _FILLERS:
+        words = words[1:]
+    said = " ".join(words)
+    if not words or _TURNS_AROUND.search(said):
+        return None
+    if _DENIES_ALL.match(said):
+        return False  # "not that I can recall, I've been pretty good otherwise"
+    return answer_polarity(said, max_words) if len(words) <= max_words else None
 
 
 # A yes/no question about the presence of a symptom ("Any fever?", "Do you have chills?").

@@ -20,7 +20,7 @@ from pipelines.drafting.numbers import write_numbers
 from pipelines.drafting.phrases import PhraseMap
 from pipelines.drafting.restate import questionish
 from pipelines.drafting.rewrite import clean
-from pipelines.drafting.sentences import answer_polarity, is_question
+from pipelines.drafting.sentences import is_question, reply_polarity
 from pipelines.drafting.units import Candidate, Unit
 from pipelines.paths import ANNOTATIONS_DIR
 from pipelines.types import Entity, Evidence
@@ -240,12 +240,28 @@ def chief_complaint(units: Sequence[Unit], phrases: PhraseMap) -> list[Candidate
 _ASKS_ABOUT = re.compile(r"\b(?:any|have you|do you|did you|are you|you have|you've had)\b", re.I)
 
 
+def _reply(units: Sequence[Unit], k: int) -> Unit | None:
+    """The patient's answer to the clinician's unit ``k``: the next unit, past the further
+    questions of the same turn ("Chest pain? Shortness of breath?" -> "No.") and the short
+    tail of a split one ("... joint pain like in your elbows" + "since this started")."""
+    j = k + 1
+    while j < len(units) and units[j].turn is units[k].turn:
+        tail = not units[j].ents and len(units[j].low.split()) <= 5
+        if not (tail or is_question(units[j].text, units[j].speaker)):
+            break
+        j += 1
+    if j < len(units) and units[j].speaker == "patient":
+        return units[j]
+    return None
+
+
 def _polarity(units: Sequence[Unit], k: int, ent: Entity) -> bool | None:
     """True: the patient has it; False: denied; None: not established.
 
     The patient's own statements count as they are (their negation included). A clinician's
     mention counts only when it asks or recaps ("any fever?", "so you also have some
-    shortness of breath") and the patient's next words are a bare yes or no; a clinician's
+    shortness of breath") and the patient's next words are a short yes or no
+    (``reply_polarity``, after any further questions of the same turn); a clinician's
     own finding ("no murmur") is not a symptom the patient reported or denied.
     """
     unit = units[k]
@@ -253,20 +269,24 @@ def _polarity(units: Sequence[Unit], k: int, ent: Entity) -> bool | None:
         if ent.negated:
             return False
         return None if is_question(unit.text, "patient") else True
-    reply = units[k + 1] if k + 1 < len(units) else None
-    if reply is None or reply.speaker != "patient":
+    reply = _reply(units, k)
+    if reply is None:
         return None
     before = unit.turn.text[unit.start : ent.start]
     if not (is_question(unit.text, unit.speaker) or _ASKS_ABOUT.search(before)):
         return None
-    answer = answer_polarity(reply.text)
+    answer = reply_polarity(reply.text)
     if answer is None and ent.negated and is_question(unit.text, unit.speaker):
         return False  # the dialogue context found the "no" in a longer reply
     return answer
 
 
-def _join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+def _join(items: list[str], conjunction: str = "and") -> str:
+    """ "a", "a and b", "a, b, and c": the serial comma keeps "nausea, and vomiting" two
+    things ("nausea and vomiting" is one)."""
+    if len(items) < 3:
+        return f" {conjunction} ".join(items)
+    return ", ".join(items[:-1]) + f", {conjunction} " + items[-1]
 
 
 def review_of_systems(
@@ -295,15 +315,17 @@ def review_of_systems(
                 continue
             seen.add(key)
             evidence = _entity_evidence(unit, ent)
-            if unit.speaker != "patient" and k + 1 < len(units):
-                evidence += units[k + 1].evidence()  # the yes/no that settles it
+            reply = _reply(units, k) if unit.speaker != "patient" else None
+            if reply is not None:
+                evidence += reply.evidence()  # the yes/no that settles it
             name = clean(ent.text)
             name = terms.apply_whole(name) if terms else name
             found.setdefault((system[0], polarity), []).append((name, evidence, k))
     out = []
     for (system, polarity), items in found.items():
         verb = "Reports" if polarity else "Denies"
-        text = f"{verb} {_join([t for t, _, _ in items])}."
+        # "Denies nausea or vomiting.": each denied symptom, not the pair as one
+        text = f"{verb} {_join([t for t, _, _ in items], 'and' if polarity else 'or')}."
         text = f"{system}: {text}" if labelled else text
         evidence = tuple(ev for _, evs, _ in items for ev in evs)
         first = min(k for _, _, k in items)
@@ -358,6 +380,33 @@ def vital_lines(units: Sequence[Unit]) -> list[Candidate]:
             evidence = unit.turn.evidence(ent.start, min(unit.end, ent.end + 80))
             out.append(Candidate("vitals", text, evidence, k, 1.0, k))
     return out
+
+
+# "your vitals look good", "I reviewed your vitals and everything looks good": the
+# clinician's verdict on the vital signs as a whole.
+_VITALS_VERDICT = re.compile(
+    r"\b(?P<name>vitals|vital signs)(?P<gap>(?:\s+(?:here|today|themselves|and|so|overall))*)"
+    r"(?:\s+(?P<subject>everything(?: here)?|they))?\s+(?P<verdict>(?:look|looks|looked|are|"
+    r"were|seem|seems)\s+(?:(?:really|very|pretty|quite|all)\s+)?(?:good|great|fine|normal|"
+    r"stable|okay|unremarkable|excellent))\b",
+    re.IGNORECASE,
+)
+
+
+def vitals_verdict(units: Sequence[Unit]) -> list[Candidate]:
+    """ "Vitals look good." / "Vitals: everything looks good." from the clinician's first
+    verdict on the vital signs as a whole, in the speaker's words."""
+    for k, unit in enumerate(units):
+        if unit.speaker == "patient" or questionish(unit.text):
+            continue
+        m = _VITALS_VERDICT.search(clean(unit.text))
+        if not m:
+            continue
+        name = m["name"].capitalize()
+        said = " ".join(m["verdict"].split())
+        text = f"{name}: {m['subject']} {said}." if m["subject"] else f"{name} {said}."
+        return [Candidate("vitals", text, unit.evidence(), k, 1.0, k)]
+    return []
 
 
 def result_lines(units: Sequence[Unit]) -> list[Candidate]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from pipelines.drafting.numbers import splits_number
 from pipelines.drafting.rewrite import clean
-from pipelines.drafting.sentences import greeting_end, split_sentences
+from pipelines.drafting.sentences import greeting_end, split_sentences, tag_end
 from pipelines.drafting.turns import Turn, group_turns
 from pipelines.types import Entity, Evidence, Transcript
 
@@ -58,6 +58,7 @@ def transcript_units(
         ents = turn.entities(by_segment)
         for n, (a, b) in enumerate(spans):
             a = greeting_end(turn.text, a, b)  # "Hi, I'm Hannah, ..." -> "..."
+            b = tag_end(turn.text, a, b)  # "We'll continue it, okay?" -> a statement
             if any(c.isalnum() for c in turn.text[a:b]):
                 units.append(Unit(turn, a, b, ents, n == len(spans) - 1))
     return units
