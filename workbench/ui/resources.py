@@ -142,3 +142,31 @@ def _vocabulary(_store: db.Store, path: str, stamp: tuple, owner: str) -> tuple[
 def vocabulary(store: db.Store, owner: str) -> tuple[str, ...]:
     """The owner's custom vocabulary (cached until the database changes)."""
     return _vocabulary(store, str(store.path), store.stamp(), owner)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _sentence_decisions(
+    _store: db.Store, path: str, stamp: tuple, encounter_id: str
+) -> dict[str, db.SentenceDecision]:
+    return db.sentence_decisions(_store, encounter_id)
+
+
+def sentence_decisions(store: db.Store, encounter_id: str) -> dict[str, db.SentenceDecision]:
+    """Each sentence's newest decision (cached until the database changes; shared between
+    sessions, so read it, never change it)."""
+    return _sentence_decisions(store, str(store.path), store.stamp(), encounter_id)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _signoff_view(
+    _store: db.Store, path: str, stamp: tuple, encounter_id: str, version: int
+) -> tuple[db.RoundActivity, db.NoteHistory]:
+    return db.signoff_view(_store, encounter_id, version)
+
+
+def signoff_view(
+    store: db.Store, encounter_id: str, version: int
+) -> tuple[db.RoundActivity, db.NoteHistory]:
+    """The round's activity and the note's history, as the sign-off panel shows them (cached
+    until the database changes)."""
+    return _signoff_view(store, str(store.path), store.stamp(), encounter_id, version)

@@ -90,7 +90,7 @@ def sentence_list(ctx: ReviewContext, headings: Mapping[str, str]) -> None:
     an editor; a section's whole-text box and its add box only when asked for."""
     note = ctx.note
     pending = ed.pending(note)
-    decisions = db.sentence_decisions(ctx.store, ctx.encounter_id)
+    decisions = resources.sentence_decisions(ctx.store, ctx.encounter_id)
     selected = st.session_state.get(SELECTED_KEY)
     if selected:
         # A bar beside the current sentence (its badge says the same in words).
