@@ -25,9 +25,11 @@ import duckdb
 
 # DuckDB checkpoints (folds the write-ahead log into the file) when the last connection
 # closes: 100-400 ms on a database of 10,000 encounters, paid by every one-event write such
-# as ▶'s ``sentence.viewed``. Closing without it costs ~5 ms; the log is durable and the next
-# open replays it (~0.25 ms per logged commit), so the log is folded in on close only once
-# it is this big (~120 small commits: replay stays under ~30 ms, a checkpoint per ~120 writes).
+# as ▶'s ``sentence.viewed``. A connection whose only writes were such activity records
+# (``transaction(activity=True)``: small inserts, whose log DuckDB replays reliably) closes
+# without it (~5 ms); the log is durable and the next open replays it (~0.25 ms per logged
+# commit), and it is folded in on close once it is this big. Any other write (schema
+# changes, whose replay DuckDB 1.5 can fail on, included) is folded in when it closes.
 WAL_FOLD_BYTES = 64 * 1024
 
 log = logging.getLogger(__name__)
@@ -84,6 +86,9 @@ class Store:
         self._thread_lock = threading.RLock()
         self._local = threading.local()
         self._commits = 0  # transactions committed through this handle
+        self._quiet_commits = 0  # of which only recorded activity (see ``transaction``)
+        self._changes_elsewhere = 0  # file changes this handle did not make, as seen
+        self._files: tuple | None = None  # the files as this handle last left them
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
@@ -127,9 +132,12 @@ class Store:
                 self._local.kept = None
 
     def _open(self) -> duckdb.DuckDBPyConnection:
+        self._notice_changes()  # (holding the lock) what others wrote before this open
+        self._local.log_at_open = self._log_size()
+        self._local.activity_commits, self._local.other_commits = 0, 0
         try:
             con = duckdb.connect(str(self.path))
-            con.execute("PRAGMA disable_checkpoint_on_shutdown")
+            con.execute("PRAGMA disable_checkpoint_on_shutdown")  # _close decides
         except duckdb.Error as exc:
             raise StoreError(f"Cannot open database {self.path.name}: {exc}") from exc
         return con
@@ -137,17 +145,24 @@ class Store:
     def _close(self) -> None:
         con, self._local.con = self._local.con, None
         try:
-            wal = _file_state(self.path.with_name(self.path.name + ".wal"))
-            if wal is not None and wal[1] > WAL_FOLD_BYTES:
+            size = self._log_size()
+            only_activity = self._local.activity_commits and not self._local.other_commits
+            if size > WAL_FOLD_BYTES or (size > self._local.log_at_open and not only_activity):
                 con.execute("CHECKPOINT")
         except duckdb.Error as exc:  # the log stays and is folded in on a later close
             log.warning("checkpoint of %s failed: %s", self.path.name, exc)
         finally:
             con.close()
+            # Still holding the lock: whatever the files look like now is this handle's doing.
+            self._files = self._file_states()
 
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection inside one transaction: committed on success, rolled back on error."""
+    def transaction(self, activity: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection inside one transaction: committed on success, rolled back on error.
+
+        ``activity=True`` marks a transaction that only records what the reviewer did
+        (``sentence.viewed``, ``review.active``): it changes ``stamp`` but not
+        ``content_stamp``, so reads that do not show activity stay cached."""
         with self.connect() as con:
             if getattr(self._local, "in_tx", False):
                 yield con
@@ -162,6 +177,11 @@ class Store:
             else:
                 con.execute("COMMIT")
                 self._commits += 1
+                self._quiet_commits += activity
+                if activity:
+                    self._local.activity_commits += 1
+                else:
+                    self._local.other_commits += 1
             finally:
                 self._local.in_tx = False
 
@@ -170,13 +190,31 @@ class Store:
 
         Reads keyed by it can be cached: a commit through this handle counts itself, and one
         from another process (``scribe process``) changes the file or its write-ahead log
-        (size or modification time). Costs two ``stat`` calls.
+        (size or modification time), which differs from how this handle left them. Costs two
+        ``stat`` calls.
         """
-        return (
-            self._commits,
-            _file_state(self.path),
-            _file_state(self.path.with_name(self.path.name + ".wal")),
-        )
+        self._notice_changes()
+        return (self._commits, self._changes_elsewhere)
+
+    def content_stamp(self) -> tuple:
+        """Like ``stamp``, but unchanged by this handle's activity-only commits (see
+        ``transaction``): for cached reads that show no activity (notes, transcripts,
+        decisions, the worklist), so ▶ and the heartbeat do not empty them."""
+        self._notice_changes()
+        return (self._commits - self._quiet_commits, self._changes_elsewhere)
+
+    def _log_size(self) -> int:
+        found = _file_state(self.path.with_name(self.path.name + ".wal"))
+        return found[1] if found else 0
+
+    def _file_states(self) -> tuple:
+        return (_file_state(self.path), _file_state(self.path.with_name(self.path.name + ".wal")))
+
+    def _notice_changes(self) -> None:
+        files = self._file_states()
+        if files != self._files:  # written by someone else (or never seen): count it
+            self._changes_elsewhere += 1
+            self._files = files
 
     @contextmanager
     def _file_lock(self) -> Iterator[None]:

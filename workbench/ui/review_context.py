@@ -131,7 +131,7 @@ def load_context(store: db.Store, encounter_id: str, user: str) -> ReviewContext
     typing reads nothing. A note without a current support check is checked (and the check
     stored) here.
     """
-    found = _read(store, str(store.path), encounter_id, store.stamp())
+    found = _read(store, str(store.path), encounter_id, store.content_stamp())
     support = found.support
     if support is None and not found.note.signed:
         support = sp.load_support(store, encounter_id, found.note, user)
