@@ -160,15 +160,27 @@ def sentence_decisions(store: db.Store, encounter_id: str) -> dict[str, db.Sente
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _signoff_view(
+def _round_activity(
+    _store: db.Store, path: str, stamp: tuple, encounter_id: str
+) -> db.RoundActivity:
+    return db.round_activity(_store, encounter_id)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _note_history(
     _store: db.Store, path: str, stamp: tuple, encounter_id: str, version: int
-) -> tuple[db.RoundActivity, db.NoteHistory]:
-    return db.signoff_view(_store, encounter_id, version)
+) -> db.NoteHistory:
+    return db.note_history(_store, encounter_id, version)
 
 
 def signoff_view(
     store: db.Store, encounter_id: str, version: int
 ) -> tuple[db.RoundActivity, db.NoteHistory]:
     """The round's activity and the note's history, as the sign-off panel shows them (cached
-    until the database changes)."""
-    return _signoff_view(store, str(store.path), store.stamp(), encounter_id, version)
+    until the database changes; the history, which shows no activity, until its content
+    does)."""
+    path = str(store.path)
+    return (
+        _round_activity(store, path, store.stamp(), encounter_id),
+        _note_history(store, path, store.content_stamp(), encounter_id, version),
+    )
