@@ -1,9 +1,13 @@
-"""The draft's sentences, section by section: a text box per sentence with, under it, one
-wrapping row of its state, its support badge and its actions (play, accept, reject, move).
+"""The draft's sentences, section by section: each as text with, under it, one wrapping row
+of its state, its support badge and its actions (play, accept, edit, reject).
 
-The row wraps instead of squeezing badges into a narrow column, so it reads in the middle
-column of the three-column Review page. The selected sentence (the keyboard's and the
-transcript's current one) is marked with a badge and a bar on its left.
+Only the selected sentence (the keyboard's and the transcript's current one, chosen by Edit,
+▶, j/k or e) is in a text box, with a "Move to…" select; it is marked with a badge and a bar
+on its left. Streamlit copies the whole session state for every widget that carries a value
+on every rerun, so a box per sentence made a long note's reruns slow. What is typed is
+committed to the pending note when the box loses focus (``note_editor``), so it survives
+selecting another sentence and shows there as "edited by you · unsaved". A section's
+whole-text box and its add box are drawn only after their buttons are pressed.
 """
 
 from __future__ import annotations
@@ -82,7 +86,15 @@ def _guard_unsent(ctx: ReviewContext, pending: tuple[NoteSentence, ...]) -> None
     values.update({ed.section_key(note, k): section_text(kept, k) for k in note.draft.sections})
     fresh = GUARD_SEEN_KEY not in st.session_state
     st.session_state[GUARD_SEEN_KEY] = True
-    unsent_guard(f"{ctx.encounter_id}:{ctx.user}", values, fresh)
+    boxes = {ed.sentence_key(note, s): s.sentence_id for s in pending}
+
+    def _open(key: str) -> None:
+        if key in boxes:
+            edit(ctx, boxes[key])
+        else:  # a whole-section box
+            st.session_state[TOOL_KEY] = key
+
+    unsent_guard(f"{ctx.encounter_id}:{ctx.user}", values, fresh, _open)
 
 
 def sentence_list(ctx: ReviewContext, headings: Mapping[str, str]) -> None:
