@@ -143,6 +143,17 @@ def test_an_edit_survives_a_reload_and_save_clears_the_autosave(
     assert edit_sentence(fresh, "s0").value == EDIT
 
 
+def test_an_edit_survives_editing_another_sentence(review) -> None:
+    at, store = review
+    edit_sentence(at, "s0").input(EDIT)  # typed, then Edit on another sentence (one rerun,
+    edit_sentence(at, "s1")  # as the browser sends the box's text and the click together)
+    rows = [m.value for m in at.markdown if "-badge[" in m.value]
+    assert any(EDIT.rstrip(".") in r and "edited by you · unsaved" in r for r in rows)
+    assert at.button(key="save").label == "Save (1 changes)"
+    assert autosave.get_autosave(store, ENC, "dr-test").sentences[0].text == EDIT
+    assert edit_sentence(at, "s0").value == EDIT
+
+
 def test_added_sentence_and_undo_edit_are_autosaved(review) -> None:
     at, store = review
     assert not [t for t in at.text_input if t.key == "add-1-Plan"], "it opens with its button"
@@ -275,3 +286,10 @@ def test_accept_is_refused_for_a_sentence_with_an_unsaved_edit(data: Path) -> No
     at.button(key="next").click().run()
     at.button(key="accept-selected").click().run()  # s1 has no edit: accepted
     assert [e.object_id for e in st.list_events(store, ENC, "sentence.accepted")] == ["s1"]
+
+
+def test_a_sentence_shows_as_written_not_as_markdown() -> None:
+    from workbench.ui.sentence_list import markdown_text
+
+    assert markdown_text("Take *2* tabs, $5 [x](y) <b>") == r"Take \*2\* tabs, \$5 \[x\](y) \<b\>"
+    assert markdown_text("1. First") == r"1\. First" and markdown_text("- dash") == r"\- dash"
