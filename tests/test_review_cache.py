@@ -105,7 +105,9 @@ def test_activity_records_leave_the_content_stamp_and_the_log_replays(tmp_path: 
     db.ensure_user(store, "dr-a", "Dr A", "clinician")
     db.add_encounter(store, db.EncounterRecord("enc-1", "Visit"), "dr-a")
     stamp, content = store.stamp(), store.content_stamp()
-    viewed = db.new_event("dr-a", "enc-1", "sentence.viewed", object_type="sentence", object_id="s0")
+    viewed = db.new_event(
+        "dr-a", "enc-1", "sentence.viewed", object_type="sentence", object_id="s0"
+    )
     db.append_event(store, viewed)
     assert store.stamp() != stamp, "the sign-off panel shows what was looked at"
     assert store.content_stamp() == content, "notes, transcripts and the worklist stay cached"
