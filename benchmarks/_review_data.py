@@ -136,7 +136,7 @@ def dialogue(words: int) -> Transcript:
     """The ACI-Bench training dialogue closest to ``words`` words but not shorter, or without
     ``$SCRIBE_DATASETS`` the demo encounter scripts joined until they are that long."""
     from pipelines.asr_eval.datasets import aci_dialogues
-    from pipelines.note_eval.data import dialogue_transcript
+    from pipelines.verify.plain import dialogue_transcript
     from workbench.cli_eval import datasets_root
 
     def count(t: Transcript) -> int:
