@@ -177,6 +177,7 @@ class Store:
             else:
                 con.execute("COMMIT")
                 self._commits += 1
+                self._files = self._file_states()  # holding the lock: this change is ours
                 self._quiet_commits += activity
                 if activity:
                     self._local.activity_commits += 1

@@ -281,7 +281,7 @@ def _section_tools(
         )
     if tool == whole:
         text = section_text(tuple(s for s in pending if s.text.strip()), section)
-        if st.session_state.get(whole) is None:
+        if st.session_state.get(whole) != text:  # the pending note is the truth
             st.session_state[whole] = text
         st.text_area(f"All of {heading}", key=whole, on_change=ed.edit_section, args=(ctx, section))
     elif tool == add:

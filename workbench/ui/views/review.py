@@ -9,13 +9,14 @@ from workbench.ui import resources
 from workbench.ui.draft_panel import draft_panel
 from workbench.ui.encounter_picker import pick_encounter
 from workbench.ui.facts_panel import facts_panel
-from workbench.ui.review_context import load_context
+from workbench.ui.review_context import load_context, record_views
 from workbench.ui.source_panel import source_panel
 
 store = resources.get_store()
 # One database open for all the reads this rerun misses in the caches (none when nothing
 # changed), instead of one per read.
 with store.one_connection():
+    record_views(store)  # what ▶ was pressed on, before anything is read
     encounter_id = pick_encounter(store)  # header bar: previous/next, next unsigned, find
 
     ctx = load_context(store, encounter_id, resources.current_user())
