@@ -104,6 +104,16 @@ def attest_box(at):
     return next(c for c in at.checkbox if c.key and c.key.startswith("attest-"))
 
 
+def edit_sentence(at, sentence_id: str):
+    """Open a sentence's text box as a reviewer does, with its Edit button (only the
+    selected sentence has one), and return the box."""
+    at.button(key=f"edit-{sentence_id}").click().run()
+    assert not at.exception, at.exception
+    boxes = [t for t in at.text_area if t.key and t.key.startswith("sent-")]
+    assert [t.key.split("-", 2)[2] for t in boxes] == [sentence_id], "one box: the selected"
+    return boxes[0]
+
+
 def open_review(monkeypatch: pytest.MonkeyPatch, data: Path, encounter_id: str,
                 timeout: float = 60):
     """The app's Review page for ``encounter_id``, as ``dr-test``, driven by AppTest."""

@@ -138,6 +138,8 @@ def test_review_section_edit_keeps_unchanged_sentences(review_app) -> None:
     section = next(s for s in note.draft.sections if len(note.draft.section_sentences(s)) >= 2)
     old = note.draft.section_sentences(section)
     new_text = " ".join(s.text for s in old[1:]) + " Clinician added this sentence."
+    assert not [t for t in at.text_area if t.key == f"section-1-{section}"], "opens on demand"
+    at.button(key=f"open-section-1-{section}").click().run()
     at.text_area(key=f"section-1-{section}").input(new_text).run()
     at.button(key="save").click().run()
     assert not at.exception, at.exception

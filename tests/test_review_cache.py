@@ -98,3 +98,25 @@ def test_one_encounters_rows_are_found_through_an_index(store: db.Store, encount
     assert "Index Scan" in str(plan)
     assert {"words", "segments", "entities", "note_sentences", "evidence"} <= tables
     assert {"sentence_support", "omissions"} <= tables
+
+
+def test_activity_records_leave_the_content_stamp_and_the_log_replays(tmp_path: Path) -> None:
+    store = db.open_store(tmp_path)
+    db.ensure_user(store, "dr-a", "Dr A", "clinician")
+    db.add_encounter(store, db.EncounterRecord("enc-1", "Visit"), "dr-a")
+    stamp, content = store.stamp(), store.content_stamp()
+    viewed = db.new_event(
+        "dr-a", "enc-1", "sentence.viewed", object_type="sentence", object_id="s0"
+    )
+    db.append_event(store, viewed)
+    assert store.stamp() != stamp, "the sign-off panel shows what was looked at"
+    assert store.content_stamp() == content, "notes, transcripts and the worklist stay cached"
+    wal = store.path.with_name(store.path.name + ".wal")
+    assert wal.exists() and wal.stat().st_size > 0, "an activity write leaves its log to replay"
+
+    elsewhere = db.Store(store.path)  # another process opens it: the log is replayed
+    assert [e.object_id for e in db.list_events(elsewhere, "enc-1", "sentence.viewed")] == ["s0"]
+    db.add_term(elsewhere, "dr-a", "metformin", "dr-a")
+    assert store.content_stamp() != content, "a change elsewhere empties the caches"
+    assert not wal.exists() or wal.stat().st_size == 0, "any other write folds the log in"
+    assert [e.object_id for e in db.list_events(store, "enc-1", "sentence.viewed")] == ["s0"]

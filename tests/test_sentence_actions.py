@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import make_draft, make_transcript, open_review, seed_encounter
+from tests.conftest import (
+    edit_sentence,
+    make_draft,
+    make_transcript,
+    open_review,
+    seed_encounter,
+)
 from workbench import store as st
 from workbench.store import autosave
 
@@ -43,14 +49,21 @@ def kinds(store: st.Store) -> list[str]:
 
 
 def test_sentences_show_state_support_and_actions_in_a_row(review) -> None:
-    at, _ = review
+    at, store = review
     text = badges(at)
     assert text.count("machine suggestion") == 2
     assert "supported" in text or "not checked" in text
+    assert not [t for t in at.text_area if t.key and t.key.startswith("sent-")], "shown as text"
     for sid in ("s0", "s1"):
-        for action in ("play", "accept", "reject"):
+        for action in ("play", "accept", "edit", "reject"):
             assert not at.button(key=f"{action}-{sid}").disabled
+    note = st.get_note(store, ENC)
+    for sentence in note.draft.sentences:
+        sid = sentence.sentence_id
+        assert edit_sentence(at, sid).value == sentence.text
+        assert at.button(key=f"edit-{sid}").disabled, "it is the one being edited"
         assert at.selectbox(key=f"move-1-{sid}").value is None
+        assert [b.key for b in at.selectbox if b.key.startswith("move-")] == [f"move-1-{sid}"]
 
 
 def test_accept_records_an_event_and_the_badge_changes(review) -> None:
@@ -90,6 +103,7 @@ def test_reject_removes_the_sentence_and_undo_restores_it(review) -> None:
 
 def test_move_changes_the_section_with_a_moved_event(review) -> None:
     at, store = review
+    edit_sentence(at, "s0")
     at.selectbox(key="move-1-s0").select("Plan").run()
     assert not at.exception, at.exception
     note = st.get_note(store, ENC)
@@ -108,16 +122,17 @@ def test_an_edit_survives_a_reload_and_save_clears_the_autosave(
     review, data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     at, store = review
-    at.text_area(key="sent-1-s0").input(EDIT).run()
+    edit_sentence(at, "s0").input(EDIT).run()
     saved = autosave.get_autosave(store, ENC, "dr-test")
     assert saved is not None and saved.note_version == 1
     assert saved.sentences[0].text == EDIT and saved.sentences[0].origin == "human"
     assert st.get_note(store, ENC).version == 1, "an edit is not saved before Save"
 
     again = open_review(monkeypatch, data, ENC)  # a browser reload: a new session
-    assert again.text_area(key="sent-1-s0").value == EDIT
     assert any("Restored unsaved changes from" in i.value for i in again.info)
     assert "edited by you · unsaved" in badges(again)
+    assert any(EDIT.rstrip(".") in m.value for m in again.markdown), "the list shows the edit"
+    assert edit_sentence(again, "s0").value == EDIT
     assert again.button(key="save").label == "Save (1 changes)"
     again.button(key="save").click().run()
     assert not again.exception, again.exception
@@ -125,24 +140,37 @@ def test_an_edit_survives_a_reload_and_save_clears_the_autosave(
     assert autosave.get_autosave(store, ENC, "dr-test") is None
     fresh = open_review(monkeypatch, data, ENC)
     assert not any("Restored" in i.value for i in fresh.info)
-    assert fresh.text_area(key="sent-2-s0").value == EDIT
+    assert edit_sentence(fresh, "s0").value == EDIT
+
+
+def test_an_edit_survives_editing_another_sentence(review) -> None:
+    at, store = review
+    edit_sentence(at, "s0").input(EDIT)  # typed, then Edit on another sentence (one rerun,
+    edit_sentence(at, "s1")  # as the browser sends the box's text and the click together)
+    rows = [m.value for m in at.markdown if "-badge[" in m.value]
+    assert any(EDIT.rstrip(".") in r and "edited by you · unsaved" in r for r in rows)
+    assert at.button(key="save").label == "Save (1 changes)"
+    assert autosave.get_autosave(store, ENC, "dr-test").sentences[0].text == EDIT
+    assert edit_sentence(at, "s0").value == EDIT
 
 
 def test_added_sentence_and_undo_edit_are_autosaved(review) -> None:
     at, store = review
+    assert not [t for t in at.text_input if t.key == "add-1-Plan"], "it opens with its button"
+    at.button(key="open-add-1-Plan").click().run()
     at.text_input(key="add-1-Plan").input("Return if fever develops.").run()
     assert at.text_input(key="add-1-Plan").value == "", "the box empties for the next one"
-    added = [ta for ta in at.text_area if ta.value == "Return if fever develops."]
-    assert len(added) == 1 and "added by you · unsaved" in badges(at)
+    added = [m for m in at.markdown if "Return if fever develops" in m.value]
+    assert len(added) == 1 and "added by you · unsaved" in added[0].value
     assert len(autosave.get_autosave(store, ENC, "dr-test").sentences) == 3
     at.button(key="undo-edit").click().run()
-    assert not [ta for ta in at.text_area if ta.value == "Return if fever develops."]
+    assert not [m for m in at.markdown if "Return if fever develops" in m.value]
     assert autosave.get_autosave(store, ENC, "dr-test") is None, "nothing left unsaved"
 
 
 def test_reject_keeps_unsaved_edits_of_other_sentences(review) -> None:
     at, store = review
-    at.text_area(key="sent-1-s0").input(EDIT).run()
+    edit_sentence(at, "s0").input(EDIT).run()
     at.button(key="reject-s1").click().run()
     assert not at.exception, at.exception
     note = st.get_note(store, ENC)
@@ -156,7 +184,7 @@ def test_a_stale_autosave_is_offered_not_applied(
     review, data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     at, store = review
-    at.text_area(key="sent-1-s0").input(EDIT).run()
+    edit_sentence(at, "s0").input(EDIT).run()
     # Meanwhile someone else saves a change to the other sentence.
     note = st.get_note(store, ENC)
     other = (note.draft.sentences[0], replace(note.draft.sentences[1], text="Start amoxicillin."))
@@ -164,12 +192,12 @@ def test_a_stale_autosave_is_offered_not_applied(
 
     again = open_review(monkeypatch, data, ENC)
     assert any("was saved since by dr-b" in w.value for w in again.warning)
-    assert again.text_area(key="sent-2-s0").value == TURNS[0][1], "not applied silently"
+    assert edit_sentence(again, "s0").value == TURNS[0][1], "not applied silently"
     assert again.button(key="save").disabled
     again.button(key="autosave-apply").click().run()
     assert not again.exception, again.exception
     assert again.text_area(key="sent-2-s0").value == EDIT
-    assert again.text_area(key="sent-2-s1").value == "Start amoxicillin.", "theirs is kept"
+    assert edit_sentence(again, "s1").value == "Start amoxicillin.", "theirs is kept"
     assert not again.warning
     assert autosave.get_autosave(store, ENC, "dr-test").note_version == 2
 
@@ -178,7 +206,7 @@ def test_a_stale_autosave_can_be_discarded(
     review, data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     at, store = review
-    at.text_area(key="sent-1-s0").input(EDIT).run()
+    edit_sentence(at, "s0").input(EDIT).run()
     note = st.get_note(store, ENC)
     st.save_note(store, ENC, 1, note.draft.sentences[:1], "dr-b")
     at.run()  # the same session sees the newer version on its next rerun
@@ -258,3 +286,10 @@ def test_accept_is_refused_for_a_sentence_with_an_unsaved_edit(data: Path) -> No
     at.button(key="next").click().run()
     at.button(key="accept-selected").click().run()  # s1 has no edit: accepted
     assert [e.object_id for e in st.list_events(store, ENC, "sentence.accepted")] == ["s1"]
+
+
+def test_a_sentence_shows_as_written_not_as_markdown() -> None:
+    from workbench.ui.sentence_list import markdown_text
+
+    assert markdown_text("Take *2* tabs, $5 [x](y) <b>") == r"Take \*2\* tabs, \$5 \[x\](y) \<b\>"
+    assert markdown_text("1. First") == r"1\. First" and markdown_text("- dash") == r"\- dash"

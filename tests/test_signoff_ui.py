@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import attest_box, open_review, seed_encounter
+from tests.conftest import attest_box, edit_sentence, open_review, seed_encounter
 from tests.test_signoff import plan_draft, shaky_transcript
 from workbench import review_time as rt
 from workbench import store as st
@@ -86,8 +86,7 @@ def test_amend_keeps_the_signed_version_and_the_new_one_can_be_signed(review) ->
     assert st.get_note(store, ENC, 1).signed
     assert any("Amendment of signed version 1: Dose was 250 mg" in i.value for i in at.info)
 
-    key = next(t.key for t in at.text_area if t.key and t.key.endswith("-s1"))
-    at.text_area(key=key).input("We will start amoxicillin 250 milligrams three times a day.")
+    edit_sentence(at, "s1").input("We will start amoxicillin 250 milligrams three times a day.")
     at.run()
     at.button(key="save").click().run()
     assert not at.exception, at.exception

@@ -25,7 +25,7 @@ from pipelines.verify import index_transcript, load_lexicon, quantities, verify_
 from pipelines.verify.metrics import evidence_coverage, label_counts, unsupported_rate
 from pipelines.verify.omissions import find_omissions
 from pipelines.verify.plain import dialogue_transcript, note_sentences
-from tests.conftest import REPO, make_transcript, open_review, seed_encounter
+from tests.conftest import REPO, edit_sentence, make_transcript, open_review, seed_encounter
 from workbench import store as st
 from workbench.jobs import PipelineOptions, process_encounter
 from workbench.store.migrations import available_migrations, migrate
@@ -576,7 +576,7 @@ def test_add_an_omission_to_the_note(review) -> None:
 def test_an_edited_sentence_is_checked_again(review) -> None:
     at, store = review
     before = attention_items(at)
-    at.text_area(key="sent-1-d").input("Denies fever or chills.").run()
+    edit_sentence(at, "d").input("Denies fever or chills.").run()
     at.button(key="save").click().run()
     assert not at.exception, at.exception
     check = st.get_support(store, "enc-r", 2)

@@ -35,10 +35,15 @@ def test_an_unsaved_edit_survives_a_reload(app_url: str, page, e2e_data: Path) -
 
     page.set_default_timeout(STEP_MS)
     _open_review(page, app_url)
+    _key(page, "edit-s-complaint", "button").click()
     box = _key(page, "sent-1-s-complaint", "textarea")
     box.fill(EDITED)
-    # Leaving the box hands the text to the server, which autosaves it.
-    _key(page, "sent-1-s-fever", "textarea").click()
+    # Editing another sentence leaves the box, which hands the text to the server first.
+    _key(page, "edit-s-fever", "button").click()
+    expect(_key(page, "sent-1-s-fever", "textarea")).to_be_visible()
+    expect(page.locator(".st-key-sent-1-s-complaint")).to_have_count(0)
+    expect(_key(page, "row-s-complaint", "p").first).to_contain_text(EDITED)
+    expect(page.locator(".st-key-row-s-complaint").first).to_contain_text("unsaved")
     _settle(page)
     store = st.open_store(e2e_data)
     kept = autosave.get_autosave(store, ENCOUNTER, USER)
@@ -46,8 +51,10 @@ def test_an_unsaved_edit_survives_a_reload(app_url: str, page, e2e_data: Path) -
 
     page.reload()
     _open_review(page, app_url)
-    expect(_key(page, "sent-1-s-complaint", "textarea")).to_have_value(EDITED)
+    expect(_key(page, "row-s-complaint", "p").first).to_contain_text(EDITED)
     expect(page.get_by_text("Restored unsaved changes from").first).to_be_visible()
+    _key(page, "edit-s-complaint", "button").click()
+    expect(_key(page, "sent-1-s-complaint", "textarea")).to_have_value(EDITED)
     expect(_key(page, "save", "button")).to_contain_text("Save (1 changes)")
     _shot(page, "autosave-restored")
     assert st.get_note(store, ENCOUNTER).version == 1, "nothing saved as a version yet"
@@ -60,10 +67,10 @@ def test_reject_then_undo_last_save(app_url: str, page, e2e_data: Path) -> None:
     _open_review(page, app_url)
     _key(page, "reject-s-fever", "button").click()
     _settle(page)
-    expect(page.locator(".st-key-sent-2-s-fever")).to_have_count(0)
+    expect(page.locator(".st-key-row-s-fever")).to_have_count(0)
     _key(page, "undo-save", "button").click()
     _settle(page)
-    expect(_key(page, "sent-3-s-fever", "textarea")).to_have_value(SENTENCES["s-fever"][1])
+    expect(_key(page, "row-s-fever", "p").first).to_contain_text(SENTENCES["s-fever"][1])
     _shot(page, "reject-undone")
     store = st.open_store(e2e_data)
     assert [v for v, _, _ in st.list_note_versions(store, ENCOUNTER)] == [1, 2, 3]
@@ -76,12 +83,13 @@ def test_text_still_in_the_box_survives_a_reload(app_url: str, page, e2e_data: P
 
     page.set_default_timeout(STEP_MS)
     _open_review(page, app_url)
+    _key(page, "edit-s-complaint", "button").click()
     box = _key(page, "sent-1-s-complaint", "textarea")
     box.click()
     box.press("End")
     box.press_sequentially(" Worse at night.", delay=20)
     page.reload()
-    _open_review(page, app_url)
+    _open_review(page, app_url)  # a new session: nothing selected, the guard opens the box
     typed = SENTENCES["s-complaint"][1] + " Worse at night."
     expect(_key(page, "sent-1-s-complaint", "textarea")).to_have_value(typed)
     store = st.open_store(e2e_data)

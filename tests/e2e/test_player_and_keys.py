@@ -158,8 +158,8 @@ def test_keys_move_play_accept_and_reject(app_url: str, page, e2e_data) -> None:
     # r removes the selected sentence: a saved version 2 without it (undoable).
     _settle(page)
     page.keyboard.press("r")
-    expect(page.locator(f".st-key-sent-2-{NOTE_ORDER[0]}")).to_have_count(1)
-    expect(page.locator(f".st-key-sent-2-{NOTE_ORDER[1]}")).to_have_count(0)
+    expect(page.locator(f".st-key-row-{NOTE_ORDER[0]}")).to_have_count(1)
+    expect(page.locator(f".st-key-row-{NOTE_ORDER[1]}")).to_have_count(0)
     (deleted,) = _wait_for_events(store, "sentence.deleted")
     assert deleted.object_id == NOTE_ORDER[1] and deleted.user_id == USER
 
@@ -171,18 +171,25 @@ def test_keys_move_play_accept_and_reject(app_url: str, page, e2e_data) -> None:
     page.keyboard.press("?")
     expect(page.locator(".ks-help")).to_be_hidden()
 
+    # e puts the cursor in the selected sentence's box (the one after the removed one).
+    page.keyboard.press("e")
+    focused = f"() => !!document.activeElement.closest('.st-key-sent-2-{NOTE_ORDER[2]}')"
+    page.wait_for_function(focused)
+
 
 def test_typing_in_a_text_box_is_not_a_shortcut_but_ctrl_s_is(app_url: str, page) -> None:
     from playwright.sync_api import expect
 
     _open_review(page, app_url)
+    _key(page, f"edit-{NOTE_ORDER[0]}", "button").click()
     box = _key(page, f"sent-1-{NOTE_ORDER[0]}", "textarea")
     box.click()
     box.press("End")
     box.type(" jkpar")
     expect(box).to_have_value(SENTENCES[NOTE_ORDER[0]][1] + " jkpar")
     assert _audio(page, "paused"), "p typed into the box did not play"
-    expect(_source_box(page)).to_have_count(0)
+    # j/k typed into the box did not move the selection away from the edited sentence.
+    expect(_source_box(page)).to_contain_text(SENTENCES[NOTE_ORDER[0]][1])
     assert page.evaluate("() => document.activeElement.tagName") == "TEXTAREA"
 
     # Ctrl+S leaves the box (keeping the text) and saves it as version 2.

@@ -17,11 +17,20 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+
+# DuckDB checkpoints (folds the write-ahead log into the file) when the last connection
+# closes: 100-400 ms on a database of 10,000 encounters, paid by every one-event write such
+# as ▶'s ``sentence.viewed``. A connection whose only writes were such activity records
+# (``transaction(activity=True)``: small inserts, whose log DuckDB replays reliably) closes
+# without it (~5 ms); the log is durable and the next open replays it (~0.25 ms per logged
+# commit), and it is folded in on close once it is this big. Any other write (schema
+# changes, whose replay DuckDB 1.5 can fail on, included) is folded in when it closes.
+WAL_FOLD_BYTES = 16 * 1024  # ~30 activity commits: replay under ~10 ms
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +86,9 @@ class Store:
         self._thread_lock = threading.RLock()
         self._local = threading.local()
         self._commits = 0  # transactions committed through this handle
+        self._quiet_commits = 0  # of which only recorded activity (see ``transaction``)
+        self._changes_elsewhere = 0  # file changes this handle did not make, as seen
+        self._files: tuple | None = None  # the files as this handle last left them
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
@@ -88,21 +100,69 @@ class Store:
         if con is not None:
             yield con
             return
+        kept = getattr(self._local, "kept", None)
+        if kept is not None:  # inside one_connection(): open now, close when it ends
+            kept.enter_context(self._thread_lock)
+            kept.enter_context(self._file_lock())
+            self._local.con = self._open()
+            kept.callback(self._close)
+            yield self._local.con
+            return
         with self._thread_lock, self._file_lock():
+            self._local.con = self._open()
             try:
-                con = duckdb.connect(str(self.path))
-            except duckdb.Error as exc:
-                raise StoreError(f"Cannot open database {self.path.name}: {exc}") from exc
-            self._local.con = con
-            try:
-                yield con
+                yield self._local.con
             finally:
-                self._local.con = None
-                con.close()
+                self._close()
 
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection inside one transaction: committed on success, rolled back on error."""
+    def one_connection(self) -> Iterator[None]:
+        """Inside this block the first ``connect`` opens the database and every later one in
+        this thread reuses it; it closes (and the lock is released) when the block ends. A
+        page rerun whose cached reads all missed then opens the file once, not once per read
+        (20-30 ms each); a rerun that reads nothing opens nothing."""
+        if getattr(self._local, "kept", None) is not None or getattr(self._local, "con", None):
+            yield
+            return
+        with ExitStack() as kept:
+            self._local.kept = kept
+            try:
+                yield
+            finally:
+                self._local.kept = None
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        self._notice_changes()  # (holding the lock) what others wrote before this open
+        self._local.log_at_open = self._log_size()
+        self._local.activity_commits, self._local.other_commits = 0, 0
+        try:
+            con = duckdb.connect(str(self.path))
+            con.execute("PRAGMA disable_checkpoint_on_shutdown")  # _close decides
+        except duckdb.Error as exc:
+            raise StoreError(f"Cannot open database {self.path.name}: {exc}") from exc
+        return con
+
+    def _close(self) -> None:
+        con, self._local.con = self._local.con, None
+        try:
+            size = self._log_size()
+            only_activity = self._local.activity_commits and not self._local.other_commits
+            if size > WAL_FOLD_BYTES or (size > self._local.log_at_open and not only_activity):
+                con.execute("CHECKPOINT")
+        except duckdb.Error as exc:  # the log stays and is folded in on a later close
+            log.warning("checkpoint of %s failed: %s", self.path.name, exc)
+        finally:
+            con.close()
+            # Still holding the lock: whatever the files look like now is this handle's doing.
+            self._files = self._file_states()
+
+    @contextmanager
+    def transaction(self, activity: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection inside one transaction: committed on success, rolled back on error.
+
+        ``activity=True`` marks a transaction that only records what the reviewer did
+        (``sentence.viewed``, ``review.active``): it changes ``stamp`` but not
+        ``content_stamp``, so reads that do not show activity stay cached."""
         with self.connect() as con:
             if getattr(self._local, "in_tx", False):
                 yield con
@@ -117,6 +177,12 @@ class Store:
             else:
                 con.execute("COMMIT")
                 self._commits += 1
+                self._files = self._file_states()  # holding the lock: this change is ours
+                self._quiet_commits += activity
+                if activity:
+                    self._local.activity_commits += 1
+                else:
+                    self._local.other_commits += 1
             finally:
                 self._local.in_tx = False
 
@@ -125,13 +191,31 @@ class Store:
 
         Reads keyed by it can be cached: a commit through this handle counts itself, and one
         from another process (``scribe process``) changes the file or its write-ahead log
-        (size or modification time). Costs two ``stat`` calls.
+        (size or modification time), which differs from how this handle left them. Costs two
+        ``stat`` calls.
         """
-        return (
-            self._commits,
-            _file_state(self.path),
-            _file_state(self.path.with_name(self.path.name + ".wal")),
-        )
+        self._notice_changes()
+        return (self._commits, self._changes_elsewhere)
+
+    def content_stamp(self) -> tuple:
+        """Like ``stamp``, but unchanged by this handle's activity-only commits (see
+        ``transaction``): for cached reads that show no activity (notes, transcripts,
+        decisions, the worklist), so ▶ and the heartbeat do not empty them."""
+        self._notice_changes()
+        return (self._commits - self._quiet_commits, self._changes_elsewhere)
+
+    def _log_size(self) -> int:
+        found = _file_state(self.path.with_name(self.path.name + ".wal"))
+        return found[1] if found else 0
+
+    def _file_states(self) -> tuple:
+        return (_file_state(self.path), _file_state(self.path.with_name(self.path.name + ".wal")))
+
+    def _notice_changes(self) -> None:
+        files = self._file_states()
+        if files != self._files:  # written by someone else (or never seen): count it
+            self._changes_elsewhere += 1
+            self._files = files
 
     @contextmanager
     def _file_lock(self) -> Iterator[None]:

@@ -73,9 +73,14 @@ def insert_events(con: duckdb.DuckDBPyConnection, events: list[Event]) -> None:
         )
 
 
+# Events that only record what a reviewer did (looked at a sentence's evidence, was active):
+# they change no note, transcript or decision, so they leave ``Store.content_stamp`` alone.
+ACTIVITY_KINDS = frozenset({"sentence.viewed", "review.active"})
+
+
 def append_event(store: Store, event: Event) -> None:
     """Append one event in its own transaction."""
-    with store.transaction() as con:
+    with store.transaction(activity=event.kind in ACTIVITY_KINDS) as con:
         insert_events(con, [event])
 
 

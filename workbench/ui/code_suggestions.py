@@ -180,7 +180,7 @@ def code_suggestions_panel(
     shown = {c for g in groups for code in g.codes for c in (code.code, code.linked_code) if c}
     others = [s for s in suggest_codes(entities, transcript, draft) if s.code not in shown]
     by_problem, decisions, entity_version = _decisions(
-        store, str(store.path), store.stamp(), encounter_id, transcript_version
+        store, str(store.path), store.content_stamp(), encounter_id, transcript_version
     )
     count = sum(len(g.codes) for g in groups) + len(others)
     with st.expander(f"Code suggestions ({count})", icon=":material/label:"):

@@ -213,9 +213,15 @@ def undo_edit(ctx: ReviewContext) -> None:
 
 
 def _sync_widgets(note: NoteVersion, sentences: tuple[NoteSentence, ...]) -> None:
-    """Point every text box of this version at the pending note (only from callbacks or
-    before the boxes are drawn, as Streamlit requires)."""
+    """Point the text boxes of this version that are in session state at the pending note
+    (only from callbacks or before the boxes are drawn, as Streamlit requires). Boxes are
+    drawn only when opened and take their text from the pending note then; keys are not
+    added for the others, since every key in session state slows every widget down."""
     for s in sentences:
-        st.session_state[sentence_key(note, s)] = s.text
+        key = sentence_key(note, s)
+        if key in st.session_state:
+            st.session_state[key] = s.text
     for section in note.draft.sections:
-        st.session_state[section_key(note, section)] = section_text(saveable(sentences), section)
+        key = section_key(note, section)
+        if key in st.session_state:
+            st.session_state[key] = section_text(saveable(sentences), section)

@@ -92,8 +92,10 @@ def icd_catalog():
 
 
 # -- reads cached until the database changes ----------------------------------------------
-# Each is keyed by the store's path and ``Store.stamp()`` (which changes with every commit,
-# here or in another process), so a rerun that changed nothing opens no database file:
+# Each is keyed by the store's path and ``Store.content_stamp()`` (which changes with every
+# commit here or in another process, except this server's records of reviewer activity such
+# as ▶'s ``sentence.viewed``; ``signoff_view``, which shows that activity, is keyed by
+# ``Store.stamp()``), so a rerun that changed nothing opens no database file:
 # opening one costs 20-30 ms, and a Review rerun used to do it more than thirty times.
 # cache_resource hands out the same immutable value (tuples, frozen records) to every
 # session without a pickled copy.
@@ -110,7 +112,7 @@ def review_position(
     store: db.Store, query: db.WorklistQuery, encounter_id: str
 ) -> db.ReviewPosition:
     """Where the encounter stands in the worklist (cached until the database changes)."""
-    return _review_position(store, str(store.path), store.stamp(), query, encounter_id)
+    return _review_position(store, str(store.path), store.content_stamp(), query, encounter_id)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -120,7 +122,7 @@ def _users(_store: db.Store, path: str, stamp: tuple) -> tuple[tuple[str, str, s
 
 def users(store: db.Store) -> tuple[tuple[str, str, str], ...]:
     """(user_id, display_name, role) of every user (cached until the database changes)."""
-    return _users(store, str(store.path), store.stamp())
+    return _users(store, str(store.path), store.content_stamp())
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -131,7 +133,7 @@ def _style_summary(_store: db.Store, path: str, stamp: tuple, clinician: str) ->
 
 def style_summary(store: db.Store, clinician: str) -> str | None:
     """The clinician's learned style in one line, if any (cached until the database changes)."""
-    return _style_summary(store, str(store.path), store.stamp(), clinician)
+    return _style_summary(store, str(store.path), store.content_stamp(), clinician)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -141,4 +143,44 @@ def _vocabulary(_store: db.Store, path: str, stamp: tuple, owner: str) -> tuple[
 
 def vocabulary(store: db.Store, owner: str) -> tuple[str, ...]:
     """The owner's custom vocabulary (cached until the database changes)."""
-    return _vocabulary(store, str(store.path), store.stamp(), owner)
+    return _vocabulary(store, str(store.path), store.content_stamp(), owner)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _sentence_decisions(
+    _store: db.Store, path: str, stamp: tuple, encounter_id: str
+) -> dict[str, db.SentenceDecision]:
+    return db.sentence_decisions(_store, encounter_id)
+
+
+def sentence_decisions(store: db.Store, encounter_id: str) -> dict[str, db.SentenceDecision]:
+    """Each sentence's newest decision (cached until the database changes; shared between
+    sessions, so read it, never change it)."""
+    return _sentence_decisions(store, str(store.path), store.content_stamp(), encounter_id)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _round_activity(
+    _store: db.Store, path: str, stamp: tuple, encounter_id: str
+) -> db.RoundActivity:
+    return db.round_activity(_store, encounter_id)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _note_history(
+    _store: db.Store, path: str, stamp: tuple, encounter_id: str, version: int
+) -> db.NoteHistory:
+    return db.note_history(_store, encounter_id, version)
+
+
+def signoff_view(
+    store: db.Store, encounter_id: str, version: int
+) -> tuple[db.RoundActivity, db.NoteHistory]:
+    """The round's activity and the note's history, as the sign-off panel shows them (cached
+    until the database changes; the history, which shows no activity, until its content
+    does)."""
+    path = str(store.path)
+    return (
+        _round_activity(store, path, store.stamp(), encounter_id),
+        _note_history(store, path, store.content_stamp(), encounter_id, version),
+    )

@@ -23,6 +23,14 @@ PLAY_FROM_KEY = "play_from"
 VIEWED = "sentence.viewed"
 # Counts play requests, so that asking for the same passage again replays it.
 PLAY_SEQ_KEY = "play_seq"
+VIEWS_KEY = "views-to-record"  # sentence.viewed events of ▶ presses, written next rerun
+
+
+def record_views(store: db.Store) -> None:
+    """Write the ``sentence.viewed`` events that ▶ (``ReviewContext.play``) left for this
+    rerun; the Review page calls it before it reads anything."""
+    for viewed in st.session_state.pop(VIEWS_KEY, None) or ():
+        db.append_event(store, viewed)
 
 
 @dataclass
@@ -79,9 +87,11 @@ class ReviewContext:
         found = sp.evidence_for(sentence, self.results)
         st.session_state[PLAY_FROM_KEY] = min((e.start_s for e in found), default=0.0)
         # Sign-off records which sentences the reviewer actually looked at (store.activity).
+        # Written by ``record_views`` at the start of the rerun this callback causes, in the
+        # rerun's one database connection rather than an open of its own.
         viewed = db.new_event(self.user, self.encounter_id, VIEWED, object_type="sentence",
                               object_id=sentence_id, note_version=self.note.version)
-        db.append_event(self.store, viewed)
+        st.session_state.setdefault(VIEWS_KEY, []).append(viewed)
         st.session_state[PLAY_SEQ_KEY] = st.session_state.get(PLAY_SEQ_KEY, 0) + 1
 
 
@@ -131,7 +141,7 @@ def load_context(store: db.Store, encounter_id: str, user: str) -> ReviewContext
     typing reads nothing. A note without a current support check is checked (and the check
     stored) here.
     """
-    found = _read(store, str(store.path), encounter_id, store.stamp())
+    found = _read(store, str(store.path), encounter_id, store.content_stamp())
     support = found.support
     if support is None and not found.note.signed:
         support = sp.load_support(store, encounter_id, found.note, user)

@@ -5,6 +5,7 @@ The component listens for keys on the whole page (v2 components are not in an if
 =================  ====================================
 j or ↓ / k or ↑    next / previous sentence
 a / r              accept / reject the selected sentence
+e                  edit the selected sentence (puts the cursor in its box)
 p                  play the selected sentence's evidence
 Ctrl+S (Cmd+S)     save (the browser's "save page" is suppressed)
 ?                  show or hide this key help (in the page, no rerun)
@@ -25,12 +26,13 @@ from workbench.ui import sentence_actions as actions
 from workbench.ui.review_context import ReviewContext
 
 SHORTCUTS_KEY = "review-shortcuts"
-ACTIONS = ("next", "previous", "accept", "reject", "play", "save")
-HINT = "Keyboard: j/k next · a accept · r reject · p play · Ctrl+S save · ? help"
+ACTIONS = ("next", "previous", "accept", "reject", "play", "save", "edit")
+HINT = "Keyboard: j/k next · a accept · e edit · r reject · p play · Ctrl+S save · ? help"
 HELP_ROWS = (
     ("j  or  ↓", "next sentence"),
     ("k  or  ↑", "previous sentence"),
     ("a", "accept the selected sentence"),
+    ("e", "edit the selected sentence"),
     ("r", "reject the selected sentence"),
     ("p", "play the selected sentence's evidence"),
     ("Ctrl+S  /  ⌘S", "save"),
@@ -55,7 +57,7 @@ _HTML = "<div class='ks-help' role='dialog' aria-label='Keyboard shortcuts' hidd
 # Streamlit keeps while the component is mounted (it calls this function again on new data).
 _JS = """
 const KEYS = { j: 'next', ArrowDown: 'next', k: 'previous', ArrowUp: 'previous',
-               a: 'accept', r: 'reject', p: 'play' };
+               a: 'accept', r: 'reject', p: 'play', e: 'edit' };
 
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
@@ -93,7 +95,10 @@ export default function (component) {
       if (!action) return;
       e.preventDefault();
       e.stopImmediatePropagation();
-      if (!e.repeat) s.trigger('action', action);
+      // The selected sentence's box is open already: put the cursor in it.
+      const box = action === 'edit' && document.querySelector('[class*="st-key-sent-"] textarea');
+      if (box) box.focus();
+      else if (!e.repeat) s.trigger('action', action);
     };
     window.addEventListener('keydown', s.onKey, true);
     s.destroy = () => window.removeEventListener('keydown', s.onKey, true);
@@ -167,6 +172,7 @@ def review_shortcuts(ctx: ReviewContext) -> None:
             "accept": lambda: _on_selected(ctx, actions.accept),
             "reject": lambda: _on_selected(ctx, actions.reject),
             "save": lambda: actions.save(ctx),
+            "edit": lambda: edit_selected(ctx),
         }
     )
     shortcut_hint()
@@ -177,6 +183,13 @@ def play_selected(ctx: ReviewContext) -> None:
     selected = ctx.selected or ctx.sentence(actions.select_next(ctx, 1) or "")
     if selected is not None:
         ctx.play(selected.sentence_id)
+
+
+def edit_selected(ctx: ReviewContext) -> None:
+    """Open a sentence's box: with none selected, select the first sentence (only the
+    selected sentence has a box; with one open, the browser puts the cursor in it instead)."""
+    if ctx.selected is None:
+        actions.select_next(ctx, 1)
 
 
 def _on_selected(ctx: ReviewContext, action: Callable[[ReviewContext, str], None]) -> None:

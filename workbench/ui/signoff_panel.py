@@ -32,7 +32,7 @@ def signoff_panel(ctx: ReviewContext, unsaved_changes: int) -> None:
     heartbeat(ctx.store, ctx.encounter_id, ctx.user, ctx.note.version)
     sentences = ctx.note.draft.sentences
     shaky = low_confidence_words(sentences, ctx.results, ctx.transcript)
-    done, history = db.signoff_view(ctx.store, ctx.encounter_id, ctx.note.version)
+    done, history = resources.signoff_view(ctx.store, ctx.encounter_id, ctx.note.version)
     blockers = blocking_sentences(sentences, ctx.results, shaky, done.decided)
     flagged = flagged_ids(sentences, ctx.results, shaky)
     looked = sum(s.sentence_id in done.looked_at for s in sentences)

@@ -11,12 +11,12 @@ the copy lives in this browser profile until then.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import streamlit as st
 
 _JS = r"""
-export default function ({ data }) {
+export default function ({ data, setTriggerValue }) {
   const prefix = `scribe-unsent:${data.scope}:`;
   const boxKey = (el) => {
     for (let node = el; node && node !== document.body; node = node.parentElement) {
@@ -45,6 +45,8 @@ export default function ({ data }) {
   const restore = (key, text, tries) => {
     const el = document.querySelector(`.st-key-${key} textarea`);
     if (!el) {
+      // Only the selected sentence has a box: ask the server to open this one, then retry.
+      if (tries === 10) setTriggerValue("open", key);
       if (tries > 0) setTimeout(() => restore(key, text, tries - 1), 300);
       return;
     }
@@ -70,10 +72,25 @@ export default function ({ data }) {
 """
 
 _guard = st.components.v2.component("scribe_unsent_guard", js=_JS)
+GUARD_KEY = "unsent-guard"
 
 
-def unsent_guard(scope: str, values: Mapping[str, str], fresh: bool) -> None:
+def unsent_guard(
+    scope: str, values: Mapping[str, str], fresh: bool, on_open: Callable[[str], None]
+) -> None:
     """Mount the guard. ``scope`` names the encounter and user; ``values`` maps each text
     box's widget key to the text the server has; ``fresh`` is True on the first draw of a
-    session (after a reload), the only time unsent text is put back."""
-    _guard(data={"scope": scope, "values": dict(values), "fresh": fresh}, key="unsent-guard")
+    session (after a reload), the only time unsent text is put back. Boxes are drawn only
+    when opened: ``on_open(widget_key)`` (a widget callback) opens the box that unsent text
+    is for, before it is put back."""
+
+    def _open() -> None:
+        key = (st.session_state.get(GUARD_KEY) or {}).get("open")
+        if isinstance(key, str) and key in values:
+            on_open(key)
+
+    _guard(
+        data={"scope": scope, "values": dict(values), "fresh": fresh},
+        key=GUARD_KEY,
+        on_open_change=_open,
+    )

@@ -9,22 +9,26 @@ from workbench.ui import resources
 from workbench.ui.draft_panel import draft_panel
 from workbench.ui.encounter_picker import pick_encounter
 from workbench.ui.facts_panel import facts_panel
-from workbench.ui.review_context import load_context
+from workbench.ui.review_context import load_context, record_views
 from workbench.ui.source_panel import source_panel
 
 store = resources.get_store()
-encounter_id = pick_encounter(store)  # header bar: previous/next, next unsigned, find
+# One database open for all the reads this rerun misses in the caches (none when nothing
+# changed), instead of one per read.
+with store.one_connection():
+    record_views(store)  # what ▶ was pressed on, before anything is read
+    encounter_id = pick_encounter(store)  # header bar: previous/next, next unsigned, find
 
-ctx = load_context(store, encounter_id, resources.current_user())
-encounter, note = ctx.encounter, ctx.note
-st.title(encounter.title)
-st.caption(f"`{encounter_id}` · {encounter.specialty or '—'} · {encounter.clinician or '—'} · "
-           f"note version {note.version} · transcript version {ctx.transcript_version}")
+    ctx = load_context(store, encounter_id, resources.current_user())
+    encounter, note = ctx.encounter, ctx.note
+    st.title(encounter.title)
+    st.caption(f"`{encounter_id}` · {encounter.specialty or '—'} · {encounter.clinician or '—'} · "
+               f"note version {note.version} · transcript version {ctx.transcript_version}")
 
-source, draft, facts = st.columns([4, 5, 3], gap="medium")
-with source:
-    source_panel(ctx)
-with draft:
-    draft_panel(ctx)
-with facts:
-    facts_panel(ctx)
+    source, draft, facts = st.columns([4, 5, 3], gap="medium")
+    with source:
+        source_panel(ctx)
+    with draft:
+        draft_panel(ctx)
+    with facts:
+        facts_panel(ctx)
