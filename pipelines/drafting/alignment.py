@@ -115,13 +115,15 @@ def align_units(
     labels = []
     for text in unit_texts:
         mine = stems(text)
-        total = sum(idf.get(w, 1.0) for w in mine)
+        # Summed in a fixed order: a set's order changes with the hash seed, and so would the
+        # last digits of a float sum, and with them which of two equal matches wins.
+        total = sum(idf.get(w, 1.0) for w in sorted(mine))
         best, best_share = NONE, 0.0
         for line, theirs in zip(lines, line_stems, strict=True):
             shared = mine & theirs
             if len(shared) < options.min_shared or not total:
                 continue
-            share = sum(idf.get(w, 1.0) for w in shared) / total
+            share = sum(idf.get(w, 1.0) for w in sorted(shared)) / total
             if share > best_share:
                 best, best_share = line.kind, share
         labels.append((best, best_share) if best_share >= options.min_share else (NONE, 0.0))
