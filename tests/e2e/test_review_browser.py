@@ -89,6 +89,8 @@ def test_review_play_edit_delete_sign_export(app_url: str, page, e2e_data: Path)
     edit.fill(EDITED)
     edit.press("Control+Enter")
     _settle(page)
+    # The edit is pending (and autosaved) before the reviewer moves on.
+    expect(_key(page, "save", "button")).to_contain_text("Save (1 changes)")
     _key(page, "edit-s-follow-up", "button").click()
     delete = _key(page, "sent-1-s-follow-up", "textarea")
     expect(page.locator(".st-key-sent-1-s-complaint")).to_have_count(0)
