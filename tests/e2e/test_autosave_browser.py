@@ -37,6 +37,8 @@ def test_an_unsaved_edit_survives_a_reload(app_url: str, page, e2e_data: Path) -
     _open_review(page, app_url)
     _key(page, "edit-s-complaint", "button").click()
     box = _key(page, "sent-1-s-complaint", "textarea")
+    expect(box).to_be_visible()
+    _settle(page)  # type once the run that drew the box is over
     box.fill(EDITED)
     # Editing another sentence leaves the box, which hands the text to the server first.
     _key(page, "edit-s-fever", "button").click()
@@ -85,6 +87,8 @@ def test_text_still_in_the_box_survives_a_reload(app_url: str, page, e2e_data: P
     _open_review(page, app_url)
     _key(page, "edit-s-complaint", "button").click()
     box = _key(page, "sent-1-s-complaint", "textarea")
+    expect(box).to_be_visible()
+    _settle(page)
     box.click()
     box.press("End")
     box.press_sequentially(" Worse at night.", delay=20)

@@ -183,6 +183,8 @@ def test_typing_in_a_text_box_is_not_a_shortcut_but_ctrl_s_is(app_url: str, page
     _open_review(page, app_url)
     _key(page, f"edit-{NOTE_ORDER[0]}", "button").click()
     box = _key(page, f"sent-1-{NOTE_ORDER[0]}", "textarea")
+    expect(box).to_be_visible()
+    _settle(page)  # type once the run that drew the box is over
     box.click()
     box.press("End")
     box.type(" jkpar")

@@ -85,16 +85,20 @@ def test_review_play_edit_delete_sign_export(app_url: str, page, e2e_data: Path)
     _settle(page)
     expect(page.locator(".st-key-sent-1-s-complaint")).to_have_count(0)
     _key(page, "edit-s-complaint", "button").click()
-    _settle(page)  # the box is drawn by the rerun the click starts: type once it is done
+    # The box is drawn by the rerun the click starts: type once that run is over (right
+    # after the click the page may not yet say it is running).
     edit = _key(page, "sent-1-s-complaint", "textarea")
+    expect(edit).to_be_visible()
+    _settle(page)
     edit.fill(EDITED)
     edit.press("Control+Enter")
     _settle(page)
     # The edit is pending (and autosaved) before the reviewer moves on.
     expect(_key(page, "save", "button")).to_contain_text("Save (1 changes)")
     _key(page, "edit-s-follow-up", "button").click()
-    _settle(page)
     delete = _key(page, "sent-1-s-follow-up", "textarea")
+    expect(delete).to_be_visible()
+    _settle(page)
     expect(page.locator(".st-key-sent-1-s-complaint")).to_have_count(0)
     expect(_key(page, "row-s-complaint", "p").first).to_contain_text(EDITED)
     delete.fill("")
