@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from workbench.store.db import ConcurrentEdit, Store
+from workbench.store.db import Store
 from workbench.store.events import insert_events, new_event
-from workbench.store.notes import _latest_version, check_unsigned
+from workbench.store.notes import check_unsigned, require_newest
 
 ACCEPTED = "sentence.accepted"
 # Event kinds that are a person's decision on a sentence (object_id is the sentence id).
@@ -65,12 +65,7 @@ def accept_sentences(
     ids = list(dict.fromkeys(sentence_ids))
     with store.transaction() as con:
         check_unsigned(con, encounter_id)
-        latest = _latest_version(con, encounter_id)
-        if latest != note_version:
-            raise ConcurrentEdit(
-                f"Cannot accept sentences of version {note_version} of {encounter_id}: "
-                f"the newest is {latest}. Reload to see the other changes."
-            )
+        require_newest(con, encounter_id, note_version, "accept sentences of")
         known = {
             r[0]
             for r in con.execute(

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pipelines.types import NoteSentence
 from workbench.store.autosave import save_version
-from workbench.store.db import ConcurrentEdit, InvalidEdit, Store
+from workbench.store.db import InvalidEdit, Store
 from workbench.store.events import new_event
-from workbench.store.notes import _latest_version, _read_note, diff_sentences
+from workbench.store.notes import _read_note, diff_sentences, require_newest
 
 UNDONE = "note.undone"
 SENTENCE_UNDONE = "sentence.undone"
@@ -46,12 +46,7 @@ def undo_last_save(
     when the note is signed, InvalidEdit when there is nothing to undo. Returns the new version.
     """
     with store.transaction() as con:
-        latest = _latest_version(con, encounter_id)
-        if latest != version:
-            raise ConcurrentEdit(
-                f"Cannot undo version {version} of {encounter_id}: the newest is {latest}. "
-                "Reload to see the other changes."
-            )
+        require_newest(con, encounter_id, version, "undo")
         target = undo_target(store, encounter_id, version)
         if target is None:
             raise InvalidEdit(f"Version {version} of {encounter_id} has no save to undo")

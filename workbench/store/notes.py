@@ -74,12 +74,7 @@ def save_note(
     """
     with store.transaction() as con:
         check_unsigned(con, encounter_id)
-        latest = _latest_version(con, encounter_id)
-        if latest != base_version:
-            raise ConcurrentEdit(
-                f"Note for {encounter_id} changed: you edited version {base_version}, "
-                f"the newest is {latest}. Reload to see the other changes."
-            )
+        require_newest(con, encounter_id, base_version, "save an edit of")
         base = _read_note(con, encounter_id, base_version)
         all_changes = diff_sentences(base.draft.sentences, sentences)
         changes = [c for c in all_changes if c[1] not in redrafted]
@@ -198,6 +193,19 @@ def _latest_version(con: duckdb.DuckDBPyConnection, encounter_id: str) -> int | 
     return con.execute(
         "SELECT max(version) FROM notes WHERE encounter_id = ?", [encounter_id]
     ).fetchone()[0]
+
+
+def require_newest(
+    con: duckdb.DuckDBPyConnection, encounter_id: str, version: int, doing: str
+) -> None:
+    """Raise ConcurrentEdit unless ``version`` is the note's newest: someone saved a newer one
+    since the caller read it, so acting on it (``doing``: "sign", "undo" ...) would be blind."""
+    latest = _latest_version(con, encounter_id)
+    if latest != version:
+        raise ConcurrentEdit(
+            f"Cannot {doing} version {version} of {encounter_id}: the newest is {latest}. "
+            "Reload to see the other changes."
+        )
 
 
 def check_unsigned(con: duckdb.DuckDBPyConnection, encounter_id: str) -> None:

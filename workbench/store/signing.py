@@ -24,16 +24,16 @@ from pipelines.signoff import (
 )
 from pipelines.types import SupportResult
 from workbench.store import activity
-from workbench.store.db import ConcurrentEdit, InvalidEdit, NoteLocked, Store, StoreError, utcnow
+from workbench.store.db import InvalidEdit, NoteLocked, Store, StoreError, utcnow
 from workbench.store.decisions import sentence_decisions
 from workbench.store.events import insert_events, new_event
 from workbench.store.note_history import NoteHistory, note_history
 from workbench.store.notes import (
     ATTESTATION,
     _insert_note,
-    _latest_version,
     _read_note,
     check_unsigned,
+    require_newest,
 )
 from workbench.store.records import NoteVersion
 from workbench.store.support import get_support
@@ -155,11 +155,7 @@ def sign_note(
     """
     with store.transaction() as con:
         check_unsigned(con, encounter_id)
-        latest = _latest_version(con, encounter_id)
-        if latest != version:
-            raise ConcurrentEdit(
-                f"Cannot sign version {version} of {encounter_id}: the newest is {latest}"
-            )
+        require_newest(con, encounter_id, version, "sign")
         state = signoff_state(store, encounter_id, version, threshold)
         if state.blockers:
             raise SignoffBlocked(encounter_id, version, state.blockers)
@@ -216,11 +212,7 @@ def amend_note(store: Store, encounter_id: str, version: int, user_id: str, reas
     if not reason:
         raise InvalidEdit("An amendment needs a reason (what is wrong with the signed note)")
     with store.transaction() as con:
-        latest = _latest_version(con, encounter_id)
-        if latest != version:
-            raise ConcurrentEdit(
-                f"Cannot amend version {version} of {encounter_id}: the newest is {latest}"
-            )
+        require_newest(con, encounter_id, version, "amend")
         try:
             check_unsigned(con, encounter_id)
         except NoteLocked:
