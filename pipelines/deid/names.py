@@ -35,6 +35,8 @@ _GREETING_BEFORE = {
     "morning": ("good",), "afternoon": ("good",), "evening": ("good",), "care": ("take",),
     "welcome": ("you're", "youre"),
 }
+_CLAUSE_WORDS = frozenset("that to you for is it the a and of in was will be".split())
+_OPENERS = frozenset("alright okay ok so well".split())
 # Words that may sit between a greeting and the name: "hi there carolyn", "hey , bobby".
 _GREETING_FILLERS = frozenset("there again dear you so".split())
 _INTRO = (
@@ -233,8 +235,12 @@ class _Finder:
 
     def _add_context(self, i: int) -> None:
         self.hits.add(i)
-        if self.kind(i) in ("ambiguous", "unknown") and not self.lex.is_word(self.toks[i].low):
-            self.context_words.add(self.toks[i].low)
+        k, low = self.kind(i), self.toks[i].low
+        if k in ("ambiguous", "unknown") and not self.lex.is_word(low):
+            self.context_words.add(low)
+        elif k in ("ambiguous", "common") and self._first_name_in_context(i):
+            # The patient greeted as "mark" is "mark" later in the visit too.
+            self.context_words.add(low)
 
     def _in_context(self, i: int, k: str) -> bool:
         p = self.prev_word(i, skip=".")
@@ -251,15 +257,45 @@ class _Finder:
         if k == "ambiguous" and self.capitalised(i) and not self.sentence_start(i):
             return True
         if k == "common":
-            return self.capitalised(i) and not self.sentence_start(i) and (
-                self._greeted(i) or self.preceded_by(i, _INTRO)
-            )
+            # "hey there mark", "next patient is grace ross": an everyday word that is a
+            # first name, right after a greeting or an introduction.
+            return self._first_name_in_context(i)
         if k == "word":
             return False
         # ambiguous or unknown from here
-        if self._greeted(i) or self.preceded_by(i, _INTRO) or self.follows(i, _AFTER_NAME):
+        if self._greeted(i) or self.preceded_by(i, _INTRO) or self._before_age(i):
             return k == "ambiguous" or self._plausible_unknown(i)
+        if k == "ambiguous" and self._opened(i):
+            return True
         return k == "ambiguous" and not self.cased and self._vocative(i)
+
+    def _first_name_in_context(self, i: int) -> bool:
+        if self.toks[i].low not in self.lex.first:
+            return False
+        if self.cased and not self.capitalised(i):
+            return False
+        if self.preceded_by(i, _INTRO):
+            return True
+        # Not "thank you hope that you feel better": a vocative ends its phrase.
+        nxt = self.lows(i + 1, 1)
+        return self._greeted(i) and (not nxt or nxt[0] not in _CLAUSE_WORDS)
+
+    def _before_age(self, i: int) -> bool:
+        """"X is a 45-year-old", "X, date of birth", "X's a 24 year old"."""
+        if self.follows(i, _AFTER_NAME):
+            return True
+        if not self.toks[i].possessive or not self.follows(i, (("a",), ("an",))):
+            return False
+        ahead = self.lows(i + 1, 4)
+        return any(t.isdigit() or t.startswith("year") for t in ahead)
+
+    def _opened(self, i: int) -> bool:
+        """"alright scott so ...", "okay anna ...": a gazetteer name right after an opening
+        word at the start of a turn or sentence."""
+        j = i - 1
+        return j >= 0 and self.toks[j].word and self.toks[j].low in _OPENERS and (
+            self.sentence_start(j)
+        )
 
     def _plausible_unknown(self, i: int) -> bool:
         tok = self.toks[i]
