@@ -11,13 +11,17 @@ domain), where only proper nouns are capitalised, refined by the hand-reviewed l
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib
+import importlib.metadata
+import json
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.paths import ANNOTATIONS_DIR
+from pipelines.paths import ANNOTATIONS_DIR, VOCAB_DIR
 
 DATA_DIR = ANNOTATIONS_DIR / "deid"
 LOCALES: tuple[str, ...] = ("en_US", "en_GB", "en_IE", "en_IN", "en_NZ", "es_MX")
@@ -31,7 +35,8 @@ class NameLexicon:
 
     ``first``/``last``: gazetteer names; ``words``: lower-case English words (web2);
     ``overrides``: names despite being in ``words``; ``common``: everyday words that are
-    names only in strong context; ``needs_context``: names that are also places or
+    names only in strong context; ``clinical``: one-word drug names and clinical
+    vocabulary terms, never names ("xeljanz", "wixela"); ``needs_context``: names that are also places or
     nationalities ("georgia", "french"), counted only in context; ``not_names``: never names; ``eponyms``: names of
     diseases and signs when followed by "'s" or a disease word.
     """
@@ -44,6 +49,7 @@ class NameLexicon:
     not_names: frozenset[str]
     eponyms: frozenset[str]
     needs_context: frozenset[str] = frozenset()
+    clinical: frozenset[str] = frozenset()
 
     def is_gazetteer(self, word: str) -> bool:
         return word in self.first or word in self.last
@@ -108,10 +114,12 @@ def _faker_names(attrs: tuple[str, ...]) -> frozenset[str]:
 
 @functools.lru_cache(maxsize=1)
 def load_lexicon() -> NameLexicon:
-    """The gazetteers and word lists (about 0.2 s the first time, then cached)."""
+    """The gazetteers and word lists (cached for the process; under a second once the
+    clinical words are in the on-disk cache)."""
     from english_words import get_english_words_set
 
     web2 = get_english_words_set(["web2"])
+    clinical = clinical_words()
     words = frozenset(w for w in web2 if w.islower())
     not_names = read_list(DATA_DIR / "not_names.txt")
     return NameLexicon(
@@ -123,4 +131,39 @@ def load_lexicon() -> NameLexicon:
         not_names=not_names,
         eponyms=read_list(DATA_DIR / "eponyms.txt"),
         needs_context=read_list(DATA_DIR / "needs_context.txt"),
+        clinical=clinical - read_list(DATA_DIR / "name_overrides.txt"),
     )
+
+
+_CLINICAL_SOURCES = ("medications", "problems", "tests", "procedures", "anatomy")
+
+
+def clinical_words(cache_dir: Path | None = None) -> frozenset[str]:
+    """One-word drug names (drug-named-entity-recognition, as the clinical NLP uses them) and
+    one-word terms of the project's vocabularies (annotations/vocab).
+
+    Deriving the drug names takes seconds, so the set is cached as JSON in the project's
+    cache folder, keyed by the drug package's version and the vocabulary files' bytes.
+    """
+    from pipelines.nlp.cache import default_cache_dir
+
+    files = [VOCAB_DIR / f"{name}.tsv" for name in _CLINICAL_SOURCES]
+    digest = hashlib.sha256(importlib.metadata.version("drug-named-entity-recognition").encode())
+    for path in files:
+        digest.update(path.read_bytes())
+    cache = (cache_dir or default_cache_dir()) / f"deid-clinical-{digest.hexdigest()[:20]}.json"
+    if cache.is_file():
+        return frozenset(json.loads(cache.read_text(encoding="utf-8")))
+    from pipelines.nlp.drug_terms import derive_drug_terms
+
+    words = {t for t in derive_drug_terms() if t.isalpha()}
+    for path in files:
+        for line in path.read_text(encoding="utf-8").splitlines()[1:]:
+            term = fold(line.split("\t", 1)[0].strip())
+            if term.isalpha():
+                words.add(term)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(sorted(words)), encoding="utf-8")
+    tmp.replace(cache)
+    return frozenset(words)

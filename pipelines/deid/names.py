@@ -144,6 +144,8 @@ class _Finder:
         w = tok.low
         if not tok.word or len(w) < 2 or w in TITLES or w in self.lex.not_names:
             return "none"
+        if w in self.lex.clinical:
+            return "none"
         if self._eponym(i):
             return "none"
         if "'" in w or "’" in w:
