@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -246,4 +247,41 @@ def _span_report(tp_p, tp_r, exact, n_pred, n_gold, documents: int) -> dict:
         "precision": ratio(sum(tp_p.values()), sum(n_pred.values())),
         "recall": ratio(sum(tp_r.values()), sum(n_gold.values())),
         "labels": labels,
+    }
+
+
+def evaluate_aci(
+    root: Path,
+    splits: Sequence[str],
+    find: Finder,
+    gold_path: Path = GOLD_FILE,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
+    """The ``scribe eval deid`` report: name recall without and with the known names, span
+    precision/recall on the hand-labelled sample, and speed (words per second)."""
+    encounters = [e for split in splits for e in read_aci(root, split)]
+    if progress:
+        progress("name recall")
+    started = time.perf_counter()
+    headline = name_recall(encounters, find)
+    seconds = time.perf_counter() - started
+    if progress:
+        progress("name recall with known names")
+    with_known = name_recall(encounters, find, known=True)
+    gold = read_gold(gold_path)
+    gold_splits = sorted({d.split for d in gold})
+    dialogues = {e.encounter_id: e.dialogue for s in gold_splits for e in read_aci(root, s)}
+    if progress:
+        progress("span precision on the labelled sample")
+    spans = span_scores(gold, dialogues, find)
+    words = sum(len(e.dialogue.split()) for e in encounters)
+    return {
+        "dataset": "aci-bench",
+        "splits": list(splits),
+        "encounters": len(encounters),
+        "name_recall": headline,
+        "name_recall_known_names": {k: v for k, v in with_known.items()},
+        "sample": {"file": gold_path.name, "splits": gold_splits, **spans},
+        "speed": {"words": words, "seconds": round(seconds, 3),
+                  "words_per_second": round(words / seconds) if seconds else None},
     }

@@ -33,6 +33,12 @@ _MONTH_DATE = (
 _NUMERIC_DATE = (
     r"\b(?:[01]?\d)\s?[/.-]\s?(?:[0-3]?\d)\s?[/.-]\s?(?:\d{4}|\d{2})\b"
     r"|\b(?:19|20)\d{2}-[01]\d-[0-3]\d\b"
+    r"|(?<![\d/.-])[01]?\d[/-](?:19|20)\d{2}\b"  # month/year: "12-2019"
+)
+# "on the 28th" (a day of the month), not "the 5th floor" or "the 90th percentile".
+_DAY_ONLY = (
+    r"(?<=\b(?:on|since|until|by|before|after)\s+the\s+)[0-3]?\d(?:st|nd|rd|th)\b"
+    r"(?!\s+(?:floor|time|grade|percentile|day|week|month|year|dose|visit|cycle|rib))"
 )
 # After "date of birth" / "dob" / "born on": whatever date-like run follows, even the broken
 # forms dictation gives ("07 , 1898", "3 , 6 , 1976", "03/04/").
@@ -107,7 +113,7 @@ def pattern_recognizers() -> list[PatternRecognizer]:
 
     return [
         rec("DATE", ("dob", _DOB, 0.9), ("month", _MONTH_DATE, 0.8),
-            ("numeric", _NUMERIC_DATE, 0.8)),
+            ("numeric", _NUMERIC_DATE, 0.8), ("day", _DAY_ONLY, 0.6)),
         rec("AGE", ("over_89", _AGE, 0.9)),
         rec("PHONE", ("phone", _PHONE, 0.7), ("phone_context", _PHONE_CONTEXT, 0.75)),
         rec("ID", ("record_number", _ID, 0.85)),
