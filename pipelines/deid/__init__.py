@@ -5,6 +5,7 @@ addresses, record numbers and e-mail addresses and replaces them with ``[NAME]``
 ``[DATE]``, ``[AGE]``, ``[PHONE]``, ``[ADDRESS]``, ``[ID]`` and ``[EMAIL]``.
 """
 
+from pipelines.deid.documents import deidentify_draft, deidentify_sentences, deidentify_transcript
 from pipelines.deid.engine import deidentify, find_phi, load_analyzer
 from pipelines.deid.spans import PHI_LABELS, Deidentified, PhiSpan
 
@@ -13,6 +14,9 @@ __all__ = [
     "Deidentified",
     "PhiSpan",
     "deidentify",
+    "deidentify_draft",
+    "deidentify_sentences",
+    "deidentify_transcript",
     "find_phi",
     "load_analyzer",
 ]

@@ -5,8 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
-from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry
-from presidio_analyzer import RecognizerResult
+from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts, NoOpNlpEngine
 
 from pipelines.deid.lexicon import NameLexicon, load_lexicon
@@ -61,6 +60,8 @@ def deidentify(text: str, known_names: Sequence[str] = ()) -> Deidentified:
     """Replace names, dates, ages over 89, phone numbers, addresses, record numbers and
     e-mail addresses with ``[NAME]``, ``[DATE]`` ...; ``known_names`` (the encounter's
     patient and clinician names) are redacted wherever their words occur."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, not {type(text).__name__}")
     spans = find_phi(text, known_names)
     return Deidentified(text=render(text, spans), spans=spans)
 

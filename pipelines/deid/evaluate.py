@@ -34,8 +34,11 @@ SPLIT_FILES = {
     "test1": "clinicalnlp_taskB_test1",
     "test2": "clinicalnlp_taskC_test2",
 }
-FIELDS = {"patient_first": "patient_firstname", "patient_last": "patient_familyname",
-          "doctor": "doctor_name"}
+FIELDS = {
+    "patient_first": "patient_firstname",
+    "patient_last": "patient_familyname",
+    "doctor": "doctor_name",
+}
 _TITLE_WORDS = frozenset({"dr", "doctor", "mr", "mrs", "ms", "miss"})
 GOLD_FILE = DATA_DIR / "gold.jsonl"
 EXCLUSIONS_FILE = DATA_DIR / "aci_name_exclusions.tsv"
@@ -129,8 +132,7 @@ def name_recall(
         known_names = [n for n in enc.names.values() if n] if known else []
         spans = [s for s in find(enc.dialogue, known_names) if s.label == "NAME"]
         for field, name in enc.names.items():
-            words = [w for w in name_words(name)
-                     if (enc.encounter_id, field, w) not in exclusions]
+            words = [w for w in name_words(name) if (enc.encounter_id, field, w) not in exclusions]
             hits = [(w, occ) for w in words for occ in occurrences(enc.dialogue, w)]
             if not hits:
                 continue
@@ -139,9 +141,15 @@ def name_recall(
             found[(enc.split, field)] += sum(ok)
             pairs[(enc.split, all(ok))] += 1
             if not all(ok):
-                misses.append({"split": enc.split, "encounter_id": enc.encounter_id,
-                               "field": field, "missed": len(ok) - sum(ok),
-                               "occurrences": len(ok)})
+                misses.append(
+                    {
+                        "split": enc.split,
+                        "encounter_id": enc.encounter_id,
+                        "field": field,
+                        "missed": len(ok) - sum(ok),
+                        "occurrences": len(ok),
+                    }
+                )
     return _recall_report(found, total, pairs, misses)
 
 
@@ -162,9 +170,14 @@ def _recall_report(found: Counter, total: Counter, pairs: Counter, misses: list)
             by_field[field] = {"recall": ratio(f, t), "occurrences": t, "found": f}
         full = sum(v for (s, ok), v in pairs.items() if ok and scope in (None, s))
         all_pairs = sum(v for (s, _), v in pairs.items() if scope in (None, s))
-        entry = {"recall": ratio(n_found, n_total), "occurrences": n_total, "found": n_found,
-                 "names": all_pairs, "names_fully_found": ratio(full, all_pairs),
-                 "fields": by_field}
+        entry = {
+            "recall": ratio(n_found, n_total),
+            "occurrences": n_total,
+            "found": n_found,
+            "names": all_pairs,
+            "names_fully_found": ratio(full, all_pairs),
+            "fields": by_field,
+        }
         if scope is None:
             report["overall"] = entry
         else:
@@ -183,8 +196,10 @@ def read_gold(path: Path = GOLD_FILE) -> list[GoldDoc]:
             continue
         try:
             row = json.loads(line)
-            spans = tuple(PhiSpan(int(s["start"]), int(s["end"]), str(s["label"]),
-                                  str(s.get("text", ""))) for s in row["spans"])
+            spans = tuple(
+                PhiSpan(int(s["start"]), int(s["end"]), str(s["label"]), str(s.get("text", "")))
+                for s in row["spans"]
+            )
             docs.append(GoldDoc(str(row["split"]), str(row["encounter_id"]), spans))
         except (KeyError, TypeError, ValueError) as exc:
             raise DeidDataError(f"{path.name} line {n}: {exc}") from None
@@ -194,9 +209,7 @@ def read_gold(path: Path = GOLD_FILE) -> list[GoldDoc]:
     return docs
 
 
-def span_scores(
-    gold: Sequence[GoldDoc], dialogues: dict[str, str], find: Finder
-) -> dict:
+def span_scores(gold: Sequence[GoldDoc], dialogues: dict[str, str], find: Finder) -> dict:
     """Span precision and recall per label against the gold (overlap with the same label
     counts as a match; ``exact`` also needs the same offsets). Checks that every gold span's
     text matches the dialogue."""
@@ -211,8 +224,9 @@ def span_scores(
             raise DeidDataError(f"gold encounter {doc.encounter_id} not in the dataset")
         for s in doc.spans:
             if s.text and text[s.start : s.end] != s.text:
-                raise DeidDataError(f"gold span {s.start}-{s.end} of {doc.encounter_id} "
-                                    "does not match the dialogue")
+                raise DeidDataError(
+                    f"gold span {s.start}-{s.end} of {doc.encounter_id} does not match the dialogue"
+                )
         pred = find(text, ())
         by_label = defaultdict(list)
         for s in doc.spans:
@@ -220,8 +234,7 @@ def span_scores(
         for p in pred:
             n_pred[p.label] += 1
             tp_p[p.label] += any(_overlap(p, g) for g in by_label[p.label])
-            exact[p.label] += any((p.start, p.end) == (g.start, g.end)
-                                  for g in by_label[p.label])
+            exact[p.label] += any((p.start, p.end) == (g.start, g.end) for g in by_label[p.label])
         for g in doc.spans:
             n_gold[g.label] += 1
             tp_r[g.label] += any(_overlap(p, g) for p in pred if p.label == g.label)
@@ -238,10 +251,13 @@ def _span_report(tp_p, tp_r, exact, n_pred, n_gold, documents: int) -> dict:
 
     labels = {}
     for label in PHI_LABELS:
-        labels[label] = {"precision": ratio(tp_p[label], n_pred[label]),
-                         "recall": ratio(tp_r[label], n_gold[label]),
-                         "exact_precision": ratio(exact[label], n_pred[label]),
-                         "predicted": n_pred[label], "gold": n_gold[label]}
+        labels[label] = {
+            "precision": ratio(tp_p[label], n_pred[label]),
+            "recall": ratio(tp_r[label], n_gold[label]),
+            "exact_precision": ratio(exact[label], n_pred[label]),
+            "predicted": n_pred[label],
+            "gold": n_gold[label],
+        }
     return {
         "documents": documents,
         "precision": ratio(sum(tp_p.values()), sum(n_pred.values())),
@@ -282,6 +298,9 @@ def evaluate_aci(
         "name_recall": headline,
         "name_recall_known_names": {k: v for k, v in with_known.items()},
         "sample": {"file": gold_path.name, "splits": gold_splits, **spans},
-        "speed": {"words": words, "seconds": round(seconds, 3),
-                  "words_per_second": round(words / seconds) if seconds else None},
+        "speed": {
+            "words": words,
+            "seconds": round(seconds, 3),
+            "words_per_second": round(words / seconds) if seconds else None,
+        },
     }

@@ -33,12 +33,14 @@ _TOKEN = re.compile(r"[a-z]+")
 class NameLexicon:
     """Lower-case, accent-free word sets used to classify a token.
 
-    ``first``/``last``: gazetteer names; ``words``: lower-case English words (web2);
-    ``overrides``: names despite being in ``words``; ``common``: everyday words that are
-    names only in strong context; ``clinical``: one-word drug names and clinical
-    vocabulary terms, never names ("xeljanz", "wixela"); ``needs_context``: names that are also places or
-    nationalities ("georgia", "french"), counted only in context; ``not_names``: never names; ``eponyms``: names of
-    diseases and signs when followed by "'s" or a disease word.
+    - ``first``/``last``: gazetteer names; ``words``: lower-case English words (web2);
+    - ``overrides``: names despite being in ``words``;
+    - ``common``: everyday words that are names only in strong context;
+    - ``not_names``: never names; ``clinical``: one-word drug names and clinical vocabulary
+      terms, never names ("xeljanz");
+    - ``eponyms``: names of diseases and signs when followed by "'s" or a disease word;
+    - ``needs_context``: names that are also places or nationalities ("georgia", "french"),
+      counted only in context.
     """
 
     first: frozenset[str]
@@ -77,9 +79,20 @@ SPOKEN_WORDS = frozenset(
 def _stems(word: str) -> list[str]:
     """Candidate base forms of an inflected word: plural, past, -ing, -er, -ly."""
     stems: list[str] = []
-    for suffix, repl in (("ies", "y"), ("es", ""), ("s", ""), ("ied", "y"), ("ed", ""),
-                         ("ed", "e"), ("ing", ""), ("ing", "e"), ("ers", ""), ("er", ""),
-                         ("er", "e"), ("ly", "")):
+    for suffix, repl in (
+        ("ies", "y"),
+        ("es", ""),
+        ("s", ""),
+        ("ied", "y"),
+        ("ed", ""),
+        ("ed", "e"),
+        ("ing", ""),
+        ("ing", "e"),
+        ("ers", ""),
+        ("er", ""),
+        ("er", "e"),
+        ("ly", ""),
+    ):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             stem = word[: -len(suffix)] + repl
             stems.append(stem)

@@ -24,15 +24,16 @@ from dataclasses import dataclass
 
 from pipelines.deid.lexicon import NameLexicon, fold
 
-_TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+|[^\w\s]", re.UNICODE)
-TITLES = frozenset(
-    "dr doctor mr mrs ms miss mister missus nurse prof professor sister".split()
-)
+_TOKEN = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*|\d+|[^\w\s]", re.UNICODE)
+TITLES = frozenset("dr doctor mr mrs ms miss mister missus nurse prof professor sister".split())
 GREETINGS = frozenset(
     "hi hey hello morning afternoon evening thanks thank bye goodbye care welcome".split()
 )
 _GREETING_BEFORE = {
-    "morning": ("good",), "afternoon": ("good",), "evening": ("good",), "care": ("take",),
+    "morning": ("good",),
+    "afternoon": ("good",),
+    "evening": ("good",),
+    "care": ("take",),
     "welcome": ("you're", "youre"),
 }
 _CLAUSE_WORDS = frozenset("that to you for is it the a and of in was will be".split())
@@ -89,7 +90,7 @@ def tokenize(text: str) -> list[_Tok]:
         raw = m.group()
         word = raw[0].isalpha()
         end, low, possessive = m.end(), fold(raw), False
-        if word and re.search(r"['’]s$", raw, re.IGNORECASE) and len(raw) > 2:
+        if word and re.search(r"['\u2019]s$", raw, re.IGNORECASE) and len(raw) > 2:
             end, low, possessive = m.end() - 2, fold(raw[:-2]), True
         tokens.append(_Tok(m.start(), end, raw, low, word, possessive))
     return tokens
@@ -148,7 +149,7 @@ class _Finder:
             return "none"
         if self._eponym(i):
             return "none"
-        if "'" in w or "’" in w:
+        if "'" in w or "\u2019" in w:
             return "none" if self._has_word_part(w) else "unknown"
         if self.lex.is_gazetteer(w):
             if w in self.lex.common:
@@ -160,7 +161,7 @@ class _Finder:
 
     def _has_word_part(self, w: str) -> bool:
         # "i'm", "don't", "we'll" are words; "o'brien" is not.
-        head, _, tail = w.replace("’", "'").partition("'")
+        head, _, tail = w.replace("\u2019", "'").partition("'")
         return len(head) > 1 or tail in ("m", "t", "ll", "re", "ve", "d", "s")
 
     def _eponym(self, i: int) -> bool:
@@ -178,8 +179,10 @@ class _Finder:
         j = i - 1
         while j >= 0 and not self.toks[j].word and self.toks[j].text in "\"'(":
             j -= 1
-        return j < 0 or self.toks[j].text in _SENTENCE_END or (
-            self.text[self.toks[j].end : self.toks[i].start].count("\n") > 0
+        return (
+            j < 0
+            or self.toks[j].text in _SENTENCE_END
+            or (self.text[self.toks[j].end : self.toks[i].start].count("\n") > 0)
         )
 
     # -- neighbours ---------------------------------------------------------------------
@@ -249,13 +252,14 @@ class _Finder:
         if p is not None and self.toks[p].low in TITLES:
             # "dr. smith", "mrs . brown"; not "doctor , you know" nor "doctor said", nor
             # "mr arthrogram" (MR imaging).
-            if k == "unknown" and self.toks[p].low == "mr" and p == i - 1 and not (
-                self.capitalised(i)
+            if (
+                k == "unknown"
+                and self.toks[p].low == "mr"
+                and p == i - 1
+                and not (self.capitalised(i))
             ):
                 return False
-            return k in ("ambiguous", "common", "unknown") or (
-                k == "word" and self.capitalised(i)
-            )
+            return k in ("ambiguous", "common", "unknown") or (k == "word" and self.capitalised(i))
         if k == "ambiguous" and self.capitalised(i) and not self.sentence_start(i):
             return True
         if k == "common":
@@ -283,7 +287,7 @@ class _Finder:
         return self._greeted(i) and (not nxt or nxt[0] not in _CLAUSE_WORDS)
 
     def _before_age(self, i: int) -> bool:
-        """"X is a 45-year-old", "X, date of birth", "X's a 24 year old"."""
+        """ "X is a 45-year-old", "X, date of birth", "X's a 24 year old"."""
         if self.follows(i, _AFTER_NAME):
             return True
         if not self.toks[i].possessive or not self.follows(i, (("a",), ("an",))):
@@ -292,11 +296,14 @@ class _Finder:
         return any(t.isdigit() or t.startswith("year") for t in ahead)
 
     def _opened(self, i: int) -> bool:
-        """"alright scott so ...", "okay anna ...": a gazetteer name right after an opening
+        """ "alright scott so ...", "okay anna ...": a gazetteer name right after an opening
         word at the start of a turn or sentence."""
         j = i - 1
-        return j >= 0 and self.toks[j].word and self.toks[j].low in _OPENERS and (
-            self.sentence_start(j)
+        return (
+            j >= 0
+            and self.toks[j].word
+            and self.toks[j].low in _OPENERS
+            and (self.sentence_start(j))
         )
 
     def _plausible_unknown(self, i: int) -> bool:
@@ -321,16 +328,20 @@ class _Finder:
         # "good morning X" / "take care X", not "some morning aldosterone".
         before = self.prev_word(j, skip="")
         need = _GREETING_BEFORE.get(self.toks[j].low)
-        return need is None or (before is not None and self.toks[before].low in need) or (
-            self.sentence_start(j)
+        return (
+            need is None
+            or (before is not None and self.toks[before].low in need)
+            or (self.sentence_start(j))
         )
 
     def _vocative(self, i: int) -> bool:
-        """", anna ," / "so , anna ," / ", anna ?" (lower-cased, punctuated text)."""
+        """ ", anna ," / "so , anna ," / ", anna ?" (lower-cased, punctuated text)."""
         before = self.toks[i - 1].text if i > 0 else "\n"
         after = self.toks[i + 1].text if i + 1 < len(self.toks) else "."
-        return before in (",", "]") and after in (",", "?", ".", "!") and (
-            self.toks[i].low in self.lex.first
+        return (
+            before in (",", "]")
+            and after in (",", "?", ".", "!")
+            and (self.toks[i].low in self.lex.first)
         )
 
     def _extend_adjacent(self) -> None:
@@ -338,24 +349,29 @@ class _Finder:
             for j in (i - 1, i + 1):
                 if not (0 <= j < len(self.toks)) or j in self.hits:
                     continue
-                gap = self.text[min(self.toks[i].end, self.toks[j].end) : max(
-                    self.toks[i].start, self.toks[j].start)]
+                gap = self.text[
+                    min(self.toks[i].end, self.toks[j].end) : max(
+                        self.toks[i].start, self.toks[j].start
+                    )
+                ]
                 if gap.strip() or self.toks[min(i, j)].possessive:
                     continue
                 k = self.kind(j)
-                if k == "ambiguous" or (k == "common" and self.capitalised(j)) or (
-                    k == "unknown" and self._plausible_unknown(j) and self.cased
-                ) or (j == i + 1 and k == "common" and self._surname_after(i, j)):
+                if (
+                    k == "ambiguous"
+                    or (k == "common" and self.capitalised(j))
+                    or (k == "unknown" and self._plausible_unknown(j) and self.cased)
+                    or (j == i + 1 and k == "common" and self._surname_after(i, j))
+                ):
                     self.hits.add(j)
 
     def _surname_after(self, i: int, j: int) -> bool:
-        """"pamela cook ." / "betty hill , date of birth": an everyday-word surname right
+        """ "pamela cook ." / "betty hill , date of birth": an everyday-word surname right
         after a first name, closing the phrase (not "gabriel good to see you")."""
         if self.toks[i].low not in self.lex.first or self.toks[j].low not in self.lex.last:
             return False
         after = j + 1
-        return after >= len(self.toks) or not self.toks[after].word or self.follows(
-            j, _AFTER_NAME)
+        return after >= len(self.toks) or not self.toks[after].word or self.follows(j, _AFTER_NAME)
 
     def _propagate(self) -> None:
         if not self.context_words:
@@ -370,9 +386,11 @@ def _join(text: str, toks: list[_Tok], hits: list[int]) -> list[tuple[int, int]]
     spans: list[tuple[int, int]] = []
     for i in hits:
         start, end = toks[i].start, toks[i].end
-        if spans and not text[spans[-1][1] : start].strip() and "\n" not in text[
-            spans[-1][1] : start
-        ]:
+        if (
+            spans
+            and not text[spans[-1][1] : start].strip()
+            and "\n" not in text[spans[-1][1] : start]
+        ):
             spans[-1] = (spans[-1][0], end)
         else:
             spans.append((start, end))

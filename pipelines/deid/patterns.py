@@ -55,9 +55,7 @@ _AGE = (
     rf"|(?<=\b(?:aged?|age\s+of|age\s+is|turned|turning)\s+){_AGE_NUMBER}\b"
     r"|\b(?:in\s+(?:his|her|their|my)\s+)(?:late\s+|early\s+|mid\s+)?nineties\b"
 )
-_PHONE = (
-    r"(?<![\w/.-])(?:\+?1[\s.-]?)?(?:\(\s?\d{3}\s?\)|\d{3})[\s.-]?\d{3}[\s.-]?\d{4}(?![\w/-])"
-)
+_PHONE = r"(?<![\w/.-])(?:\+?1[\s.-]?)?(?:\(\s?\d{3}\s?\)|\d{3})[\s.-]?\d{3}[\s.-]?\d{4}(?![\w/-])"
 _PHONE_CONTEXT = (
     r"(?<=\b(?:phone|cell|call|number|telephone|tel|fax|pager|reach\s+me\s+at)"
     r"(?:\s+(?:number|is|at|on|me|:|,))*\s*)\d{3}[\s.-]\d{4}\b"
@@ -95,7 +93,7 @@ _ADDRESS = (
     rf"{_STREET_TYPES}\b\.?"
     r"(?:\s*,?\s*(?:apt|apartment|unit|suite|ste|#)\.?\s*#?\s*\w+)?"
     r"(?:\s*,\s*[a-z]+(?:\s+[a-z]+)?\s*,\s*[a-z]{2}\s+\d{5}(?:-\d{4})?)?"
-    r"|\bp\.?\s?o\.?\s*box\s+\d+"
+    r"|\bp\s?\.?\s?o\s?\.?\s*box\s+\d+"
     rf"|(?<=\b(?:{_STATES}|zip|zip\s+code|zipcode|postal\s+code)\s*,?\s*(?:is\s+)?)"
     r"\d{5}(?:-\d{4})?\b"
 )
@@ -112,8 +110,13 @@ def pattern_recognizers() -> list[PatternRecognizer]:
         )
 
     return [
-        rec("DATE", ("dob", _DOB, 0.9), ("month", _MONTH_DATE, 0.8),
-            ("numeric", _NUMERIC_DATE, 0.8), ("day", _DAY_ONLY, 0.6)),
+        rec(
+            "DATE",
+            ("dob", _DOB, 0.9),
+            ("month", _MONTH_DATE, 0.8),
+            ("numeric", _NUMERIC_DATE, 0.8),
+            ("day", _DAY_ONLY, 0.6),
+        ),
         rec("AGE", ("over_89", _AGE, 0.9)),
         rec("PHONE", ("phone", _PHONE, 0.7), ("phone_context", _PHONE_CONTEXT, 0.75)),
         rec("ID", ("record_number", _ID, 0.85)),

@@ -38,9 +38,7 @@ class Deidentified:
 def merge_spans(spans: Iterable[PhiSpan]) -> list[PhiSpan]:
     """Sorted, non-overlapping spans: of overlapping ones the longer (then the more specific
     label) wins; touching spans of one label are kept apart so each keeps its placeholder."""
-    ordered = sorted(
-        spans, key=lambda s: (-(s.end - s.start), -_PRIORITY.get(s.label, 0), s.start)
-    )
+    ordered = sorted(spans, key=lambda s: (-(s.end - s.start), -_PRIORITY.get(s.label, 0), s.start))
     kept: list[PhiSpan] = []
     for span in ordered:
         if span.end <= span.start:
