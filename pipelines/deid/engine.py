@@ -52,7 +52,10 @@ def find_phi(text: str, known_names: Sequence[str] = ()) -> list[PhiSpan]:
         return []
     results = load_analyzer().analyze(text=text, language="en", entities=list(PHI_LABELS))
     spans = [PhiSpan(r.start, r.end, r.entity_type, text[r.start : r.end]) for r in results]
-    spans += [PhiSpan(s, e, "NAME", text[s:e]) for s, e in find_known_names(text, known_names)]
+    spans += [
+        PhiSpan(s, e, "NAME", text[s:e])
+        for s, e in find_known_names(text, known_names, load_lexicon())
+    ]
     return merge_spans(_trim(text, s) for s in spans)
 
 

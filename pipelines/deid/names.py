@@ -108,10 +108,15 @@ def find_names(text: str, lexicon: NameLexicon) -> list[tuple[int, int]]:
     return _join(text, toks, sorted(hits))
 
 
-def find_known_names(text: str, known_names: Sequence[str]) -> list[tuple[int, int]]:
+def find_known_names(
+    text: str, known_names: Sequence[str], lexicon: NameLexicon | None = None
+) -> list[tuple[int, int]]:
     """Every occurrence of a word of the given names ("Dr. Ana Ruiz" -> "ana", "ruiz"),
-    whatever its case and context; titles are not name words."""
+    whatever its case and context; titles, single letters and the lexicon's never-names
+    ("Patient 12" -> nothing) are not name words."""
     known = _known_words(known_names)
+    if lexicon is not None:
+        known -= lexicon.not_names
     if not known:
         return []
     toks = tokenize(text)
