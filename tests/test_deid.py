@@ -34,6 +34,7 @@ CASES = [
     ("My name is Jullia and I work nights.", "NAME", "Jullia"),
     ("Carolyn is a 34-year-old female with headaches.", "NAME", "Carolyn"),
     ("Hey Mark, nice to see you again.", "NAME", "Mark"),
+    ("My son Joey has had a fever since Friday.", "NAME", "Joey"),
     ("Next patient is Pamela Cook. Medical record number is 123546.", "NAME", "Pamela Cook"),
     ("Date of birth is 09/18/1954.", "DATE", "09/18/1954"),
     ("She was last seen on November 24th, 2020.", "DATE", "November 24th, 2020"),
@@ -99,6 +100,7 @@ CLINICAL = [
     "hey dragon , show me the x-ray . i'm going to use dax today .",
     "McMurray's test is negative and Tinel's sign is positive.",
     "Good morning. Good to see you. Well, let's take a look.",
+    "The nurse will be in soon. I live with my sister. She is 12.",
 ]
 
 

@@ -136,7 +136,7 @@ def load_lexicon() -> NameLexicon:
     words = frozenset(w for w in web2 if w.islower())
     not_names = read_list(DATA_DIR / "not_names.txt")
     return NameLexicon(
-        first=_faker_names(_FIRST_ATTRS) - not_names,
+        first=(_faker_names(_FIRST_ATTRS) | read_list(DATA_DIR / "nicknames.txt")) - not_names,
         last=_faker_names(("last_names",)) - not_names,
         words=words,
         overrides=read_list(DATA_DIR / "name_overrides.txt"),

@@ -25,7 +25,9 @@ from dataclasses import dataclass
 from pipelines.deid.lexicon import NameLexicon, fold
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*|\d+|[^\w\s]", re.UNICODE)
-TITLES = frozenset("dr doctor mr mrs ms miss mister missus nurse prof professor sister".split())
+TITLES = frozenset("dr doctor mr mrs ms miss mister missus nurse prof professor".split())
+# Titles written as abbreviations, which a full stop may follow ("mrs . brown", "Dr. Lee").
+_ABBREVIATED = frozenset("dr mr mrs ms prof".split())
 GREETINGS = frozenset(
     "hi hey hello morning afternoon evening thanks thank bye goodbye care welcome".split()
 )
@@ -51,6 +53,12 @@ _INTRO = (
     ("seeing",),
     ("dictating", "on"),
     ("call", "me"),
+)
+# Family and friends: "my son Joey", "my friend diane", "a girl named isabella".
+_RELATIONS = tuple(
+    (rel,)
+    for rel in "son daughter wife husband brother sister mother father mom dad friend cousin "
+    "partner boyfriend girlfriend grandson granddaughter named".split()
 )
 _AFTER_NAME = (
     ("is", "a"),
@@ -254,6 +262,8 @@ class _Finder:
 
     def _in_context(self, i: int, k: str) -> bool:
         p = self.prev_word(i, skip=".")
+        if p is not None and p < i - 1 and self.toks[p].low not in _ABBREVIATED:
+            p = None  # "my sister. She ...", "the doctor. Uh ..."
         if p is not None and self.toks[p].low in TITLES:
             # "dr. smith", "mrs . brown"; not "doctor , you know" nor "doctor said", nor
             # "mr arthrogram" (MR imaging).
@@ -264,6 +274,8 @@ class _Finder:
                 and not (self.capitalised(i))
             ):
                 return False
+            if k == "common" and self.toks[i].low == "will" and not self.capitalised(i):
+                return False  # "the nurse will be in soon"
             return k in ("ambiguous", "common", "unknown") or (k == "word" and self.capitalised(i))
         if k == "ambiguous" and self.capitalised(i) and not self.sentence_start(i):
             return True
@@ -276,6 +288,8 @@ class _Finder:
         # ambiguous or unknown from here
         if self._greeted(i) or self.preceded_by(i, _INTRO) or self._before_age(i):
             return k == "ambiguous" or self._plausible_unknown(i)
+        if self.preceded_by(i, _RELATIONS):
+            return k == "ambiguous" or (k == "unknown" and self.capitalised(i))
         if k == "ambiguous" and self._opened(i):
             return True
         return k == "ambiguous" and not self.cased and self._vocative(i)
