@@ -97,10 +97,15 @@ def httpfs_extension() -> Path:
 def _encrypted_host(spill_dir: Path) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with httpfs loaded; spill files go encrypted to ``spill_dir``."""
     try:
-        host = duckdb.connect(":memory:", config={
-            "temp_directory": str(spill_dir), "temp_file_encryption": "true",
-            "autoinstall_known_extensions": "false", "autoload_known_extensions": "false",
-        })
+        host = duckdb.connect(
+            ":memory:",
+            config={
+                "temp_directory": str(spill_dir),
+                "temp_file_encryption": "true",
+                "autoinstall_known_extensions": "false",
+                "autoload_known_extensions": "false",
+            },
+        )
         host.execute(f"LOAD {_quoted(str(httpfs_extension()))}")
         host.execute("PRAGMA disable_checkpoint_on_shutdown")  # _close decides
     except duckdb.Error as exc:
@@ -155,9 +160,7 @@ class Store:
     for writes; both are re-entrant within a thread.
     """
 
-    def __init__(
-        self, path: Path, lock_timeout_s: float = 120.0, key: bytes | None = None
-    ) -> None:
+    def __init__(self, path: Path, lock_timeout_s: float = 120.0, key: bytes | None = None) -> None:
         """``key``: the master key of an encrypted database (None: a plaintext file)."""
         self.path = Path(path)
         self.lock_path = self.path.with_name(self.path.name + ".lock")
@@ -240,8 +243,10 @@ class Store:
         if self._host is None:
             self._host = _encrypted_host(self.path.parent / "tmp" / "duckdb")
         # ATTACH takes no bound parameters: the path is quoted, the key is hex.
-        attach = (f"ATTACH {_quoted(str(self.path))} AS {ATTACHED} "
-                  f"(ENCRYPTION_KEY '{keys.database_key(self._key)}')")
+        attach = (
+            f"ATTACH {_quoted(str(self.path))} AS {ATTACHED} "
+            f"(ENCRYPTION_KEY '{keys.database_key(self._key)}')"
+        )
         try:
             self._host.execute(attach)
         except duckdb.Error as exc:
