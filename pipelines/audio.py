@@ -166,6 +166,17 @@ def load_samples(path: Path) -> np.ndarray:
         raise AudioError(f"{Path(path).name}: the audio could not be decoded") from exc
 
 
+def load_samples_from_bytes(data: bytes, name: str = "audio") -> np.ndarray:
+    """``load_samples`` for a file's bytes held in memory (decrypted stored audio): the
+    same decoder, and nothing is written to disk."""
+    import io
+
+    try:
+        return decode_audio(io.BytesIO(data), sampling_rate=SAMPLE_RATE)
+    except (av.FFmpegError, ValueError, IndexError) as exc:
+        raise AudioError(f"{name}: the audio could not be decoded") from exc
+
+
 def iter_blocks(path: Path) -> Iterator[np.ndarray]:
     """Decode to 16 kHz mono float32 as a stream of blocks (about 10 s each).
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pipelines.audio import AudioInfo, probe_audio
 from workbench import store as st
+from workbench.audio_store import audio_path, write_audio
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +46,6 @@ def max_duration_s() -> float:
     return float(setting("SCRIBE_MAX_AUDIO_HOURS")) * 3600
 
 
-def audio_path(data_dir: Path, sha256: str, suffix: str) -> Path:
-    """Where the audio with this hash lives inside the data directory."""
-    return Path(data_dir) / "audio" / sha256[:2] / f"{sha256}{suffix.lower()}"
-
-
 def ingest_file(
     store: st.Store,
     data_dir: Path,
@@ -71,8 +67,12 @@ def ingest_file(
     existing = st.find_encounter_by_audio(store, info.sha256)
     if existing is not None:
         return IngestResult(existing.encounter_id, False, info)
-    target = audio_path(data_dir, info.sha256, info.suffix or path.suffix)
-    copied = _copy_atomically(path, target)
+    suffix = info.suffix or path.suffix
+    if store.encrypted:  # encrypted in memory: no plaintext copy in the data directory
+        target, copied = write_audio(data_dir, path.read_bytes(), info.sha256, suffix, store.key)
+    else:
+        target = audio_path(data_dir, info.sha256, suffix)
+        copied = _copy_atomically(path, target)
     encounter_id = meta.encounter_id or f"enc-{info.sha256[:12]}"
     try:
         created = _record(store, data_dir, path, target, info, meta, encounter_id, user_id)

@@ -94,7 +94,7 @@ def httpfs_extension() -> Path:
     return found
 
 
-def _encrypted_host(spill_dir: Path) -> duckdb.DuckDBPyConnection:
+def encrypted_host(spill_dir: Path) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with httpfs loaded; spill files go encrypted to ``spill_dir``."""
     try:
         host = duckdb.connect(
@@ -106,14 +106,14 @@ def _encrypted_host(spill_dir: Path) -> duckdb.DuckDBPyConnection:
                 "autoload_known_extensions": "false",
             },
         )
-        host.execute(f"LOAD {_quoted(str(httpfs_extension()))}")
+        host.execute(f"LOAD {quoted(str(httpfs_extension()))}")
         host.execute("PRAGMA disable_checkpoint_on_shutdown")  # _close decides
     except duckdb.Error as exc:
         raise StoreError(f"Cannot load DuckDB encryption (httpfs): {exc}") from exc
     return host
 
 
-def _quoted(text: str) -> str:
+def quoted(text: str) -> str:
     """A SQL string literal, for the statements that take no bound parameters."""
     return "'" + text.replace("'", "''") + "'"
 
@@ -225,6 +225,29 @@ class Store:
             finally:
                 self._local.kept = None
 
+    @contextmanager
+    def exclusive(self, checkpoint: bool = True) -> Iterator[None]:
+        """Hold the lock with the database closed, for work on its files (backup, rekey).
+
+        ``checkpoint`` first folds the write-ahead log into the file, so the file alone is
+        the whole database while the lock is held. Not re-entrant with ``connect``.
+        """
+        with self._thread_lock, self._file_lock():
+            if checkpoint:
+                self.fold_log()
+            yield
+            # The files may have changed under this handle (restored, re-encrypted).
+            self._files = None
+
+    def fold_log(self) -> None:
+        """Open, CHECKPOINT (fold the write-ahead log into the file) and close; only while
+        holding ``exclusive()``."""
+        self._local.con = self._open()
+        try:
+            self._local.con.execute("CHECKPOINT")
+        finally:
+            self._close()
+
     def _open(self) -> duckdb.DuckDBPyConnection:
         self._notice_changes()  # (holding the lock) what others wrote before this open
         self._local.log_at_open = self._log_size()
@@ -241,10 +264,10 @@ class Store:
     def _attach(self) -> duckdb.DuckDBPyConnection:
         """A connection whose default database is the encrypted file, attached now."""
         if self._host is None:
-            self._host = _encrypted_host(self.path.parent / "tmp" / "duckdb")
+            self._host = encrypted_host(self.path.parent / "tmp" / "duckdb")
         # ATTACH takes no bound parameters: the path is quoted, the key is hex.
         attach = (
-            f"ATTACH {_quoted(str(self.path))} AS {ATTACHED} "
+            f"ATTACH {quoted(str(self.path))} AS {ATTACHED} "
             f"(ENCRYPTION_KEY '{keys.database_key(self._key)}')"
         )
         try:

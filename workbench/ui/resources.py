@@ -53,8 +53,10 @@ def label_colours() -> dict[str, str]:
 # recording (megabytes) on every rerun.
 @st.cache_resource(show_spinner=False, max_entries=16)
 def audio_bytes(path: str) -> bytes:
-    """The stored audio file, read once per file."""
-    return Path(path).read_bytes()
+    """The stored audio file, read (and decrypted in memory) once per file."""
+    from workbench.audio_store import read_audio
+
+    return read_audio(Path(path), get_store().key)
 
 
 def current_user() -> str:
