@@ -17,9 +17,9 @@ from tests.conftest import REPO, make_draft, make_transcript
 from workbench import audio_store, keys
 from workbench import store as st
 from workbench.backup import BackupError, backup, restore, verify
-from workbench.store.autosave import put_autosave
 from workbench.ingest import EncounterMeta, ingest_file
 from workbench.rekey import RekeyError, rekey
+from workbench.store.autosave import put_autosave
 
 CLIP = REPO / "tests" / "fixtures" / "asr_short" / "audio.ogg"
 PATIENT = "Dana Ravensworth"
@@ -52,8 +52,10 @@ def _simple_store(data: Path, key: bytes | None) -> tuple[st.Store, str]:
     st.ensure_user(store, "dr-a", "Dr A", "clinician")
     result = ingest_file(store, data, CLIP, "dr-a", EncounterMeta(patient_label=PATIENT))
     transcript = make_transcript(
-        [("clinician", "Tell me about the zebrafinch wheeze."),
-         ("patient", "The zebrafinch wheeze started on Tuesday.")]
+        [
+            ("clinician", "Tell me about the zebrafinch wheeze."),
+            ("patient", "The zebrafinch wheeze started on Tuesday."),
+        ]
     )
     version = st.save_transcript(store, result.encounter_id, transcript, "dr-a")
     st.save_draft(store, result.encounter_id, make_draft(transcript), version, "dr-a")
@@ -81,7 +83,8 @@ def test_no_transcript_phrase_or_patient_name_is_readable_on_disk(
 
     # A reviewer's work: an edit, an autosave of a pending edit, a signature.
     note = st.get_note(store, enc)
-    edited = replace(note.draft.sentences[0], text=note.draft.sentences[0].text + " Reviewed with Dana.")
+    first = note.draft.sentences[0]
+    edited = replace(first, text=first.text + " Reviewed with Dana.")
     version = st.save_note(store, enc, note.version, (edited, *note.draft.sentences[1:]), "dr-a")
     pending = replace(edited, text=edited.text + " Pending quokka remark.")
     put_autosave(store, enc, version, "dr-a", (pending, *note.draft.sentences[1:]))
@@ -94,15 +97,19 @@ def test_no_transcript_phrase_or_patient_name_is_readable_on_disk(
     phrases += [s.text for s in st.get_note(store, enc).draft.sentences if len(s.text) > 12]
     assert len(phrases) >= 4, "the pipeline produced transcript and note text to look for"
     needles = [p.encode() for p in phrases] + [
-        PATIENT.encode(), b"Pending quokka remark", b"Reviewed with Dana"
+        PATIENT.encode(),
+        b"Pending quokka remark",
+        b"Reviewed with Dana",
     ]
     files = _every_file(data)
     assert any(name.endswith(".wal") for name in files) or "scribe.duckdb" in files
     leaks = _found(files, needles) + _found(files, list(AUDIO_MARKERS))
     if encrypted:
         assert leaks == [], f"readable on disk: {[(n, b[:30]) for n, b in leaks]}"
-        assert audio_store.read_audio(data / st.get_audio(store, transcript.input_sha256
-                                                          ).stored_path) == CLIP.read_bytes()
+        assert (
+            audio_store.read_audio(data / st.get_audio(store, transcript.input_sha256).stored_path)
+            == CLIP.read_bytes()
+        )
     else:  # the same check finds the text when nothing is encrypted (it can fail)
         assert {n for n, _ in leaks} >= {"scribe.duckdb"}
         assert any(b"OggS" == needle for _, needle in leaks)
@@ -124,9 +131,9 @@ def test_every_store_write_path_leaves_only_ciphertext(tmp_path: Path) -> None:
 
 def test_a_wrong_key_is_refused_clearly_and_changes_nothing(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    store, _ = _simple_store(data, keys.generate_key())
+    _simple_store(data, keys.generate_key())
     before = _every_file(data)
-    with pytest.raises(st.WrongKey, match="encrypted with another key.*scribe rekey"):
+    with pytest.raises(st.WrongKey, match=r"encrypted with another key.*scribe rekey"):
         st.open_store(data, key=keys.generate_key())
     with pytest.raises(st.WrongKey, match="is encrypted: set SCRIBE_KEY"):
         st.open_store(data, key=None)
@@ -136,7 +143,7 @@ def test_a_wrong_key_is_refused_clearly_and_changes_nothing(tmp_path: Path) -> N
 def test_a_key_with_a_plaintext_database_says_to_run_rekey(tmp_path: Path) -> None:
     data = tmp_path / "data"
     _simple_store(data, None)
-    with pytest.raises(st.WrongKey, match="not encrypted.*scribe rekey"):
+    with pytest.raises(st.WrongKey, match=r"not encrypted.*scribe rekey"):
         st.open_store(data, key=keys.generate_key())
 
 
@@ -179,14 +186,20 @@ def test_key_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _snapshot(store: st.Store) -> dict:
     with store.connect() as con:
-        names = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() "
-                                           "WHERE database_name = current_database() "
-                                           "ORDER BY 1").fetchall()]
-        rows = {n: sorted(map(repr, con.execute(f'SELECT * FROM "{n}"').fetchall()))
-                for n in names}
-        schema = con.execute("SELECT index_name FROM duckdb_indexes() UNION ALL "
-                             "SELECT sequence_name || ':' || coalesce(last_value, 0) "
-                             "FROM duckdb_sequences() ORDER BY 1").fetchall()
+        names = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM duckdb_tables() "
+                "WHERE database_name = current_database() "
+                "ORDER BY 1"
+            ).fetchall()
+        ]
+        rows = {n: sorted(map(repr, con.execute(f'SELECT * FROM "{n}"').fetchall())) for n in names}
+        schema = con.execute(
+            "SELECT index_name FROM duckdb_indexes() UNION ALL "
+            "SELECT sequence_name || ':' || coalesce(last_value, 0) "
+            "FROM duckdb_sequences() ORDER BY 1"
+        ).fetchall()
         return {**rows, "(indexes and sequences)": schema}
 
 
@@ -220,8 +233,9 @@ def test_a_rekey_that_fails_midway_leaves_the_old_data_usable(tmp_path: Path) ->
     store, enc = _simple_store(data, old_key)
     sha = st.get_encounter(store, enc).audio_sha256
     audio = data / st.get_audio(store, sha).stored_path
-    ingest_file(store, data, REPO / "demo" / "encounters" / "primary-care-cough" / "audio.ogg",
-                "dr-a")
+    ingest_file(
+        store, data, REPO / "demo" / "encounters" / "primary-care-cough" / "audio.ogg", "dr-a"
+    )
     before = _snapshot(store)
     with pytest.raises(RekeyError, match="Stopped after 1"):
         rekey(data, old_key, keys.generate_key(), fail_after_audio=1)
@@ -268,7 +282,7 @@ def test_rekey_with_the_wrong_current_key_changes_nothing(tmp_path: Path) -> Non
 def test_backup_and_restore_round_trip_stays_encrypted(tmp_path: Path) -> None:
     data = tmp_path / "data"
     key = keys.generate_key()
-    store, enc = _simple_store(data, key)
+    store, _ = _simple_store(data, key)
     before = _snapshot(store)
     made = backup(data, tmp_path / "b.tar", key)
     assert made.encrypted and made.files >= 2
@@ -324,3 +338,69 @@ def test_restore_keeps_a_non_empty_directory_unless_forced(tmp_path: Path) -> No
     assert len(kept) == 1 and (kept[0] / "notes.txt").read_text() == "keep me"
     digest = hashlib.sha256((data / "scribe.duckdb").read_bytes()).hexdigest()
     assert hashlib.sha256((other / "scribe.duckdb").read_bytes()).hexdigest() == digest
+
+
+# -- what the app and the CLI say ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("encrypted", [False, True], ids=["no-key", "key"])
+def test_the_sidebar_warns_when_data_is_unencrypted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, encrypted: bool
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import APP
+
+    key = keys.generate_key() if encrypted else None
+    _use_key(monkeypatch, key)
+    _simple_store(tmp_path / "data", key)
+    monkeypatch.setenv("SCRIBE_HOME", str(tmp_path / "data"))
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert not at.exception, at.exception
+    warnings = [w.value for w in at.sidebar.warning]
+    assert (keys.UNENCRYPTED_WARNING in warnings) is not encrypted
+
+
+def test_the_app_names_a_wrong_key_instead_of_crashing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import APP
+
+    _simple_store(tmp_path / "data", keys.generate_key())
+    _use_key(monkeypatch, keys.generate_key())
+    monkeypatch.setenv("SCRIBE_HOME", str(tmp_path / "data"))
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert not at.exception
+    assert any("encrypted with another key" in e.value for e in at.error)
+
+
+def test_cli_status_rekey_backup_restore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from workbench.cli import app
+
+    runner = CliRunner()
+    data = tmp_path / "data"
+    _use_key(monkeypatch, None)
+    _simple_store(data, None)
+    out = runner.invoke(app, ["--data-dir", str(data), "status"])
+    assert out.exit_code == 0 and "encrypted: no" in out.stdout
+    key_file = tmp_path / "new.key"
+    assert runner.invoke(app, ["key", "generate", "--out", str(key_file)]).exit_code == 0
+    out = runner.invoke(app, ["--data-dir", str(data), "rekey", "--new-key-file", str(key_file)])
+    assert out.exit_code == 0, out.output
+    out = runner.invoke(app, ["--data-dir", str(data), "status"])
+    assert out.exit_code == 1 and "is encrypted: set SCRIBE_KEY" in out.output
+    monkeypatch.setenv("SCRIBE_KEY_FILE", str(key_file))
+    out = runner.invoke(app, ["--data-dir", str(data), "status", "--json"])
+    assert out.exit_code == 0 and '"encrypted": true' in out.stdout
+    tar = tmp_path / "b.tar"
+    assert runner.invoke(app, ["--data-dir", str(data), "backup", str(tar)]).exit_code == 0
+    out = runner.invoke(app, ["restore", str(tar), "--data-dir", str(data)])
+    assert out.exit_code == 1 and "--force" in out.output
+    out = runner.invoke(app, ["restore", str(tar), "--data-dir", str(tmp_path / "copy")])
+    assert out.exit_code == 0, out.output
+    out = runner.invoke(app, ["--data-dir", str(tmp_path / "copy"), "status"])
+    assert "encrypted: yes" in out.stdout and "encounters: 1" in out.stdout.replace("  ", "")
