@@ -126,6 +126,43 @@ def test_every_store_write_path_leaves_only_ciphertext(tmp_path: Path) -> None:
     assert st.get_transcript(store, enc)[1].segments[0].text.startswith("Tell me")
 
 
+@pytest.mark.parametrize("encrypted", [True, False], ids=["with-key", "without-key"])
+def test_spill_files_of_a_big_query_are_encrypted(tmp_path: Path, encrypted: bool) -> None:
+    """A query larger than memory spills to ``scribe.duckdb.tmp``; those files are read
+    while the query runs (they are deleted after it)."""
+    import threading
+
+    data = tmp_path / "data"
+    store = st.open_store(data, key=keys.generate_key() if encrypted else None)
+    with store.transaction() as con:
+        con.execute("CREATE TABLE big AS SELECT 'zebrafinch ' || i || repeat('x', 50) AS s, i"
+                    " FROM range(1500000) r(i)")
+    seen: dict[str, bool] = {}
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            for path in data.glob("scribe.duckdb.tmp/*"):
+                try:
+                    seen[path.name] = seen.get(path.name, False) or b"zebrafinch" in (
+                        path.read_bytes())
+                except OSError:
+                    continue
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        with store.connect() as con:
+            con.execute("SET memory_limit = '40MB'")
+            con.execute("SET threads = 1")
+            con.execute("SELECT sum(length(x)) FROM (SELECT s AS x FROM big ORDER BY s, i)")
+    finally:
+        done.set()
+        watcher.join()
+    assert seen, "the query spilled to disk"
+    assert any(seen.values()) is not encrypted
+
+
 # -- keys that do not fit ------------------------------------------------------------------
 
 

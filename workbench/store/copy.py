@@ -31,7 +31,7 @@ def copy_database(
     """Copy the database file ``source`` into a new file ``target`` with another key
     (None: plaintext) and check that every table has identical rows; returns the number
     of tables and rows. The source is opened read-only; hold its store's lock."""
-    host = encrypted_host(Path(target).parent / "tmp")
+    host = encrypted_host(Path(target).with_name(Path(target).name + ".tmp"))
     try:
         host.execute(_attach_sql("old_db", source, source_key, read_only=True))
         host.execute(_attach_sql(ATTACHED, target, target_key))

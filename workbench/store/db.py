@@ -264,7 +264,8 @@ class Store:
     def _attach(self) -> duckdb.DuckDBPyConnection:
         """A connection whose default database is the encrypted file, attached now."""
         if self._host is None:
-            self._host = encrypted_host(self.path.parent / "tmp" / "duckdb")
+            # Spill files where DuckDB puts a file database's own: beside it, ``NAME.tmp``.
+            self._host = encrypted_host(self.path.with_name(self.path.name + ".tmp"))
         # ATTACH takes no bound parameters: the path is quoted, the key is hex.
         attach = (
             f"ATTACH {quoted(str(self.path))} AS {ATTACHED} "
