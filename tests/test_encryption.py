@@ -126,6 +126,23 @@ def test_every_store_write_path_leaves_only_ciphertext(tmp_path: Path) -> None:
     assert st.get_transcript(store, enc)[1].segments[0].text.startswith("Tell me")
 
 
+def test_an_upload_is_checked_in_memory_and_stored_encrypted(tmp_path: Path) -> None:
+    from pipelines.audio import AudioError
+    from workbench.ingest import ingest_bytes
+
+    data = tmp_path / "data"
+    store = st.open_store(data, key=keys.generate_key())
+    upload = CLIP.read_bytes()
+    result = ingest_bytes(store, data, upload, "visit.ogg", "dr-a")
+    with pytest.raises(AudioError, match="not a readable audio file"):
+        ingest_bytes(store, data, b"these are not audio bytes" * 40, "notes.wav", "dr-a")
+    assert not (data / "tmp").exists(), "no scratch copy of the upload"
+    assert not _found(_every_file(data), list(AUDIO_MARKERS))
+    audio = st.get_audio(store, st.get_encounter(store, result.encounter_id).audio_sha256)
+    assert audio.original_name == "visit.ogg"
+    assert audio_store.read_audio(data / audio.stored_path, store.key) == upload
+
+
 @pytest.mark.parametrize("encrypted", [True, False], ids=["with-key", "without-key"])
 def test_spill_files_of_a_big_query_are_encrypted(tmp_path: Path, encrypted: bool) -> None:
     """A query larger than memory spills to ``scribe.duckdb.tmp``; those files are read
@@ -135,8 +152,10 @@ def test_spill_files_of_a_big_query_are_encrypted(tmp_path: Path, encrypted: boo
     data = tmp_path / "data"
     store = st.open_store(data, key=keys.generate_key() if encrypted else None)
     with store.transaction() as con:
-        con.execute("CREATE TABLE big AS SELECT 'zebrafinch ' || i || repeat('x', 50) AS s, i"
-                    " FROM range(1500000) r(i)")
+        con.execute(
+            "CREATE TABLE big AS SELECT 'zebrafinch ' || i || repeat('x', 50) AS s, i"
+            " FROM range(1500000) r(i)"
+        )
     seen: dict[str, bool] = {}
     done = threading.Event()
 
@@ -145,7 +164,8 @@ def test_spill_files_of_a_big_query_are_encrypted(tmp_path: Path, encrypted: boo
             for path in data.glob("scribe.duckdb.tmp/*"):
                 try:
                     seen[path.name] = seen.get(path.name, False) or b"zebrafinch" in (
-                        path.read_bytes())
+                        path.read_bytes()
+                    )
                 except OSError:
                     continue
 

@@ -33,8 +33,7 @@ MANIFEST_SUM = "MANIFEST.sha256"
 FORMAT = "scribe-workbench-backup"
 VERSION = 1
 # Not part of a snapshot: the lock, scratch space and a rekey's half-built copies.
-SKIPPED_TOP = {st.DB_FILENAME + ".lock", st.DB_FILENAME + ".tmp", "tmp", ".rekey-new",
-               ".rekey-old"}
+SKIPPED_TOP = {st.DB_FILENAME + ".lock", st.DB_FILENAME + ".tmp", "tmp", ".rekey-new", ".rekey-old"}
 _BLOCK = 1 << 20
 
 
