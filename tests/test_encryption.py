@@ -221,6 +221,28 @@ def test_key_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert keys.database_key(key) != keys.audio_key(key).hex(), "separate derived keys"
 
 
+def test_a_key_file_others_can_read_is_used_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from typer.testing import CliRunner
+
+    from workbench.cli import app
+
+    printed = CliRunner().invoke(app, ["key", "generate"]).stdout.strip()
+    path = tmp_path / "shared.key"
+    path.write_text(printed + "\n")
+    path.chmod(0o644)
+    _use_key(monkeypatch, None)
+    monkeypatch.setenv("SCRIBE_KEY_FILE", str(path))
+    with caplog.at_level("WARNING", logger="workbench.keys"):
+        assert keys.load_key() == keys.parse_key(printed, "test")
+    assert "chmod 600" in caplog.text and printed not in caplog.text
+    path.chmod(0o600)
+    caplog.clear()
+    keys.load_key()
+    assert "chmod" not in caplog.text
+
+
 # -- rekey ---------------------------------------------------------------------------------
 
 

@@ -272,6 +272,8 @@ class Store:
             f"(ENCRYPTION_KEY '{keys.database_key(self._key)}')"
         )
         try:
+            # A close that failed halfway may have left it attached.
+            self._host.execute(f"DETACH DATABASE IF EXISTS {ATTACHED}")
             self._host.execute(attach)
         except duckdb.Error as exc:
             raise _open_error(self.path, exc, encrypted=True) from exc
