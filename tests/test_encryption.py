@@ -62,6 +62,20 @@ def _simple_store(data: Path, key: bytes | None) -> tuple[st.Store, str]:
     return store, result.encounter_id
 
 
+def _leave_log(store: st.Store, encounter_id: str) -> None:
+    """An activity-only commit: it stays in the write-ahead log (not folded on close)."""
+    event = st.new_event(
+        "dr-a",
+        encounter_id,
+        "sentence.viewed",
+        object_type="sentence",
+        object_id="s0",
+        after={"text": "zebrafinch viewed"},
+    )
+    st.append_event(store, event)
+    assert (store.path.with_name(store.path.name + ".wal")).exists()
+
+
 # -- the grep test -------------------------------------------------------------------------
 
 
@@ -121,7 +135,9 @@ def test_every_store_write_path_leaves_only_ciphertext(tmp_path: Path) -> None:
     data = tmp_path / "data"
     store, enc = _simple_store(data, key)
     put_autosave(store, enc, 1, "dr-a", st.get_note(store, enc).draft.sentences)
+    _leave_log(store, enc)
     files = _every_file(data)
+    assert "scribe.duckdb.wal" in files
     assert files and not _found(files, [b"zebrafinch", PATIENT.encode(), *AUDIO_MARKERS])
     assert st.get_transcript(store, enc)[1].segments[0].text.startswith("Tell me")
 
@@ -171,8 +187,10 @@ def test_spill_files_of_a_big_query_are_encrypted(tmp_path: Path, encrypted: boo
 
 def test_a_wrong_key_is_refused_clearly_and_changes_nothing(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    _simple_store(data, keys.generate_key())
+    store, enc = _simple_store(data, keys.generate_key())
+    _leave_log(store, enc)
     before = _every_file(data)
+    assert "scribe.duckdb.wal" in before
     with pytest.raises(st.WrongKey, match=r"encrypted with another key.*scribe rekey"):
         st.open_store(data, key=keys.generate_key())
     with pytest.raises(st.WrongKey, match="is encrypted: set SCRIBE_KEY"):
@@ -270,6 +288,7 @@ def test_rekey_rotates_the_key_and_keeps_the_data(tmp_path: Path, old: str) -> N
     data = tmp_path / "data"
     old_key = keys.generate_key() if old == "key" else None
     store, enc = _simple_store(data, old_key)
+    _leave_log(store, enc)  # the log is part of the data to carry over
     before = _snapshot(store)
     new_key = keys.generate_key()
     result = rekey(data, old_key, new_key)
@@ -344,7 +363,8 @@ def test_rekey_with_the_wrong_current_key_changes_nothing(tmp_path: Path) -> Non
 def test_backup_and_restore_round_trip_stays_encrypted(tmp_path: Path) -> None:
     data = tmp_path / "data"
     key = keys.generate_key()
-    store, _ = _simple_store(data, key)
+    store, enc = _simple_store(data, key)
+    _leave_log(store, enc)  # checkpointed into the snapshot
     before = _snapshot(store)
     made = backup(data, tmp_path / "b.tar", key)
     assert made.encrypted and made.files >= 2
