@@ -308,20 +308,77 @@ def test_rekey_rotates_the_key_and_keeps_the_data(tmp_path: Path, old: str) -> N
     assert (data / audio.stored_path).read_bytes() == CLIP.read_bytes()
 
 
-def test_a_rekey_that_fails_midway_leaves_the_old_data_usable(tmp_path: Path) -> None:
+def _two_encounters(data: Path, key: bytes) -> tuple[st.Store, Path]:
+    store, enc = _simple_store(data, key)
+    sha = st.get_encounter(store, enc).audio_sha256
+    second = REPO / "demo" / "encounters" / "primary-care-cough" / "audio.ogg"
+    ingest_file(store, data, second, "dr-a")
+    return store, data / st.get_audio(store, sha).stored_path
+
+
+def test_a_rekey_that_fails_midway_leaves_the_old_data_usable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = tmp_path / "data"
     old_key = keys.generate_key()
-    store, enc = _simple_store(data, old_key)
-    sha = st.get_encounter(store, enc).audio_sha256
-    audio = data / st.get_audio(store, sha).stored_path
-    ingest_file(
-        store, data, REPO / "demo" / "encounters" / "primary-care-cough" / "audio.ogg", "dr-a"
-    )
+    store, audio = _two_encounters(data, old_key)
     before = _snapshot(store)
-    with pytest.raises(RekeyError, match="Stopped after 1"):
-        rekey(data, old_key, keys.generate_key(), fail_after_audio=1)
+    real_encrypt, calls = audio_store.encrypt, []
+
+    def encrypt_then_fail(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return real_encrypt(*args)
+
+    monkeypatch.setattr(audio_store, "encrypt", encrypt_then_fail)
+    with pytest.raises(OSError, match="disk full"):
+        rekey(data, old_key, keys.generate_key())
     assert _snapshot(st.open_store(data, key=old_key)) == before
     assert audio_store.read_audio(audio, old_key) == CLIP.read_bytes()
+    assert not (data / ".rekey-new").exists()
+
+
+@pytest.mark.slow
+def test_a_rekey_killed_midway_leaves_the_old_data_and_can_be_run_again(tmp_path: Path) -> None:
+    """SIGKILL while the audio is being re-encrypted (slowed down so it is caught there)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    data = tmp_path / "data"
+    old_key, new_key = keys.generate_key(), keys.generate_key()
+    store, audio = _two_encounters(data, old_key)
+    before = _snapshot(store)
+    marker = tmp_path / "encrypting"
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from workbench import audio_store, rekey\n"
+        "real = audio_store.encrypt\n"
+        "def slow(*a):\n"
+        "    Path(sys.argv[4]).touch()\n"
+        "    time.sleep(60)\n"
+        "    return real(*a)\n"
+        "audio_store.encrypt = slow\n"
+        "rekey.rekey(Path(sys.argv[1]), bytes.fromhex(sys.argv[2]), bytes.fromhex(sys.argv[3]))\n"
+    )
+    args = [str(data), old_key.hex(), new_key.hex(), str(marker)]
+    child = subprocess.Popen(
+        [sys.executable, "-c", script, *args], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}
+    )
+    deadline = time.monotonic() + 60
+    while not marker.exists():  # the database is copied; the audio is being re-encrypted
+        assert child.poll() is None and time.monotonic() < deadline, "not caught midway"
+        time.sleep(0.05)
+    assert (data / ".rekey-new" / "scribe.duckdb").exists()
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert _snapshot(st.open_store(data, key=old_key)) == before
+    assert audio_store.read_audio(audio, old_key) == CLIP.read_bytes()
+    rekey(data, old_key, new_key)  # a second run clears the leftovers and succeeds
+    assert _snapshot(st.open_store(data, key=new_key)) == before
     assert not (data / ".rekey-new").exists()
 
 

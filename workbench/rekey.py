@@ -42,14 +42,11 @@ class RekeyResult:
     encrypted: bool
 
 
-def rekey(
-    data_dir: Path, old_key: bytes | None, new_key: bytes | None, fail_after_audio: int = -1
-) -> RekeyResult:
+def rekey(data_dir: Path, old_key: bytes | None, new_key: bytes | None) -> RekeyResult:
     """Re-encrypt the data directory from ``old_key`` to ``new_key`` (None: plaintext).
 
     Raises RekeyError (nothing changed) when the old key does not open the data, or the
-    copy does not verify. ``fail_after_audio`` (tests only) raises after that many audio
-    files, to show that a failure midway leaves the old data usable.
+    copy does not verify.
     """
     data_dir = Path(data_dir)
     store = st.Store(data_dir / st.DB_FILENAME, key=old_key)
@@ -66,7 +63,7 @@ def rekey(
                 tables, rows = copy_database(
                     data_dir / st.DB_FILENAME, old_key, staging / st.DB_FILENAME, new_key
                 )
-                count = _copy_audio(data_dir, staging, old_key, new_key, fail_after_audio)
+                count = _copy_audio(data_dir, staging, old_key, new_key)
                 _swap(data_dir, staging)
             except BaseException:
                 shutil.rmtree(staging, ignore_errors=True)
@@ -100,17 +97,13 @@ def recover(data_dir: Path) -> bool:
     return True
 
 
-def _copy_audio(
-    data_dir: Path, staging: Path, old_key: bytes | None, new_key: bytes | None, fail_after: int
-) -> int:
+def _copy_audio(data_dir: Path, staging: Path, old_key: bytes | None, new_key: bytes | None) -> int:
     """Re-encrypt every stored audio file into ``staging/audio`` and check it."""
     count = 0
     source_root = data_dir / "audio"
     for path in sorted(source_root.rglob("*")) if source_root.is_dir() else ():
         if not path.is_file() or path.name.startswith("."):
             continue
-        if count == fail_after:
-            raise RekeyError(f"Stopped after {count} audio files (test)")
         try:
             data = audio_store.read_audio(path, old_key)
         except audio_store.AudioStoreError as exc:
