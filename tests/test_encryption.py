@@ -425,6 +425,7 @@ def test_backup_and_restore_round_trip_stays_encrypted(tmp_path: Path) -> None:
     before = _snapshot(store)
     made = backup(data, tmp_path / "b.tar", key)
     assert made.encrypted and made.files >= 2
+    assert stat.S_IMODE(made.path.stat().st_mode) == 0o600
     raw = (tmp_path / "b.tar").read_bytes()
     assert b"zebrafinch" not in raw and PATIENT.encode() not in raw and b"OggS" not in raw
     assert "scribe.duckdb" in verify(tmp_path / "b.tar")["files"]

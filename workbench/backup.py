@@ -64,27 +64,33 @@ def backup(data_dir: Path, out: Path, key: bytes | None) -> BackupResult:
         raise BackupError(f"No database in {data_dir}")
     store = st.Store(data_dir / st.DB_FILENAME, key=key)
     partial = out.with_name(out.name + ".partial")
-    with store.exclusive():  # checkpointed: nobody writes while the files are copied
-        files = _snapshot_files(data_dir)
-        entries = {}
-        with tarfile.open(partial, "w") as tar:
-            for rel, path in files:
-                entries[rel] = _add_file(tar, path, rel)
-            manifest = json.dumps(
-                {
-                    "format": FORMAT,
-                    "version": VERSION,
-                    "created": datetime.now(UTC).isoformat(timespec="seconds"),
-                    "encrypted": key is not None,
-                    "files": entries,
-                },
-                indent=1,
-                sort_keys=True,
-            ).encode()
-            _add_bytes(tar, MANIFEST, manifest)
-            _add_bytes(tar, MANIFEST_SUM, (hashlib.sha256(manifest).hexdigest() + "\n").encode())
-        with open(partial, "rb+") as fh:
-            os.fsync(fh.fileno())
+    try:
+        with store.exclusive():  # checkpointed: nobody writes while the files are copied
+            files = _snapshot_files(data_dir)
+            entries = {}
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # owner only
+            with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w") as tar:
+                for rel, path in files:
+                    entries[rel] = _add_file(tar, path, rel)
+                manifest = json.dumps(
+                    {
+                        "format": FORMAT,
+                        "version": VERSION,
+                        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                        "encrypted": key is not None,
+                        "files": entries,
+                    },
+                    indent=1,
+                    sort_keys=True,
+                ).encode()
+                _add_bytes(tar, MANIFEST, manifest)
+                digest = hashlib.sha256(manifest).hexdigest()
+                _add_bytes(tar, MANIFEST_SUM, (digest + "\n").encode())
+            with open(partial, "rb+") as fh:
+                os.fsync(fh.fileno())
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     os.replace(partial, out)
     total = sum(e["bytes"] for e in entries.values())
     return BackupResult(out, len(entries), total, key is not None)
