@@ -135,6 +135,7 @@ def test_every_store_write_path_leaves_only_ciphertext(tmp_path: Path) -> None:
     data = tmp_path / "data"
     store, enc = _simple_store(data, key)
     put_autosave(store, enc, 1, "dr-a", st.get_note(store, enc).draft.sentences)
+    assert not (data / "scribe.duckdb.wal").exists(), "a content write is folded in on close"
     _leave_log(store, enc)
     files = _every_file(data)
     assert "scribe.duckdb.wal" in files

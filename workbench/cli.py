@@ -213,7 +213,10 @@ def serve(
     address: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
 ) -> None:
     """Serve the workbench at http://localhost:PORT."""
-    _open()
+    if not _open().encrypted:
+        from workbench.keys import UNENCRYPTED_WARNING
+
+        console.print(f"[yellow]{UNENCRYPTED_WARNING}[/yellow]")
     env = dict(os.environ, SCRIBE_HOME=str(State.data_dir), SCRIBE_USER=State.user)
     console.print(f"Scribe Workbench on http://localhost:{port}  (Ctrl+C stops it)")
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP_PATH),
