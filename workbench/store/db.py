@@ -293,9 +293,17 @@ class Store:
         finally:
             con.close()
             if self._host is not None:  # closes the file (checkpoint on shutdown is off)
-                self._host.execute(f"DETACH {ATTACHED}")
+                self._detach()
             # Still holding the lock: whatever the files look like now is this handle's doing.
             self._files = self._file_states()
+
+    def _detach(self) -> None:
+        try:
+            self._host.execute(f"DETACH {ATTACHED}")
+        except duckdb.Error as exc:  # never keep the file open past the lock: drop it all
+            log.warning("detach of %s failed (%s); closing the in-memory host", self.path.name, exc)
+            self._host.close()
+            self._host = None
 
     @contextmanager
     def transaction(self, activity: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
