@@ -402,6 +402,31 @@ def test_an_interrupted_swap_is_rolled_back_by_the_next_rekey(tmp_path: Path) ->
     assert not aside.exists()
 
 
+def test_a_swap_that_fails_puts_the_old_files_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workbench import rekey as rk
+
+    data = tmp_path / "data"
+    old_key = keys.generate_key()
+    store, audio = _two_encounters(data, old_key)
+    before = _snapshot(store)
+    real_replace = os.replace
+
+    def replace_then_fail(src, dst):
+        if Path(src) == data / rk.STAGING / "audio":  # the old files are aside, the new
+            raise OSError("power cut")  # database is in place, the new audio is not
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(rk.os, "replace", replace_then_fail)
+    with pytest.raises(OSError, match="power cut"):
+        rekey(data, old_key, keys.generate_key())
+    monkeypatch.undo()
+    assert _snapshot(st.open_store(data, key=old_key)) == before
+    assert audio_store.read_audio(audio, old_key) == CLIP.read_bytes()
+    assert not (data / rk.ASIDE).exists() and not (data / rk.STAGING).exists()
+
+
 def test_rekey_with_the_wrong_current_key_changes_nothing(tmp_path: Path) -> None:
     data = tmp_path / "data"
     old_key = keys.generate_key()

@@ -64,9 +64,13 @@ def rekey(data_dir: Path, old_key: bytes | None, new_key: bytes | None) -> Rekey
                     data_dir / st.DB_FILENAME, old_key, staging / st.DB_FILENAME, new_key
                 )
                 count = _copy_audio(data_dir, staging, old_key, new_key)
-                _swap(data_dir, staging)
             except BaseException:
                 shutil.rmtree(staging, ignore_errors=True)
+                raise
+            try:
+                _swap(data_dir, staging)
+            except BaseException:
+                recover(data_dir)  # before the commit point: the old files go back
                 raise
     except st.WrongKey as exc:
         raise RekeyError(f"The current key does not open the data: {exc}") from exc
