@@ -108,17 +108,33 @@ def probe_audio(
     name = path.name
     if not path.is_file():
         raise AudioError(f"{name}: no such file")
-    size = path.stat().st_size
+    return _probe(path, name, path.stat().st_size, max_duration_s, min_duration_s)
+
+
+def probe_audio_bytes(
+    data: bytes,
+    name: str,
+    max_duration_s: float = MAX_DURATION_S,
+    min_duration_s: float = MIN_DURATION_S,
+) -> AudioInfo:
+    """``probe_audio`` for a file's bytes held in memory (an upload), named ``name``: the
+    same checks, and nothing is written to disk (for an encrypted data directory)."""
+    return _probe(bytes(data), name, len(data), max_duration_s, min_duration_s)
+
+
+def _probe(
+    source: Path | bytes, name: str, size: int, max_duration_s: float, min_duration_s: float
+) -> AudioInfo:
     if size == 0:
         raise AudioError(f"{name}: the file is empty")
-    header = _read_header(path)
+    header = _read_header(source, name)
     if header.format not in FORMATS:
         raise AudioError(
             f"{name}: {header.format} audio is not supported; use {', '.join(SUPPORTED)}"
         )
     if header.declared_s is not None and header.declared_s > max_duration_s:
         raise AudioError(_too_long(name, header.declared_s, max_duration_s))
-    decoded_s, peak = _scan(path, max_duration_s)
+    decoded_s, peak = _scan(source, name, max_duration_s)
     if decoded_s == 0:
         raise AudioError(f"{name}: the audio could not be decoded (the file is damaged)")
     if _is_truncated(header.declared_s, decoded_s):
@@ -139,15 +155,19 @@ def probe_audio(
         )
     suffix, accepted = FORMATS[header.format]
     notes: tuple[str, ...] = ()
-    if path.suffix.lower() in accepted:
-        suffix = path.suffix.lower()
+    given_suffix = Path(name).suffix.lower()
+    if given_suffix in accepted:
+        suffix = given_suffix
     else:
         notes = (
-            f"{name} is named {path.suffix or 'without a suffix'} but holds "
+            f"{name} is named {Path(name).suffix or 'without a suffix'} but holds "
             f"{suffix[1:]} audio; it was stored as {suffix[1:]}.",
         )
     return AudioInfo(
-        sha256=sha256_file(path),
+        sha256=(
+            hashlib.sha256(source).hexdigest() if isinstance(source, bytes)
+            else sha256_file(source)
+        ),
         format=header.format,
         duration_s=round(decoded_s, 3),
         sample_rate=header.sample_rate,
@@ -164,6 +184,17 @@ def load_samples(path: Path) -> np.ndarray:
         return decode_audio(str(path), sampling_rate=SAMPLE_RATE)
     except (av.FFmpegError, ValueError, IndexError) as exc:
         raise AudioError(f"{Path(path).name}: the audio could not be decoded") from exc
+
+
+def load_samples_from_bytes(data: bytes, name: str = "audio") -> np.ndarray:
+    """``load_samples`` for a file's bytes held in memory (decrypted stored audio): the
+    same decoder, and nothing is written to disk."""
+    import io
+
+    try:
+        return decode_audio(io.BytesIO(data), sampling_rate=SAMPLE_RATE)
+    except (av.FFmpegError, ValueError, IndexError) as exc:
+        raise AudioError(f"{name}: the audio could not be decoded") from exc
 
 
 def iter_blocks(path: Path) -> Iterator[np.ndarray]:
@@ -265,13 +296,28 @@ def _resampled(resampler: av.AudioResampler, frame: av.AudioFrame | None):
         yield out.to_ndarray().reshape(-1).astype(np.float32) / 32768.0
 
 
-def _read_header(path: Path) -> _Header:
+def _av_open(source: Path | bytes):
+    """PyAV container for a file or for bytes in memory."""
+    import io
+
+    target = io.BytesIO(source) if isinstance(source, bytes) else str(source)
+    return av.open(target, metadata_errors="ignore")
+
+
+def _head(source: Path | bytes) -> bytes:
+    if isinstance(source, bytes):
+        return source[: 1 << 16]
+    with open(source, "rb") as fh:
+        return fh.read(1 << 16)
+
+
+def _read_header(source: Path | bytes, name: str) -> _Header:
     """Container format, stream layout and the duration the file itself declares."""
     try:
-        with av.open(str(path), metadata_errors="ignore") as container:
+        with _av_open(source) as container:
             streams = container.streams.audio
             if not streams:
-                raise AudioError(f"{path.name}: not an audio file (no audio stream found)")
+                raise AudioError(f"{name}: not an audio file (no audio stream found)")
             stream = streams[0]
             fmt = container.format.name
             declared = container.duration / av.time_base if container.duration else None
@@ -281,22 +327,22 @@ def _read_header(path: Path) -> _Header:
         raise
     except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
         raise AudioError(
-            f"{path.name}: not a readable audio file, or it is damaged"
+            f"{name}: not a readable audio file, or it is damaged"
         ) from exc
     if fmt == "wav":
         # FFmpeg derives a WAV's duration from the file size; the RIFF header knows better.
-        return _Header(fmt, header.sample_rate, header.channels, _wav_declared_s(path))
-    if fmt == "mp3" and not _mp3_has_frame_count(path):
+        return _Header(fmt, header.sample_rate, header.channels, _wav_declared_s(source))
+    if fmt == "mp3" and not _mp3_has_frame_count(source):
         # Without a Xing/Info/VBRI header the duration is a bitrate guess: don't trust it.
         return _Header(fmt, header.sample_rate, header.channels, None)
     return header
 
 
-def _scan(path: Path, max_duration_s: float) -> tuple[float, float]:
+def _scan(source: Path | bytes, name: str, max_duration_s: float) -> tuple[float, float]:
     """Decoded seconds and peak level (0..1), decoding natively without resampling."""
     seconds, peak = 0.0, 0.0
     try:
-        with av.open(str(path), metadata_errors="ignore") as container:
+        with _av_open(source) as container:
             stream = container.streams.audio[0]
             for packet in container.demux(stream):
                 try:
@@ -307,11 +353,11 @@ def _scan(path: Path, max_duration_s: float) -> tuple[float, float]:
                     seconds += frame.samples / frame.sample_rate
                     peak = max(peak, _peak(frame.to_ndarray()))
                 if seconds > max_duration_s:
-                    raise AudioError(_too_long(path.name, seconds, max_duration_s, "over "))
+                    raise AudioError(_too_long(name, seconds, max_duration_s, "over "))
     except AudioError:
         raise
     except (av.FFmpegError, IndexError, ValueError) as exc:
-        raise AudioError(f"{path.name}: the audio could not be decoded") from exc
+        raise AudioError(f"{name}: the audio could not be decoded") from exc
     return seconds, peak
 
 
@@ -335,10 +381,9 @@ def _is_truncated(declared_s: float | None, decoded_s: float) -> bool:
     return missing > max(TRUNCATION_TOLERANCE_S, TRUNCATION_TOLERANCE_FRACTION * declared_s)
 
 
-def _wav_declared_s(path: Path) -> float | None:
+def _wav_declared_s(source: Path | bytes) -> float | None:
     """Seconds the RIFF header's ``data`` chunk declares, or None when unknown."""
-    with open(path, "rb") as fh:
-        head = fh.read(1 << 16)
+    head = _head(source)
     if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
         return None
     byte_rate, pos = 0, 12
@@ -355,9 +400,8 @@ def _wav_declared_s(path: Path) -> float | None:
     return None
 
 
-def _mp3_has_frame_count(path: Path) -> bool:
-    with open(path, "rb") as fh:
-        head = fh.read(1 << 16)
+def _mp3_has_frame_count(source: Path | bytes) -> bool:
+    head = _head(source)
     start = 0
     if head[:3] == b"ID3" and len(head) >= 10:
         # ID3v2 size is four 7-bit bytes ("syncsafe").

@@ -23,6 +23,7 @@ from pipelines.audio import (
     iter_chunks,
     load_samples,
     probe_audio,
+    probe_audio_bytes,
 )
 from tests.conftest import REPO
 from workbench import store as st
@@ -63,6 +64,9 @@ def refused(store: st.Store, path: Path, match: str, **kwargs) -> str:
     """Probe and ingest ``path`` (as a file and as uploaded bytes): both refuse it alike."""
     with pytest.raises(AudioError, match=match) as probed:
         probe_audio(path, **kwargs)
+    with pytest.raises(AudioError, match=match) as in_memory:  # as an encrypted store probes
+        probe_audio_bytes(path.read_bytes(), path.name, **kwargs)
+    assert str(in_memory.value) == str(probed.value)
     limit = kwargs.get("max_duration_s")
     with pytest.raises(AudioError, match=match):
         ingest_file(store, store.path.parent, path, "u", max_duration=limit)
@@ -77,7 +81,9 @@ def refused(store: st.Store, path: Path, match: str, **kwargs) -> str:
 
 @pytest.mark.parametrize("suffix", ["wav", "mp3", "m4a", "ogg", "webm", "flac"])
 def test_every_supported_format_is_accepted(tmp_path: Path, suffix: str) -> None:
-    info = probe_audio(tone(tmp_path / f"visit.{suffix}"))
+    path = tone(tmp_path / f"visit.{suffix}")
+    info = probe_audio(path)
+    assert probe_audio_bytes(path.read_bytes(), path.name) == info  # an upload, in memory
     assert abs(info.duration_s - 3.0) < 0.1
     assert info.suffix == f".{suffix}" and info.notes == ()
     assert len(info.sha256) == 64 and info.channels == 1

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from workbench import cli_models, settings
+from workbench import cli_admin, cli_models, settings
 from workbench import store as st
 from workbench.cli_eval import eval_app
 from workbench.cli_export import export_app
@@ -26,6 +26,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="Scribe Workb
 app.add_typer(eval_app, name="eval")
 app.add_typer(export_app, name="export")
 cli_models.register(app)
+cli_admin.register(app)
 app.command()(extract)
 console = Console(stderr=True)
 
@@ -57,7 +58,11 @@ def main(
 
 
 def _open() -> st.Store:
-    store = st.open_store(State.data_dir)
+    try:
+        store = st.open_store(State.data_dir)
+    except st.StoreError as exc:  # a key problem (wrong key, encrypted or not): say what to do
+        console.print(f"[red]Cannot open the data[/red]: {exc}")
+        raise typer.Exit(1) from None
     st.ensure_user(store, State.user, State.user, "clinician")
     return store
 
@@ -163,13 +168,19 @@ def transcript_json(transcript) -> dict:
 
 @app.command()
 def status(as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False):
-    """Counts of encounters at each step and of events."""
-    counts = st.status_counts(_open())
+    """Counts of encounters at each step and of events, and whether data is encrypted."""
+    store = _open()
+    counts = st.status_counts(store)
     if as_json:
-        typer.echo(json.dumps(counts))
+        typer.echo(json.dumps({**counts, "encrypted": store.encrypted}))
     else:
         for key, value in counts.items():
             typer.echo(f"{key:>14}: {value}")
+        typer.echo(f"{'encrypted':>14}: {'yes' if store.encrypted else 'no'}")
+        if not store.encrypted:
+            from workbench.keys import UNENCRYPTED_WARNING
+
+            console.print(f"[yellow]{UNENCRYPTED_WARNING}[/yellow]")
 
 
 @app.command()
@@ -202,7 +213,10 @@ def serve(
     address: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
 ) -> None:
     """Serve the workbench at http://localhost:PORT."""
-    _open()
+    if not _open().encrypted:
+        from workbench.keys import UNENCRYPTED_WARNING
+
+        console.print(f"[yellow]{UNENCRYPTED_WARNING}[/yellow]")
     env = dict(os.environ, SCRIBE_HOME=str(State.data_dir), SCRIBE_USER=State.user)
     console.print(f"Scribe Workbench on http://localhost:{port}  (Ctrl+C stops it)")
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP_PATH),

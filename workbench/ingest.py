@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -10,8 +11,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.audio import AudioInfo, probe_audio
+from pipelines.audio import AudioError, AudioInfo, probe_audio, probe_audio_bytes
 from workbench import store as st
+from workbench.audio_store import audio_path, write_audio
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +47,6 @@ def max_duration_s() -> float:
     return float(setting("SCRIBE_MAX_AUDIO_HOURS")) * 3600
 
 
-def audio_path(data_dir: Path, sha256: str, suffix: str) -> Path:
-    """Where the audio with this hash lives inside the data directory."""
-    return Path(data_dir) / "audio" / sha256[:2] / f"{sha256}{suffix.lower()}"
-
-
 def ingest_file(
     store: st.Store,
     data_dir: Path,
@@ -66,22 +63,8 @@ def ingest_file(
     message for unusable audio; then nothing is written.
     """
     path = Path(path)
-    meta = meta or EncounterMeta()
     info = probe_audio(path, max_duration_s=max_duration or max_duration_s())
-    existing = st.find_encounter_by_audio(store, info.sha256)
-    if existing is not None:
-        return IngestResult(existing.encounter_id, False, info)
-    target = audio_path(data_dir, info.sha256, info.suffix or path.suffix)
-    copied = _copy_atomically(path, target)
-    encounter_id = meta.encounter_id or f"enc-{info.sha256[:12]}"
-    try:
-        created = _record(store, data_dir, path, target, info, meta, encounter_id, user_id)
-    except BaseException:
-        if copied:  # the database said no: leave no orphan file behind
-            target.unlink(missing_ok=True)
-        raise
-    log.info("ingested encounter %s (%.1f s audio)", encounter_id, info.duration_s)
-    return IngestResult(encounter_id, created, info)
+    return _keep(store, data_dir, info, path.name, path, meta or EncounterMeta(), user_id)
 
 
 def ingest_bytes(
@@ -96,8 +79,13 @@ def ingest_bytes(
     """``ingest_file`` for an upload or a browser recording held in memory.
 
     The bytes go to a scratch file named like the upload under ``DATA_DIR/tmp`` (on
-    disk, and removed afterwards), so the stored original name is the upload's.
+    disk, and removed afterwards), so the stored original name is the upload's; with an
+    encrypted store they are checked in memory instead and never written unencrypted.
     """
+    if store.encrypted:  # checked and encrypted in memory: no plaintext file on disk
+        name = _safe_name(filename)
+        info = probe_audio_bytes(data, name, max_duration_s=max_duration or max_duration_s())
+        return _keep(store, data_dir, info, name, data, meta or EncounterMeta(), user_id)
     scratch = Path(data_dir) / "tmp"
     scratch.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=scratch, prefix="upload-") as tmp:
@@ -106,8 +94,36 @@ def ingest_bytes(
         return ingest_file(store, data_dir, path, user_id, meta, max_duration)
 
 
+def _keep(
+    store: st.Store, data_dir: Path, info: AudioInfo, name: str, source: Path | bytes,
+    meta: EncounterMeta, user_id: str,
+) -> IngestResult:
+    """Store checked audio (encrypted when the store is) and create its encounter."""
+    existing = st.find_encounter_by_audio(store, info.sha256)
+    if existing is not None:
+        return IngestResult(existing.encounter_id, False, info)
+    suffix = info.suffix or Path(name).suffix
+    if store.encrypted:
+        data = source if isinstance(source, bytes) else source.read_bytes()
+        if hashlib.sha256(data).hexdigest() != info.sha256:
+            raise AudioError(f"{name}: the file changed while it was being ingested; try again")
+        target, copied = write_audio(data_dir, data, info.sha256, suffix, store.key)
+    else:
+        target = audio_path(data_dir, info.sha256, suffix)
+        copied = _copy_atomically(source, target)
+    encounter_id = meta.encounter_id or f"enc-{info.sha256[:12]}"
+    try:
+        created = _record(store, data_dir, name, target, info, meta, encounter_id, user_id)
+    except BaseException:
+        if copied:  # the database said no: leave no orphan file behind
+            target.unlink(missing_ok=True)
+        raise
+    log.info("ingested encounter %s (%.1f s audio)", encounter_id, info.duration_s)
+    return IngestResult(encounter_id, created, info)
+
+
 def _record(
-    store: st.Store, data_dir: Path, path: Path, target: Path, info: AudioInfo,
+    store: st.Store, data_dir: Path, name: str, target: Path, info: AudioInfo,
     meta: EncounterMeta, encounter_id: str, user_id: str,
 ) -> bool:
     """The audio row and the encounter, in one transaction."""
@@ -117,7 +133,7 @@ def _record(
             st.AudioRecord(
                 sha256=info.sha256,
                 stored_path=str(target.relative_to(data_dir)),
-                original_name=path.name,
+                original_name=name,
                 format=info.format,
                 duration_s=info.duration_s,
                 sample_rate=info.sample_rate,
@@ -129,7 +145,7 @@ def _record(
             store,
             st.EncounterRecord(
                 encounter_id=encounter_id,
-                title=meta.title or path.stem,
+                title=meta.title or Path(name).stem,
                 specialty=meta.specialty,
                 visit_type=meta.visit_type,
                 clinician=meta.clinician,

@@ -202,9 +202,14 @@ def process_encounter(
         if audio is None:
             raise st.NotFound(f"Encounter {encounter_id} has no stored audio")
         terms = custom_terms(store, encounter.clinician, user_id)
+        stored = Path(data_dir) / audio.stored_path
+        if store.encrypted:  # decrypted into memory only, never into a scratch file
+            from workbench.audio_store import read_audio
+
+            stored = read_audio(stored, store.key)
         transcript = recognise(
-            engine, Path(data_dir) / audio.stored_path, Path(data_dir) / "tmp",
-            lambda f: report("transcribing", 0.8 * f), terms,
+            engine, stored, Path(data_dir) / "tmp", lambda f: report("transcribing", 0.8 * f),
+            terms,
         )
         transcript = replace(transcript, input_sha256=audio.sha256)
         version = st.save_transcript(store, encounter_id, transcript, user_id)
@@ -317,7 +322,7 @@ def custom_terms(store: st.Store, clinician: str | None, user_id: str) -> list[s
 
 def recognise(
     engine: Engine,
-    audio_file: Path,
+    audio_file: Path | bytes,
     scratch: Path,
     progress: Callable[[float], None] | None = None,
     terms: list[str] | None = None,
@@ -329,8 +334,10 @@ def recognise(
     bounded. A clinician's own terms become hotwords, except spelling preferences ("OK"),
     which rewrite their variants afterwards (pipelines.spelling); the curated terminology
     is left out because measured on ACI-Bench it doubled the WER (docs/asr-experiments.md).
+    ``audio_file`` may be the file's bytes (decrypted stored audio): they are decoded in
+    memory (about 230 MB per hour of audio), so no plaintext samples reach the disk.
     """
-    from pipelines.audio import decode_to_memmap
+    from pipelines.audio import decode_to_memmap, load_samples_from_bytes
     from pipelines.biasing import BiasOptions, bias_options
     from pipelines.diarize import assign_speakers
     from pipelines.longform import transcribe_long
@@ -339,7 +346,10 @@ def recognise(
 
     scratch.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=scratch, prefix="decode-") as tmp:
-        samples = decode_to_memmap(audio_file, Path(tmp))
+        if isinstance(audio_file, bytes):
+            samples = load_samples_from_bytes(audio_file)
+        else:
+            samples = decode_to_memmap(audio_file, Path(tmp))
         try:
             options = engine.options.asr
             spelling, hotwords = split_preferences(terms or [])

@@ -45,6 +45,11 @@ SETTINGS: tuple[Setting, ...] = (
             "`llama-cpp-python` package (instead of a server)."),
     Setting("SCRIBE_LLM_TIMEOUT", "120", "Seconds to wait for the LLM server."),
     Setting("SCRIBE_LLM_MAX_TOKENS", "1024", "Longest note the LLM may write, in tokens."),
+    Setting("SCRIBE_KEY", "",
+            "Master key that encrypts the database and stored audio: 32 random bytes as base64 "
+            "or hex (`scribe key generate`); unset (and no key file): data is unencrypted."),
+    Setting("SCRIBE_KEY_FILE", "",
+            "File holding that key instead (mode 600); set this or `SCRIBE_KEY`, not both."),
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from workbench.store.activity import (
     active_review_seconds,
@@ -27,6 +28,7 @@ from workbench.store.db import (
     Store,
     StoreBusy,
     StoreError,
+    WrongKey,
 )
 from workbench.store.decisions import (
     SentenceDecision,
@@ -135,11 +137,25 @@ from workbench.store.worklist import (
 DB_FILENAME = "scribe.duckdb"
 
 
-def open_store(data_dir: Path, lock_timeout_s: float = 120.0) -> Store:
-    """Open (creating and migrating if needed) the store inside ``data_dir``."""
+def open_store(
+    data_dir: Path, lock_timeout_s: float = 120.0, key: bytes | Literal["env"] | None = "env"
+) -> Store:
+    """Open (creating and migrating if needed) the store inside ``data_dir``.
+
+    ``key``: the master key; "env" (default) reads SCRIBE_KEY / SCRIBE_KEY_FILE
+    (``workbench.keys.load_key``), None opens it unencrypted. A key that does not fit the
+    file raises WrongKey.
+    """
+    from workbench.keys import KeyProblem, load_key
+
+    if key == "env":
+        try:
+            key = load_key()
+        except KeyProblem as exc:
+            raise StoreError(str(exc)) from exc
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(data_dir / DB_FILENAME, lock_timeout_s=lock_timeout_s)
+    store = Store(data_dir / DB_FILENAME, lock_timeout_s=lock_timeout_s, key=key)
     migrate(store)
     return store
 
@@ -151,7 +167,7 @@ __all__ = [
     "ATTESTATION", "add_term", "list_terms", "remove_term", "AudioRecord", "ConcurrentEdit",
     "DB_FILENAME", "EncounterRecord",
     "EncounterSummary", "Event", "NoteLocked", "NoteVersion", "NotFound", "Store", "StoreBusy",
-    "StoreError", "add_audio", "add_encounter", "append_event", "diff_sentences",
+    "StoreError", "WrongKey", "add_audio", "add_encounter", "append_event", "diff_sentences",
     "ensure_user", "entity_set_version", "find_encounter_by_audio", "get_audio",
     "get_encounter", "get_entities",
     "get_note", "get_transcript", "latest_transcript_version", "list_encounters",

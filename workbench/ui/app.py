@@ -26,6 +26,12 @@ with st.sidebar:
     )
     st.caption(f"Data: `{resources.data_dir()}` · nothing leaves this machine")
 
+# Encryption at rest (workbench.keys): say plainly when patient data sits unencrypted.
+if not store.encrypted:
+    from workbench.keys import UNENCRYPTED_WARNING
+
+    st.sidebar.warning(UNENCRYPTED_WARNING, icon=":material/lock_open:")
+
 page = st.navigation(
     [
         st.Page(str(VIEWS / "worklist.py"), title="Worklist", icon=":material/checklist:",

@@ -16,8 +16,15 @@ def _store(data_dir: str) -> db.Store:
 
 
 def get_store() -> db.Store:
-    """The store for $SCRIBE_HOME (one handle per server; each call locks briefly)."""
-    return _store(str(settings.data_dir()))
+    """The store for $SCRIBE_HOME (one handle per server; each call locks briefly).
+
+    A key that does not fit the data (wrong key, or encrypted data without one) stops the
+    page with the reason instead of a traceback."""
+    try:
+        return _store(str(settings.data_dir()))
+    except db.StoreError as exc:
+        st.error(f"Cannot open the data: {exc}")
+        st.stop()
 
 
 @st.cache_resource(show_spinner=False)
@@ -53,8 +60,10 @@ def label_colours() -> dict[str, str]:
 # recording (megabytes) on every rerun.
 @st.cache_resource(show_spinner=False, max_entries=16)
 def audio_bytes(path: str) -> bytes:
-    """The stored audio file, read once per file."""
-    return Path(path).read_bytes()
+    """The stored audio file, read (and decrypted in memory) once per file."""
+    from workbench.audio_store import read_audio
+
+    return read_audio(Path(path), get_store().key)
 
 
 def current_user() -> str:
