@@ -45,6 +45,12 @@ SETTINGS: tuple[Setting, ...] = (
             "`llama-cpp-python` package (instead of a server)."),
     Setting("SCRIBE_LLM_TIMEOUT", "120", "Seconds to wait for the LLM server."),
     Setting("SCRIBE_LLM_MAX_TOKENS", "1024", "Longest note the LLM may write, in tokens."),
+    Setting("SCRIBE_LOGIN_MAX_FAILURES", "5",
+            "Wrong passwords in a row that lock an account (see `SCRIBE_LOCKOUT_MINUTES`)."),
+    Setting("SCRIBE_LOCKOUT_MINUTES", "15",
+            "How long a locked account refuses sign-in (`scribe user unlock` lifts it sooner)."),
+    Setting("SCRIBE_SESSION_TIMEOUT_MINUTES", "15",
+            "Minutes without activity after which the workbench signs the user out."),
 )
 
 
