@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO, attest_box
+from tests.conftest import REPO, attest_box, sign_in
 from workbench import store as st
 from workbench.demo import demo_encounters
 
@@ -85,7 +85,7 @@ def review_app(demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("SCRIBE_HOME", str(data))
     monkeypatch.setenv("SCRIBE_USER", "dr-test")
     encounter_id = demo_encounters()[0].meta.encounter_id
-    at = AppTest.from_file(str(APP), default_timeout=60)
+    at = sign_in(AppTest.from_file(str(APP), default_timeout=60), data)
     at.session_state["encounter_id"] = encounter_id
     at.run()
     at.switch_page("views/review.py").run()

@@ -170,6 +170,11 @@ def authenticate(
     return account.actor()
 
 
+def verify_password(stored_hash: str | None, password: str) -> bool:
+    """Whether ``password`` matches an argon2 hash (False for no hash or a broken one)."""
+    return bool(stored_hash) and _verify(_HASHER, stored_hash, password)
+
+
 def _verify(hasher: PasswordHasher, stored_hash: str, password: str) -> bool:
     try:
         return hasher.verify(stored_hash, password)

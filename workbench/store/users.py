@@ -111,7 +111,7 @@ def create_account(
             f"Invalid user id {user_id!r}: 1-64 letters, digits, '.', '_', '@' or '-', "
             "starting with a letter or digit"
         )
-    _check_role(role)
+    check_role(role)
     for grant in grants:
         _check_grant(grant)
     email = _check_email(email)
@@ -179,7 +179,7 @@ def set_disabled(store: Store, user_id: str, disabled: bool, by: str) -> bool:
 
 def set_role(store: Store, user_id: str, role: str, by: str) -> bool:
     """Change an account's role (``user.role_changed``); returns whether it changed."""
-    _check_role(role)
+    check_role(role)
     with store.transaction() as con:
         row = _require_row(con, user_id)
         if row[2] == role:
@@ -255,6 +255,12 @@ def record_login(store: Store, user_id: str, ok: bool, reason: str) -> None:
         _event(con, user_id, kind, user_id, None, {"reason": reason})
 
 
+def record_logout(store: Store, user_id: str, reason: str) -> None:
+    """The end of a workbench session (``logout``): "signed out", "idle timeout", ..."""
+    with store.transaction() as con:
+        _event(con, user_id, "logout", user_id, None, {"reason": reason})
+
+
 def record_failed_login(
     store: Store, user_id: str, now: datetime, max_failures: int, lockout: timedelta
 ) -> Account:
@@ -323,7 +329,8 @@ def _require_row(con: duckdb.DuckDBPyConnection, user_id: str) -> tuple:
     return row
 
 
-def _check_role(role: str) -> None:
+def check_role(role: str) -> None:
+    """Refuse a role that is not one of ROLES (InvalidEdit)."""
     if role not in ROLES:
         raise InvalidEdit(f"Unknown role {role!r}: one of {', '.join(ROLES)}")
 
