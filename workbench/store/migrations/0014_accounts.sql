@@ -2,14 +2,15 @@
 -- disabling, an email to match an OpenID Connect sign-in, and extra grants (e.g. "phi").
 -- Users created before this migration keep their role and get no password: they cannot
 -- sign in until an admin sets one (`scribe user password ID`).
+--
+-- No DEFAULTs: DuckDB 1.5 fails to commit a transaction that adds a column with a default
+-- and then alters the table again, and cannot update a table in the transaction that altered
+-- it. NULL therefore reads as: not disabled, no failures, no grants (workbench.store.users).
 
 ALTER TABLE users ADD COLUMN password_hash TEXT;
-ALTER TABLE users ADD COLUMN disabled BOOLEAN DEFAULT false;
-ALTER TABLE users ADD COLUMN failed_logins INTEGER DEFAULT 0;
+ALTER TABLE users ADD COLUMN disabled BOOLEAN;
+ALTER TABLE users ADD COLUMN failed_logins INTEGER;
 ALTER TABLE users ADD COLUMN locked_until TIMESTAMP;
 ALTER TABLE users ADD COLUMN email TEXT;
--- A JSON list of grant names, sorted.
-ALTER TABLE users ADD COLUMN grants TEXT DEFAULT '[]';
+ALTER TABLE users ADD COLUMN grants TEXT;  -- a JSON list of grant names, sorted
 ALTER TABLE users ADD COLUMN updated_at TIMESTAMP;
-
-UPDATE users SET disabled = false, failed_logins = 0, grants = '[]', updated_at = created_at;
