@@ -26,6 +26,7 @@ ACTOR_KEY = "auth_actor"  # the signed-in Actor
 SEEN_KEY = "auth_seen"  # time.time() of the last full rerun (or review heartbeat)
 NOTICE_KEY = "auth_notice"  # why the last session ended, shown on the sign-in page
 REFUSED_KEY = "auth_oidc_refused"  # an identity-provider sign-in we could not match
+ERROR_KEY = "auth_error"  # why the last password sign-in was refused
 
 
 def signed_in_actor(store: db.Store, now: float | None = None) -> Actor | None:
@@ -92,14 +93,15 @@ def sign_in_page(store: db.Store) -> None:
             st.session_state.pop(REFUSED_KEY, None)
             st.logout()
         return
-    with st.form("login", clear_on_submit=True, border=True, width=420):
+    with st.form("login", border=True, width=420):
         st.subheader("Sign in")
-        user_id = st.text_input("User id", key="login_user", autocomplete="username")
-        password = st.text_input("Password", type="password", key="login_password",
-                                 autocomplete="current-password")
-        submitted = st.form_submit_button("Sign in", key="login_submit", type="primary")
-    if submitted:
-        _password_sign_in(store, user_id, password)
+        st.text_input("User id", key="login_user", autocomplete="username")
+        st.text_input("Password", type="password", key="login_password",
+                      autocomplete="current-password")
+        st.form_submit_button("Sign in", key="login_submit", type="primary",
+                              on_click=_password_sign_in, args=(store,))
+    if error := st.session_state.pop(ERROR_KEY, None):
+        st.error(error, icon=":material/lock:")
     for provider in auth.oidc_providers(_auth_section()):
         if st.button(f"Sign in with {provider.label}", key=f"oidc-{provider.name}"):
             st.login(provider.name)
@@ -107,15 +109,19 @@ def sign_in_page(store: db.Store) -> None:
         st.caption(hint)
 
 
-def _password_sign_in(store: db.Store, user_id: str, password: str) -> None:
+def _password_sign_in(store: db.Store) -> None:
+    # A callback (it runs before the page): the password can be wiped from the session
+    # state here, before its widget is drawn again, so it stays in memory no longer.
+    user_id = st.session_state.get("login_user", "")
+    password = st.session_state.get("login_password", "")
+    st.session_state["login_password"] = ""
     try:
         actor = auth.authenticate(store, user_id, password)
     except auth.AuthError as exc:
-        st.error(str(exc), icon=":material/lock:")
+        st.session_state[ERROR_KEY] = str(exc)
         return
     start_session(actor)
     log.info("signed in %s (%s)", actor.user_id, actor.role)
-    st.rerun()
 
 
 def _from_identity_provider(store: db.Store, now: float) -> Actor | None:
