@@ -76,8 +76,14 @@ def ensure_demo_accounts(store: Store, by: str) -> list[str]:
     created = []
     for user_id, name, role in DEMO_ACCOUNTS:
         if users.get_account(store, user_id) is None:
-            users.create_account(store, user_id, role, by, display_name=name,
-                                 password_hash=hash_password(DEMO_PASSWORD))
+            users.create_account(
+                store,
+                user_id,
+                role,
+                by,
+                display_name=name,
+                password_hash=hash_password(DEMO_PASSWORD),
+            )
             created.append(user_id)
     return created
 
@@ -94,6 +100,7 @@ def demo_sign_in_hint(store: Store) -> str | None:
     if admin is None or not verify_password(admin.password_hash, DEMO_PASSWORD):
         return None
     return (
-        "Demo data: sign in as " + ", ".join(f"`{i}`" for i in ids)
+        "Demo data: sign in as "
+        + ", ".join(f"`{i}`" for i in ids)
         + f" with the password `{DEMO_PASSWORD}`."
     )

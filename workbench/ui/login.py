@@ -42,8 +42,9 @@ def signed_in_actor(store: db.Store, now: float | None = None) -> Actor | None:
     seen = st.session_state.get(SEEN_KEY)
     if seen is None or now - seen > timeout.total_seconds():
         minutes = round(timeout.total_seconds() / 60)
-        sign_out(store, "idle timeout",
-                 f"You were signed out after {minutes} minutes without activity.")
+        sign_out(
+            store, "idle timeout", f"You were signed out after {minutes} minutes without activity."
+        )
         return None
     account = _account(store, actor.user_id)
     if account is None or account.disabled:
@@ -96,10 +97,12 @@ def sign_in_page(store: db.Store) -> None:
     with st.form("login", border=True, width=420):
         st.subheader("Sign in")
         st.text_input("User id", key="login_user", autocomplete="username")
-        st.text_input("Password", type="password", key="login_password",
-                      autocomplete="current-password")
-        st.form_submit_button("Sign in", key="login_submit", type="primary",
-                              on_click=_password_sign_in, args=(store,))
+        st.text_input(
+            "Password", type="password", key="login_password", autocomplete="current-password"
+        )
+        st.form_submit_button(
+            "Sign in", key="login_submit", type="primary", on_click=_password_sign_in, args=(store,)
+        )
     if error := st.session_state.pop(ERROR_KEY, None):
         st.error(error, icon=":material/lock:")
     for provider in auth.oidc_providers(_auth_section()):
