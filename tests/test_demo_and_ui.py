@@ -48,6 +48,21 @@ def test_demo_builds_everything_and_twice_adds_nothing(demo_dir: Path) -> None:
     assert again == first
 
 
+def test_demo_accounts_are_the_encounters_clinicians_and_one_per_role(demo_dir: Path) -> None:
+    from workbench import auth
+    from workbench.demo import DEMO_ACCOUNTS, clinician_user_id
+    from workbench.store import users
+
+    store = st.open_store(demo_dir)
+    roles = {a.user_id: a.role for a in users.list_accounts(store) if a.has_password}
+    clinicians = {clinician_user_id(e.meta.clinician) for e in demo_encounters()}
+    assert {u for u, r in roles.items() if r == "clinician"} >= clinicians
+    assert {roles[u] for u in ("annotator", "analyst", "admin")} == {"annotator", "analyst",
+                                                                     "admin"}
+    assert len(roles) >= len(DEMO_ACCOUNTS)
+    assert auth.authenticate(store, "dr-okafor", "demo").role == "clinician"
+
+
 def test_every_demo_draft_sentence_points_at_transcript_text(demo_dir: Path) -> None:
     store = st.open_store(demo_dir)
     for row in st.list_encounters(store):
