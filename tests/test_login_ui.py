@@ -201,3 +201,23 @@ def test_the_demo_hint_shows_only_with_the_demo_accounts(data: Path) -> None:
     users.set_password(store, "admin", auth.hash_password(PASSWORD), "system")
     at = app().run()
     assert not [c for c in at.caption if "demo" in c.value]
+
+
+def _heartbeat_script() -> None:
+    from workbench.ui import login
+
+    login.note_activity()
+
+
+@pytest.mark.parametrize(("idle_s", "extended"), [(60, True), (16 * 60, False)])
+def test_review_heartbeats_extend_a_live_session_but_never_revive_an_expired_one(
+    idle_s: int, extended: bool
+) -> None:
+    from workbench.store.access import Actor
+
+    at = AppTest.from_function(_heartbeat_script, default_timeout=30)
+    at.session_state[login.ACTOR_KEY] = Actor("dr-lindqvist", "clinician")
+    at.session_state[login.SEEN_KEY] = time.time() - idle_s
+    at.run()
+    assert not at.exception, at.exception
+    assert (at.session_state[login.SEEN_KEY] > time.time() - 10) is extended

@@ -58,9 +58,11 @@ def signed_in_actor(store: db.Store, now: float | None = None) -> Actor | None:
 
 def note_activity() -> None:
     """Count activity that reruns only a fragment (the review heartbeat) against the idle
-    timeout."""
-    if st.session_state.get(ACTOR_KEY) is not None:
-        st.session_state[SEEN_KEY] = time.time()
+    timeout. A session already past it is not revived: the next full rerun signs it out."""
+    now, seen = time.time(), st.session_state.get(SEEN_KEY)
+    timeout = auth.LoginPolicy.from_settings().session_timeout.total_seconds()
+    if st.session_state.get(ACTOR_KEY) is not None and seen is not None and now - seen <= timeout:
+        st.session_state[SEEN_KEY] = now
 
 
 def start_session(actor: Actor) -> None:
