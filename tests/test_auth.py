@@ -243,6 +243,17 @@ def test_an_identity_provider_sign_in_without_an_account_is_refused(store, accou
     assert [e.kind for e in st.list_events(store)].count("login.failed") == 3
 
 
+def test_only_a_recent_identity_token_starts_a_session() -> None:
+    window = timedelta(minutes=15)
+    now = 1_800_000_000.0
+    assert auth.oidc_sign_in_is_fresh(now - 30, now, window)
+    assert auth.oidc_sign_in_is_fresh(int(now) + 30, now, window)  # clock skew
+    assert not auth.oidc_sign_in_is_fresh(now - 16 * 60, now, window)
+    assert not auth.oidc_sign_in_is_fresh(now + 600, now, window)
+    for missing in (None, "1800000000", True):
+        assert not auth.oidc_sign_in_is_fresh(missing, now, window)
+
+
 def test_providers_come_from_the_auth_secrets_section() -> None:
     shared = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "s"}
     provider = {

@@ -166,7 +166,7 @@ def test_the_identity_provider_button_appears_only_when_configured(data: Path) -
 def test_an_identity_provider_sign_in_is_matched_by_email(data: Path) -> None:
     at = app()
     at.secrets["auth"] = AUTH
-    at.user = {"is_logged_in": True, "email": "Lindqvist@clinic.example", "name": "L"}
+    at.user = {"is_logged_in": True, "email": "Lindqvist@clinic.example", "iat": time.time()}
     at.run()
     assert not at.exception, at.exception
     assert page_content(at) and at.session_state[login.ACTOR_KEY].user_id == "dr-lindqvist"
@@ -175,10 +175,21 @@ def test_an_identity_provider_sign_in_is_matched_by_email(data: Path) -> None:
     }
 
 
+def test_an_old_identity_provider_sign_in_must_sign_in_again(data: Path) -> None:
+    at = app()
+    at.secrets["auth"] = AUTH
+    issued = time.time() - 16 * 60  # a tab opened later, from Streamlit's 30-day cookie
+    at.user = {"is_logged_in": True, "email": "lindqvist@clinic.example", "iat": issued}
+    at.run()
+    assert is_sign_in_page(at) and not page_content(at)
+    assert at.button(key="oidc-default").label == "Sign in with login.example.org"
+    assert not st.list_events(st.open_store(data), kind="login.succeeded")
+
+
 def test_an_identity_provider_sign_in_without_an_account_is_refused(data: Path) -> None:
     at = app()
     at.secrets["auth"] = AUTH
-    at.user = {"is_logged_in": True, "email": "stranger@clinic.example"}
+    at.user = {"is_logged_in": True, "email": "stranger@clinic.example", "iat": time.time()}
     at.run()
     assert not page_content(at) and not is_sign_in_page(at)
     assert "no workbench account has that email" in at.error[0].value

@@ -217,6 +217,16 @@ def oidc_actor(store: Store, email: str | None) -> Actor:
     return account.actor()
 
 
+def oidc_sign_in_is_fresh(issued_at: object, now: float, window: timedelta) -> bool:
+    """Whether an identity token issued at ``issued_at`` (its ``iat`` claim, epoch seconds)
+    may start a workbench session at ``now``: only within ``window`` of it (a minute of
+    clock skew allowed). Streamlit keeps the identity in a cookie for 30 days; without this
+    check any new tab would sign that person in again, whatever our idle timeout."""
+    if isinstance(issued_at, bool) or not isinstance(issued_at, int | float):
+        return False
+    return -60 <= now - issued_at <= window.total_seconds()
+
+
 @dataclass(frozen=True)
 class OidcProvider:
     """One configured OpenID Connect provider: the name ``st.login`` takes and a label."""

@@ -132,6 +132,11 @@ def _password_sign_in(store: db.Store) -> None:
 def _from_identity_provider(store: db.Store, now: float) -> Actor | None:
     if not _idp_signed_in() or st.session_state.get(REFUSED_KEY):
         return None
+    # An older identity (Streamlit's cookie lasts 30 days) must sign in again with the
+    # provider's button, which may not need a password at the provider.
+    window = auth.LoginPolicy.from_settings().session_timeout
+    if not auth.oidc_sign_in_is_fresh(st.user.get("iat"), now, window):
+        return None
     try:
         actor = auth.oidc_actor(store, st.user.get("email"))
     except auth.AuthError as exc:
