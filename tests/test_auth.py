@@ -287,3 +287,16 @@ def test_users_of_an_older_database_keep_their_role_and_have_no_password(tmp_pat
         frozenset(),
     )
     assert found.failed_logins == 0 and found.locked_until is None
+
+
+def test_a_store_view_acts_as_its_actor_and_shares_the_handle(store: st.Store) -> None:
+    view = store.as_actor(Actor("dr-a", "clinician"))
+    assert (store.actor, view.actor) == (SYSTEM, Actor("dr-a", "clinician"))
+    before, content_before = store.stamp(), store.content_stamp()
+    st.ensure_user(view, "dr-a", "Dr A", "clinician")
+    # A commit through the view changes the base's stamps exactly as its own would.
+    assert store.stamp() == view.stamp() != before
+    assert store.content_stamp() == view.content_stamp() != content_before
+    with store.connect() as con, view.connect() as same:
+        assert con is same  # one open connection per thread, whichever view asks
+    assert store.lock_path == view.lock_path
