@@ -99,6 +99,26 @@ def seed_encounter(
     return store
 
 
+def sign_in(at, data: Path, user: str = "dr-test", role: str = "clinician"):
+    """Seed ``user``'s account in the store at ``data`` (no password needed) and put its
+    signed-in actor in the AppTest session, as the sign-in page would; returns ``at``."""
+    import time
+
+    from workbench.store import users
+    from workbench.store.access import Actor
+    from workbench.ui import login
+
+    store = st.open_store(data)
+    account = users.get_account(store, user)
+    if account is None:
+        account = users.create_account(store, user, role, "system")
+    elif account.role != role:
+        users.set_role(store, user, role, "system")
+    at.session_state[login.ACTOR_KEY] = Actor(user, role, account.grants)
+    at.session_state[login.SEEN_KEY] = time.time()
+    return at
+
+
 def attest_box(at):
     """The Review page's attestation checkbox (keyed per encounter and note version)."""
     return next(c for c in at.checkbox if c.key and c.key.startswith("attest-"))
@@ -121,7 +141,7 @@ def open_review(monkeypatch: pytest.MonkeyPatch, data: Path, encounter_id: str,
 
     monkeypatch.setenv("SCRIBE_HOME", str(data))
     monkeypatch.setenv("SCRIBE_USER", "dr-test")
-    at = AppTest.from_file(str(APP), default_timeout=timeout)
+    at = sign_in(AppTest.from_file(str(APP), default_timeout=timeout), data)
     at.session_state["encounter_id"] = encounter_id
     at.run()
     at.switch_page("views/review.py").run()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, sign_in
 from workbench import runner as runner_module
 from workbench import store as st
 from workbench.ingest import ingest_bytes
@@ -44,7 +44,7 @@ def capture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, release: threading.
         return runner_module.Runner(work)
 
     monkeypatch.setattr(runner_module, "encounter_runner", fake_runner)
-    at = AppTest.from_file(str(APP), default_timeout=60)
+    at = sign_in(AppTest.from_file(str(APP), default_timeout=60), data)
     at.run()
     at.switch_page("views/capture.py").run()
     assert not at.exception, at.exception

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO, attest_box
+from tests.conftest import REPO, attest_box, sign_in
 from workbench import store as st
 from workbench.demo import demo_encounters
 
@@ -46,6 +46,21 @@ def test_demo_builds_everything_and_twice_adds_nothing(demo_dir: Path) -> None:
     _scribe(demo_dir, "demo", "--no-serve")
     again = json.loads(_scribe(demo_dir, "status", "--json").stdout)
     assert again == first
+
+
+def test_demo_accounts_are_the_encounters_clinicians_and_one_per_role(demo_dir: Path) -> None:
+    from workbench import auth
+    from workbench.demo import DEMO_ACCOUNTS, clinician_user_id
+    from workbench.store import users
+
+    store = st.open_store(demo_dir)
+    roles = {a.user_id: a.role for a in users.list_accounts(store) if a.has_password}
+    clinicians = {clinician_user_id(e.meta.clinician) for e in demo_encounters()}
+    assert {u for u, r in roles.items() if r == "clinician"} >= clinicians
+    assert {roles[u] for u in ("annotator", "analyst", "admin")} == {"annotator", "analyst",
+                                                                     "admin"}
+    assert len(roles) >= len(DEMO_ACCOUNTS)
+    assert auth.authenticate(store, "dr-okafor", "demo").role == "clinician"
 
 
 def test_every_demo_draft_sentence_points_at_transcript_text(demo_dir: Path) -> None:
@@ -85,7 +100,7 @@ def review_app(demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("SCRIBE_HOME", str(data))
     monkeypatch.setenv("SCRIBE_USER", "dr-test")
     encounter_id = demo_encounters()[0].meta.encounter_id
-    at = AppTest.from_file(str(APP), default_timeout=60)
+    at = sign_in(AppTest.from_file(str(APP), default_timeout=60), data)
     at.session_state["encounter_id"] = encounter_id
     at.run()
     at.switch_page("views/review.py").run()

@@ -125,7 +125,10 @@ def test_signed_note_is_locked(store: st.Store, encounter: str) -> None:
 
 def test_failed_transaction_leaves_no_rows(store: st.Store) -> None:
     with pytest.raises(RuntimeError), store.transaction() as con:
-        con.execute("INSERT INTO users VALUES ('x', 'X', 'admin', now()::TIMESTAMP)")
+        con.execute(
+            "INSERT INTO users (user_id, display_name, role, created_at)"
+            " VALUES ('x', 'X', 'admin', now()::TIMESTAMP)"
+        )
         raise RuntimeError("killed mid-save")
     assert st.list_users(store) == []
 

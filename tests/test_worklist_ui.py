@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from benchmarks._worklist_data import fake_encounters, insert_fake
-from tests.conftest import APP, make_draft, make_transcript, seed_encounter
+from tests.conftest import APP, make_draft, make_transcript, seed_encounter, sign_in
 from tests.test_worklist import expected
 from workbench import store as st
 from workbench.store.records import STATUSES
@@ -22,7 +22,7 @@ FAKES = fake_encounters(250, seed=5)
 def _app(monkeypatch: pytest.MonkeyPatch, data: Path, **params) -> AppTest:
     monkeypatch.setenv("SCRIBE_HOME", str(data))
     monkeypatch.setenv("SCRIBE_USER", "dr-test")
-    at = AppTest.from_file(str(APP), default_timeout=60)
+    at = sign_in(AppTest.from_file(str(APP), default_timeout=60), data)
     for name, value in params.items():
         at.query_params[name] = value
     return at.run()

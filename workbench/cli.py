@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from workbench import cli_admin, cli_models, settings
+from workbench import cli_admin, cli_models, cli_users, settings
 from workbench import store as st
 from workbench.cli_eval import eval_app
 from workbench.cli_export import export_app
@@ -27,6 +27,7 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(export_app, name="export")
 cli_models.register(app)
 cli_admin.register(app)
+cli_users.register(app)
 app.command()(extract)
 console = Console(stderr=True)
 
@@ -189,10 +190,14 @@ def demo(
     port: Annotated[int, typer.Option(help="Port for the workbench.")] = 8501,
 ) -> None:
     """Create the database, ingest and process the demo encounters, then serve the app."""
-    from workbench.demo import demo_encounters
+    from workbench.demo import demo_encounters, ensure_demo_accounts
     from workbench.ingest import ingest_file
+    from workbench.store.access import SYSTEM
 
     store = _open()
+    created = ensure_demo_accounts(store, SYSTEM.user_id)
+    if created:
+        console.print(f"Demo accounts (password `demo`): {', '.join(created)}")
     encounters = demo_encounters()
     if not encounters:
         console.print("[red]No demo encounters found in demo/encounters[/red]")

@@ -50,6 +50,12 @@ SETTINGS: tuple[Setting, ...] = (
             "or hex (`scribe key generate`); unset (and no key file): data is unencrypted."),
     Setting("SCRIBE_KEY_FILE", "",
             "File holding that key instead (mode 600); set this or `SCRIBE_KEY`, not both."),
+    Setting("SCRIBE_LOGIN_MAX_FAILURES", "5",
+            "Wrong passwords in a row that lock an account (see `SCRIBE_LOCKOUT_MINUTES`)."),
+    Setting("SCRIBE_LOCKOUT_MINUTES", "15",
+            "How long a locked account refuses sign-in (`scribe user unlock` lifts it sooner)."),
+    Setting("SCRIBE_SESSION_TIMEOUT_MINUTES", "15",
+            "Minutes without activity after which the workbench signs the user out."),
 )
 
 

@@ -18,6 +18,8 @@ from pipelines.drafting import load_template
 from pipelines.types import Draft, Evidence, NoteSentence, Segment, Transcript
 from tests.conftest import CLIP, REPO, make_words, seed_encounter
 from tests.e2e.server import serve
+from workbench.auth import hash_password
+from workbench.store import users
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -34,6 +36,7 @@ CHROMIUM_ARGS = [
 ]
 ENCOUNTER = "enc-e2e"
 USER = "dr-e2e"
+PASSWORD = "e2e-password"  # of USER's account in the test store only
 # Sentence id -> (section, text, segment, quoted words of that segment).
 SENTENCES = {
     "s-complaint": (
@@ -93,8 +96,30 @@ def e2e_data(tmp_path: Path) -> Path:
     """A store with one drafted encounter (the fixture clip as its audio)."""
     data = tmp_path / "data"
     transcript = clip_transcript()
-    seed_encounter(data, ENCOUNTER, transcript, draft=clip_draft(transcript), user=USER)
+    store = seed_encounter(data, ENCOUNTER, transcript, draft=clip_draft(transcript), user=USER)
+    users.create_account(
+        store,
+        USER,
+        "clinician",
+        "system",
+        display_name="Dr E2E",
+        password_hash=hash_password(PASSWORD),
+    )
     return data
+
+
+def open_signed_in(page, url: str, timeout_ms: float = 180_000) -> None:
+    """Go to ``url`` and sign in as USER through the sign-in form, as a person does (every
+    page load is a new Streamlit session, so a reload signs in again)."""
+    from playwright.sync_api import expect
+
+    page.goto(url)
+    user_box = page.locator(".st-key-login_user input")
+    expect(user_box).to_be_visible(timeout=timeout_ms)
+    user_box.fill(USER)
+    page.locator(".st-key-login_password input").fill(PASSWORD)
+    page.locator(".st-key-login_submit button").click()
+    expect(user_box).to_have_count(0, timeout=timeout_ms)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM, ENCOUNTER, SENTENCES, USER
+from tests.e2e.conftest import CHROMIUM, ENCOUNTER, SENTENCES, USER, open_signed_in
 from tests.e2e.test_review_browser import LOAD_MS, STEP_MS, _key, _settle, _shot
 from workbench import store as st
 from workbench.store import autosave
@@ -23,7 +23,7 @@ EDITED = "The patient reports a headache and a dry cough for three days."
 
 
 def _open_review(page, app_url: str) -> None:
-    page.goto(f"{app_url}/review?encounter={ENCOUNTER}")
+    open_signed_in(page, f"{app_url}/review?encounter={ENCOUNTER}")
     from playwright.sync_api import expect
 
     expect(_key(page, "reject-s-complaint", "button")).to_be_enabled(timeout=LOAD_MS)

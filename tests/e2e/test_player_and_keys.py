@@ -19,6 +19,7 @@ from tests.e2e.conftest import (
     artifacts_dir,
     clip_draft,
     clip_transcript,
+    open_signed_in,
 )
 from tests.e2e.test_review_browser import LOAD_MS, STEP_MS, _key, _settle, _wait_for_events
 from workbench import store as st
@@ -38,7 +39,7 @@ def _open_review(page, app_url: str) -> None:
     from playwright.sync_api import expect
 
     page.set_default_timeout(STEP_MS)
-    page.goto(f"{app_url}/review?encounter={ENCOUNTER}")
+    open_signed_in(page, f"{app_url}/review?encounter={ENCOUNTER}")
     expect(page.locator(".w").first).to_be_visible(timeout=LOAD_MS)
     expect(_key(page, "play-s-ibuprofen", "button")).to_be_enabled(timeout=LOAD_MS)
     _settle(page)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM, ENCOUNTER, SENTENCES, USER, artifacts_dir
+from tests.e2e.conftest import CHROMIUM, ENCOUNTER, SENTENCES, USER, artifacts_dir, open_signed_in
 from workbench import store as st
 
 pytestmark = [
@@ -59,7 +59,7 @@ def test_review_play_edit_delete_sign_export(app_url: str, page, e2e_data: Path)
 
     page.set_default_timeout(STEP_MS)
     # Worklist: the encounter is listed; Open goes to its Review page.
-    page.goto(app_url)
+    open_signed_in(page, app_url)
     open_button = _key(page, f"open-{ENCOUNTER}", "button")
     expect(open_button).to_be_enabled(timeout=LOAD_MS)
     _shot(page, "01-worklist")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM, ENCOUNTER
+from tests.e2e.conftest import CHROMIUM, ENCOUNTER, open_signed_in
 from tests.e2e.test_review_browser import LOAD_MS, STEP_MS, _key, _shot, _wait_for_events
 from workbench import review_time as rt
 from workbench import store as st
@@ -27,7 +27,7 @@ def test_activity_in_the_review_page_becomes_review_active_events(
     from playwright.sync_api import expect
 
     page.set_default_timeout(STEP_MS)
-    page.goto(app_url)
+    open_signed_in(page, app_url)
     open_button = _key(page, f"open-{ENCOUNTER}", "button")
     expect(open_button).to_be_enabled(timeout=LOAD_MS)
     open_button.click()

@@ -24,11 +24,15 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
+
+if TYPE_CHECKING:
+    from workbench.store.access import Actor
 
 from workbench import keys
 
@@ -162,6 +166,9 @@ class Store:
 
     def __init__(self, path: Path, lock_timeout_s: float = 120.0, key: bytes | None = None) -> None:
         """``key``: the master key of an encrypted database (None: a plaintext file)."""
+        from workbench.store.access import SYSTEM  # (access imports StoreError from here)
+
+        self.actor: Actor = SYSTEM  # who the store functions act for (see ``as_actor``)
         self.path = Path(path)
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.lock_timeout_s = lock_timeout_s
@@ -186,6 +193,10 @@ class Store:
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
+
+    def as_actor(self, actor: Actor) -> Store:
+        """This database acting for ``actor`` (see ``ActorStore``)."""
+        return ActorStore(self, actor)
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -390,3 +401,50 @@ class Store:
                 yield
             finally:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+class ActorStore(Store):
+    """A store handle acting for another actor. It holds no database state of its own: every
+    connection, transaction and stamp is the handle's it was made from, so both share the
+    lock, this thread's open connection (and encrypted host) and the cache stamps."""
+
+    def __init__(self, root: Store, actor: Actor) -> None:  # no Store.__init__: no own state
+        self.root = root.root if isinstance(root, ActorStore) else root
+        self.actor = actor
+        self.path = root.path
+        self.lock_path = root.lock_path
+        self.lock_timeout_s = root.lock_timeout_s
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r}, actor={self.actor.user_id!r})"
+
+    @property
+    def encrypted(self) -> bool:
+        return self.root.encrypted
+
+    @property
+    def key(self) -> bytes | None:
+        return self.root.key
+
+    def connect(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        return self.root.connect()
+
+    def one_connection(self) -> AbstractContextManager[None]:
+        return self.root.one_connection()
+
+    def exclusive(self, checkpoint: bool = True) -> AbstractContextManager[None]:
+        return self.root.exclusive(checkpoint)
+
+    def fold_log(self) -> None:
+        self.root.fold_log()
+
+    def transaction(
+        self, activity: bool = False
+    ) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        return self.root.transaction(activity)
+
+    def stamp(self) -> tuple:
+        return self.root.stamp()
+
+    def content_stamp(self) -> tuple:
+        return self.root.content_stamp()

@@ -1,4 +1,4 @@
-"""Scribe Workbench: the Streamlit entry point. Owns navigation and who is signed in."""
+"""Scribe Workbench: the Streamlit entry point. Owns navigation and the sign-in gate."""
 
 from __future__ import annotations
 
@@ -6,32 +6,21 @@ from pathlib import Path
 
 import streamlit as st
 
-from workbench import settings
-from workbench.ui import resources
+from workbench.ui import login, resources
 
 VIEWS = Path(__file__).resolve().parent / "views"
 
 st.set_page_config(page_title="Scribe Workbench", page_icon=":material/stethoscope:", layout="wide")
 
 store = resources.get_store()
-default_user = settings.setting("SCRIBE_USER")
-users = sorted({u[0] for u in resources.users(store)} | {default_user})
-with st.sidebar:
-    st.selectbox(
-        "Reviewing as",
-        users,
-        index=users.index(default_user),
-        key="user_id",
-        help="Local demo identity; sign-in and roles come with authentication.",
-    )
-    st.caption(f"Data: `{resources.data_dir()}` · nothing leaves this machine")
-
 # Encryption at rest (workbench.keys): say plainly when patient data sits unencrypted.
 if not store.encrypted:
     from workbench.keys import UNENCRYPTED_WARNING
 
     st.sidebar.warning(UNENCRYPTED_WARNING, icon=":material/lock_open:")
 
+actor = login.signed_in_actor(store)
+# Navigation is built either way, so a link to a page (with its query) survives signing in.
 page = st.navigation(
     [
         st.Page(str(VIEWS / "worklist.py"), title="Worklist", icon=":material/checklist:",
@@ -42,6 +31,19 @@ page = st.navigation(
                 url_path="new"),
         st.Page(str(VIEWS / "vocabulary.py"), title="My vocabulary", icon=":material/spellcheck:",
                 url_path="vocabulary"),
-    ]
+    ],
+    position="sidebar" if actor else "hidden",
 )
+if actor is None:
+    login.sign_in_page(store)
+    st.stop()
+
+with st.sidebar:
+    name = next((u[1] for u in resources.users(store) if u[0] == actor.user_id), actor.user_id)
+    st.markdown(f"Signed in as **{name}** (`{actor.user_id}`) · {actor.role}")
+    if st.button("Sign out", key="sign_out", icon=":material/logout:"):
+        login.sign_out(store, "signed out", "You signed out.")
+        st.rerun()
+    st.caption(f"Data: `{resources.data_dir()}` · nothing leaves this machine")
+
 page.run()

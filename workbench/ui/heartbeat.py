@@ -17,6 +17,7 @@ import streamlit as st
 
 from workbench import review_time as rt
 from workbench import store as db
+from workbench.ui import login
 
 log = logging.getLogger(__name__)
 
@@ -74,4 +75,5 @@ def heartbeat(store: db.Store, encounter_id: str, user: str, note_version: int) 
     except rt.BadHeartbeat:
         log.warning("ignored a malformed heartbeat for %s", encounter_id)
         return
+    login.note_activity()  # activity on the page counts against the idle timeout
     log.debug("review.active %s +%.1f s", encounter_id, seconds)

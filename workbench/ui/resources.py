@@ -8,6 +8,7 @@ import streamlit as st
 
 from workbench import settings
 from workbench import store as db
+from workbench.store.access import Actor
 
 
 @st.cache_resource(show_spinner=False)
@@ -66,9 +67,24 @@ def audio_bytes(path: str) -> bytes:
     return read_audio(Path(path), get_store().key)
 
 
+def current_actor() -> Actor:
+    """The signed-in actor (the app's sign-in gate runs before any page)."""
+    from workbench.ui.login import ACTOR_KEY
+
+    actor = st.session_state.get(ACTOR_KEY)
+    if actor is None:
+        raise RuntimeError("No one is signed in: pages run only after the sign-in gate")
+    return actor
+
+
 def current_user() -> str:
-    """The reviewing user's id (a picker until authentication lands)."""
-    return st.session_state.get("user_id") or settings.setting("SCRIBE_USER")
+    """The signed-in user's id."""
+    return current_actor().user_id
+
+
+def session_store() -> db.Store:
+    """The store acting as the signed-in user: every page reads and writes through it."""
+    return get_store().as_actor(current_actor())
 
 
 @st.cache_data(show_spinner=False)

@@ -12,7 +12,7 @@ from workbench.ui.facts_panel import facts_panel
 from workbench.ui.review_context import load_context, record_views
 from workbench.ui.source_panel import source_panel
 
-store = resources.get_store()
+store = resources.session_store()
 # One database open for all the reads this rerun misses in the caches (none when nothing
 # changed), instead of one per read.
 with store.one_connection():

@@ -23,7 +23,7 @@ SORT_LABELS = {
 }
 COLOURS = {"signed": "green", "in review": "orange", "drafted": "blue"}
 
-store = resources.get_store()
+store = resources.session_store()
 clinicians, specialties = db.worklist_options(store)
 saved, problems = ws.restore_query()
 for problem in problems:
