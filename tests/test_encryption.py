@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.types import Entity
 from tests.conftest import REPO, make_draft, make_transcript
 from workbench import audio_store, keys
 from workbench import store as st
@@ -181,6 +182,162 @@ def test_spill_files_of_a_big_query_are_encrypted(tmp_path: Path, encrypted: boo
         con.fetchall()
     assert spilled, "the query spilled to disk"
     assert any(b"zebrafinch" in blob for blob in spilled.values()) is not encrypted
+
+
+# -- trained models ------------------------------------------------------------------------
+
+
+def _visit_turns(i: int) -> list[tuple[str, str]]:
+    """Encounter ``i`` of the learning-loop tests: three turns with the new term, three not."""
+    from tests.test_training import OTHER_SENTENCES, TERM, TERM_SENTENCES
+
+    term = [TERM_SENTENCES[(3 * i + k) % len(TERM_SENTENCES)].format(t=TERM) for k in range(3)]
+    other = [OTHER_SENTENCES[(2 * i + k) % len(OTHER_SENTENCES)] for k in range(3)]
+    texts = [term[0], other[0], term[1], other[1], term[2], other[2]]
+    return [("patient" if k % 2 else "clinician", text) for k, text in enumerate(texts)]
+
+
+def _processed_and_corrected(store: st.Store, engine, encounter_id: str, i: int) -> list[str]:
+    """Process encounter ``i`` (NLP and draft), then review its entities as a clinician does:
+    add the new term wherever the rules missed it, confirm the set. Returns its segment texts."""
+    from tests.test_training import TERM
+    from workbench.jobs import process_encounter
+
+    transcript = make_transcript(_visit_turns(i))
+    st.add_encounter(store, st.EncounterRecord(encounter_id, f"Visit {i}"), "dr-a")
+    st.save_transcript(store, encounter_id, transcript, "dr-a")
+    process_encounter(store, store.path.parent, engine, encounter_id, "dr-a")
+    version = st.get_entity_set(store, encounter_id).version
+    for seg in transcript.segments:
+        if (at := seg.text.find(TERM)) >= 0:
+            entity = Entity(seg.idx, at, at + len(TERM), TERM, "PROBLEM")
+            version = st.add_entity(store, encounter_id, version, entity, "dr-a")
+    st.confirm_entities(store, encounter_id, version, "dr-a")
+    return [seg.text for seg in transcript.segments]
+
+
+@pytest.mark.parametrize("encrypted", [True, False], ids=["with-key", "without-key"])
+def test_a_model_trained_from_corrections_leaves_no_transcript_text_on_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, encrypted: bool
+) -> None:
+    from pipelines.nlp import TrainOptions
+    from tests.test_training import NEW_SENTENCE, TERM
+    from workbench import model_store
+    from workbench.jobs import Engine, process_encounter
+    from workbench.learning import train_and_register
+
+    key = keys.generate_key() if encrypted else None
+    _use_key(monkeypatch, key)
+    data = tmp_path / "data"
+    store = st.open_store(data)
+    st.ensure_user(store, "dr-a", "Dr A", "clinician")
+    engine = Engine(store=store)
+    phrases = []
+    for i in range(10):
+        phrases += _processed_and_corrected(store, engine, f"enc-{i:02d}", i)
+    options = TrainOptions(seed=3, max_epochs=12)
+    record = train_and_register(store, data, "dr-a", options, engine.nlp_options(), activate=True)
+
+    files = _every_file(data)
+    stored = sorted(name for name in files if name.startswith("models/"))
+    needles = [p.encode() for p in set(phrases)] + [TERM.encode()]
+    leaks = _found(files, needles)
+    if encrypted:
+        assert stored == [f"{record.path}.enc"], "one sealed file, no staging folder"
+        assert leaks == [], f"readable on disk: {[(n, b[:30]) for n, b in leaks]}"
+        assert TERM.encode() in model_store.read_pack(data, record.path, key), "it is in there"
+    else:  # the same check finds the model's vocabulary when nothing is encrypted
+        assert f"{record.path}/meta.json" in stored
+        assert any(name.startswith(record.path + "/") for name, _ in leaks)
+
+    # A fresh engine loads the active model from disk (decrypting it in memory) and uses it.
+    fresh = Engine(store=store)
+    st.add_encounter(store, st.EncounterRecord("next", "New visit"), "dr-a")
+    st.save_transcript(store, "next", make_transcript([("patient", NEW_SENTENCE)]), "dr-a")
+    process_encounter(store, data, fresh, "next", "dr-a")
+    found = [e for e in st.get_entities(store, "next") if e.text == TERM]
+    assert [(e.label, e.attributes.get("model")) for e in found] == [("PROBLEM", record.model_id)]
+    if encrypted:  # processing with the decrypted model wrote nothing readable either
+        assert not _found(_every_file(data), needles)
+    with pytest.raises(model_store.ModelStoreError, match="SCRIBE_KEY" if key else "rekey"):
+        model_store.load_model(data, record.path, None if key else keys.generate_key())
+
+
+def _small_model(model_id: str):
+    """A model trained in memory on a few sentences with the term (seconds, not minutes)."""
+    from pipelines.nlp import AnnotatedEncounter, TrainOptions, train_ner
+    from tests.test_training import TERM, TERM_SENTENCES
+
+    encounters = []
+    for i in range(3):
+        texts = [t.format(t=TERM) for t in TERM_SENTENCES[4 * i : 4 * i + 4]]
+        ents = tuple(
+            Entity(k, text.find(TERM), text.find(TERM) + len(TERM), TERM, "PROBLEM")
+            for k, text in enumerate(texts)
+        )
+        encounters.append(AnnotatedEncounter(f"e{i}", tuple(enumerate(texts)), ents))
+    options = TrainOptions(max_epochs=3, min_encounters=3, min_entities=4)
+    return train_ner(encounters, None, options, model_id=model_id).model
+
+
+def test_rekey_converts_trained_models_and_checks_them(tmp_path: Path) -> None:
+    from pipelines.nlp.trained import pack_model
+    from tests.test_training import TERM
+    from workbench import model_store
+
+    data = tmp_path / "data"
+    _simple_store(data, None)
+    model = _small_model("ner-1")
+    original = pack_model(model)
+    model_store.save_model(data, "models/ner-1", model, None)
+    (data / "models" / ".ner-0.partial").mkdir()  # a crashed training's leftover
+    assert any(TERM.encode() in blob for blob in _every_file(data / "models").values())
+
+    key, new_key = keys.generate_key(), keys.generate_key()
+    assert rekey(data, None, key).models == 1
+    assert sorted(p.name for p in (data / "models").iterdir()) == ["ner-1.enc"]
+    assert not _found(_every_file(data), [TERM.encode(), b"zebrafinch"])
+    assert model_store.read_pack(data, "models/ner-1", key) == original
+
+    assert rekey(data, key, new_key).models == 1
+    assert model_store.read_pack(data, "models/ner-1", new_key) == original
+    with pytest.raises(model_store.ModelStoreError, match="does not decrypt"):
+        model_store.load_model(data, "models/ner-1", key)
+    loaded = model_store.load_model(data, "models/ner-1", new_key)
+    assert loaded.get_pipe("ner").labels == model.get_pipe("ner").labels
+
+    assert not rekey(data, new_key, None).encrypted  # --decrypt: back to a plain folder
+    assert (data / "models" / "ner-1" / "meta.json").is_file()
+    assert model_store.read_pack(data, "models/ner-1", None) == original
+
+
+def test_a_model_that_does_not_verify_stops_the_rekey(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workbench import model_store
+
+    data = tmp_path / "data"
+    key = keys.generate_key()
+    store, _ = _simple_store(data, key)
+    before = _snapshot(store)
+    model_store.save_model(data, "models/ner-1", _small_model("ner-1"), key)
+    sealed = (data / "models" / "ner-1.enc").read_bytes()
+    real_write = model_store.write_pack
+
+    def write_damaged(data_dir, path, pack, new_key):
+        return real_write(data_dir, path, pack[:-1] + bytes([pack[-1] ^ 1]), new_key)
+
+    monkeypatch.setattr(model_store, "write_pack", write_damaged)
+    with pytest.raises(RekeyError, match="ner-1: the re-encrypted copy does not read back"):
+        rekey(data, key, keys.generate_key())
+    assert (data / "models" / "ner-1.enc").read_bytes() == sealed
+    assert _snapshot(st.open_store(data, key=key)) == before
+    assert not (data / ".rekey-new").exists()
+
+    # A model file copied over another model's name does not open either.
+    (data / "models" / "ner-2.enc").write_bytes(sealed)
+    with pytest.raises(model_store.ModelStoreError, match="renamed from another model"):
+        model_store.load_model(data, "models/ner-2", key)
 
 
 # -- keys that do not fit ------------------------------------------------------------------

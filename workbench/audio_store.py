@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -30,6 +31,7 @@ NONCE_BYTES = 12
 HEADER_BYTES = len(MAGIC) + 1 + NONCE_BYTES
 
 KeyArg = bytes | Literal["env"] | None
+Derive = Callable[[bytes], bytes]  # master key -> the AES key of one kind of file
 
 
 class AudioStoreError(Exception):
@@ -47,14 +49,18 @@ def is_encrypted(path: Path) -> bool:
         return fh.read(len(MAGIC)) == MAGIC
 
 
-def encrypt(data: bytes, master: bytes, name: str) -> bytes:
-    """``data`` as an encrypted audio file bound to ``name`` (the sha256 stem)."""
+def encrypt(data: bytes, master: bytes, name: str, derive: Derive = keys.audio_key) -> bytes:
+    """``data`` as an encrypted audio file bound to ``name`` (the sha256 stem).
+
+    ``derive`` picks the sub-key: trained models (``workbench.model_store``) are sealed in
+    the same format under their own key.
+    """
     nonce = secrets.token_bytes(NONCE_BYTES)
-    sealed = AESGCM(keys.audio_key(master)).encrypt(nonce, data, name.encode())
+    sealed = AESGCM(derive(master)).encrypt(nonce, data, name.encode())
     return MAGIC + bytes([VERSION]) + nonce + sealed
 
 
-def decrypt(blob: bytes, master: bytes, name: str) -> bytes:
+def decrypt(blob: bytes, master: bytes, name: str, derive: Derive = keys.audio_key) -> bytes:
     """The original bytes of an encrypted audio file; AudioStoreError if it does not open."""
     if not blob.startswith(MAGIC) or len(blob) < HEADER_BYTES:
         raise AudioStoreError(f"{name}: not an encrypted audio file")
@@ -62,7 +68,7 @@ def decrypt(blob: bytes, master: bytes, name: str) -> bytes:
         raise AudioStoreError(f"{name}: unknown audio file version {blob[len(MAGIC)]}")
     nonce = blob[len(MAGIC) + 1 : HEADER_BYTES]
     try:
-        return AESGCM(keys.audio_key(master)).decrypt(nonce, blob[HEADER_BYTES:], name.encode())
+        return AESGCM(derive(master)).decrypt(nonce, blob[HEADER_BYTES:], name.encode())
     except InvalidTag:
         raise AudioStoreError(
             f"{name}: the audio does not decrypt with this key (wrong key, a damaged "

@@ -81,8 +81,9 @@ def rekey(
         bool, typer.Option("--decrypt", help="Store the data unencrypted from now on.")
     ] = False,
 ) -> None:
-    """Re-encrypt the database and audio with a new key (the current key comes from
-    SCRIBE_KEY / SCRIBE_KEY_FILE; none set: the data is encrypted for the first time)."""
+    """Re-encrypt the database, audio and trained models with a new key (the current key
+    comes from SCRIBE_KEY / SCRIBE_KEY_FILE; none set: the data is encrypted for the first
+    time)."""
     from workbench.keys import KeyProblem, read_key_file
     from workbench.rekey import RekeyError
     from workbench.rekey import rekey as run_rekey
@@ -107,8 +108,8 @@ def rekey(
         raise typer.Exit(1) from None
     state = "encrypted with the new key" if result.encrypted else "UNENCRYPTED"
     console.print(
-        f"{data_dir}: {result.tables} tables ({result.rows} rows) and "
-        f"{result.audio_files} audio files are now {state}."
+        f"{data_dir}: {result.tables} tables ({result.rows} rows), "
+        f"{result.audio_files} audio files and {result.models} trained models are now {state}."
     )
     if result.encrypted:
         console.print(f"Now set SCRIBE_KEY_FILE={new_key_file} (and unset SCRIBE_KEY).")

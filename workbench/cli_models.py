@@ -202,11 +202,12 @@ def activate(
     model_id: Annotated[str, typer.Argument(help="A model id from `scribe models`.")],
 ) -> None:
     """Make the pipeline use this version together with the rules."""
+    from workbench import model_store
     from workbench import store as st
 
     store, data_dir, user = _open(ctx)
     found = st.get_model(store, model_id)
-    if found is not None and not (data_dir / found.path / "meta.json").is_file():
+    if found is not None and not model_store.exists(data_dir, found.path):
         console.print(
             f"[red]Not activated[/red]: the files of {model_id} are missing "
             f"({found.path} in the data directory)"

@@ -132,9 +132,7 @@ class Engine:
         wanted = self.active_ner_model()  # outside self._lock: it waits for the store
         with self._lock:
             if self._nlp is None or wanted != self._nlp_model:
-                from pipelines.nlp import load_nlp
-
-                self._nlp = load_nlp(self.nlp_options(wanted))
+                self._nlp = self._load_nlp(wanted)
                 self._nlp_model = wanted
             return self._nlp
 
@@ -159,23 +157,36 @@ class Engine:
             return self._drafter
 
     def nlp_options(self, ner_model: str | None = None):
-        """NLP options of this engine, with a trained NER folder (or rules only)."""
+        """NLP options of this engine, with a trained NER model's path (or rules only)."""
         from pipelines.nlp import NlpOptions
 
         return NlpOptions(cache_dir=self.options.nlp_cache_dir, ner_model=ner_model)
 
     def active_ner_model(self) -> str | None:
-        """Folder of the store's active NER model; None for rules only (or no store)."""
+        """Registry path of the store's active NER model; None for rules only (or no store)."""
         if self.store is None:
             return None
         model = st.active_model(self.store, "ner")
         if model is None:
             return None
-        folder = self.store.path.parent / model.path  # the store file sits in the data dir
-        if not folder.is_dir():
-            log.warning("active model %s has no folder; using rules only", model.model_id)
+        from workbench import model_store  # imports spaCy: only once a model is active
+
+        # The store file sits in the data directory.
+        if not model_store.exists(self.store.path.parent, model.path):
+            log.warning("active model %s has no files; using rules only", model.model_id)
             return None
-        return str(folder)
+        return model.path
+
+    def _load_nlp(self, model_path: str | None):
+        """The pipeline with the model at ``model_path`` (decrypted in memory with the
+        store's key when it is encrypted), or rules only."""
+        from pipelines.nlp import load_nlp
+        from workbench import model_store
+
+        if model_path is None or self.store is None:
+            return load_nlp(self.nlp_options())
+        trained = model_store.load_model(self.store.path.parent, model_path, self.store.key)
+        return load_nlp(self.nlp_options(model_path), trained=trained)
 
 
 def process_encounter(

@@ -6,8 +6,8 @@ The key is 32 random bytes, written as base64 (what ``scribe key generate`` prin
 are refused on purpose: a random key needs no key-derivation salt stored beside the
 database and cannot be guessed offline from a stolen backup.
 
-Two keys are derived from the master key with HKDF-SHA256, one for the DuckDB file and one
-for stored audio, so neither ever serves both purposes.
+Three keys are derived from the master key with HKDF-SHA256: one for the DuckDB file, one
+for stored audio and one for trained models, so no key ever serves two purposes.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ UNENCRYPTED_WARNING = "Data is stored UNENCRYPTED: set SCRIBE_KEY or SCRIBE_KEY_
 # HKDF "info" labels: bump the suffix only together with a migration of stored data.
 _DB_INFO = b"scribe-workbench database key v1"
 _AUDIO_INFO = b"scribe-workbench audio key v1"
+_MODEL_INFO = b"scribe-workbench model key v1"
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,11 @@ def database_key(master: bytes) -> str:
 def audio_key(master: bytes) -> bytes:
     """The AES-256-GCM key for stored audio, derived from ``master``."""
     return _derive(master, _AUDIO_INFO)
+
+
+def model_key(master: bytes) -> bytes:
+    """The AES-256-GCM key for trained models (``workbench.model_store``), from ``master``."""
+    return _derive(master, _MODEL_INFO)
 
 
 def _derive(master: bytes, info: bytes) -> bytes:

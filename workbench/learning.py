@@ -1,8 +1,10 @@
 """The learning loop: reviewed entities in the store -> a trained NER version in the registry.
 
 Training data is every encounter whose entities a person corrected or confirmed, taken as
-its newest entity set on that set's transcript version. The model folder lives under
-``DATA_DIR/models/<id>``; the registry row records where, on what data (entity set versions)
+its newest entity set on that set's transcript version. The model is stored under
+``DATA_DIR/models/<id>`` by ``workbench.model_store``: one encrypted file when the store has
+a key (trained, evaluated and encrypted in memory, so no plaintext copy is ever written), a
+spaCy folder without. The registry row records where, on what data (entity set versions)
 and how well it did on held-out encounters: the model alone, the rules alone, and the two
 together as the pipeline would run them. Logs carry ids, counts and scores, never text.
 """
@@ -10,7 +12,6 @@ together as the pipeline would run them. Logs carry ids, counts and scores, neve
 from __future__ import annotations
 
 import logging
-import shutil
 from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -21,12 +22,12 @@ from pipelines.nlp.ner_data import AnnotatedEncounter
 from pipelines.nlp.ner_eval import evaluate
 from pipelines.nlp.trained import TRAINED_NAME
 from pipelines.nlp.training import EpochProgress, TrainOptions, TrainResult, train_ner
+from workbench import model_store
 from workbench import store as st
 from workbench.store.db import utcnow
 
 log = logging.getLogger(__name__)
 
-MODELS_DIR = "models"
 StageProgress = Callable[[str], None]
 
 
@@ -59,24 +60,19 @@ def train_and_register(
     sources = st.training_sources(store)
     encounters = annotated_encounters(sources)
     model_id = new_model_id("ner")
-    models_dir = Path(data_dir) / MODELS_DIR
-    staging = models_dir / f".{model_id}.partial"
-    final = models_dir / model_id
-    if final.exists():
-        raise st.StoreError(f"Model folder {final.name} already exists; try again in a second")
-    try:
-        stage("training")
-        result = train_ner(encounters, staging, options, model_id=model_id, progress=on_epoch)
-        stage("evaluating on held-out encounters")
-        metrics, base_version = _compare(result, encounters, nlp_options, options)
-        staging.rename(final)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    new = _new_model(model_id, result, sources, metrics, base_version, options)
+    path = model_store.model_path(model_id)
+    if model_store.exists(data_dir, path):
+        raise st.StoreError(f"Model {model_id} already exists; try again in a second")
+    stage("training")
+    result = train_ner(encounters, None, options, model_id=model_id, progress=on_epoch)
+    stage("evaluating on held-out encounters")
+    metrics, base_version = _compare(result, path, encounters, nlp_options, options)
+    model_store.save_model(data_dir, path, result.model, store.key)
+    new = _new_model(model_id, path, result, sources, metrics, base_version, options)
     try:
         record = st.register_model(store, new, user_id)
     except BaseException:
-        shutil.rmtree(final, ignore_errors=True)  # an unregistered folder is only clutter
+        model_store.remove_model(data_dir, path)  # an unregistered model is only clutter
         raise
     log.info(
         "trained %s: %d encounters, %d entities, %d epochs in %.1f s, held-out F1 %.3f",
@@ -94,6 +90,7 @@ def train_and_register(
 
 def _compare(
     result: TrainResult,
+    path: str,
     encounters: list[AnnotatedEncounter],
     nlp_options: NlpOptions,
     options: TrainOptions,
@@ -102,7 +99,7 @@ def _compare(
     version of the rule pipeline the model was trained beside."""
     heldout = [e for e in encounters if e.encounter_id in set(result.heldout_ids)]
     labels = options.label_set()
-    combined = load_nlp(replace(nlp_options, ner_model=str(result.model_dir)))
+    combined = load_nlp(replace(nlp_options, ner_model=path), trained=result.model)
     with combined.select_pipes(disable=[TRAINED_NAME]):  # the same pipeline, rules only
         rules = evaluate(combined, heldout, labels)
     metrics = {
@@ -115,6 +112,7 @@ def _compare(
 
 def _new_model(
     model_id: str,
+    path: str,
     result: TrainResult,
     sources: list[st.TrainingSource],
     metrics: dict[str, Any],
@@ -144,7 +142,7 @@ def _new_model(
     return st.NewModel(
         model_id=model_id,
         kind="ner",
-        path=f"{MODELS_DIR}/{model_id}",
+        path=path,
         base_nlp_version=base_version,
         encounters=result.summary.encounters,
         entities=result.summary.entities,

@@ -1,9 +1,10 @@
 """Change the key of a data directory: old key -> new key, plaintext -> encrypted, or back.
 
 Under the store lock, the database is copied into a new file with the new key (DuckDB's
-``COPY FROM DATABASE``) and every stored audio file is re-encrypted, all inside a staging
-folder in the data directory; the copy is then verified (every table row for row, every
-audio file against the sha256 in its name) and only then swapped in by renames. Until
+``COPY FROM DATABASE``) and every stored audio file and trained model is re-encrypted, all
+inside a staging folder in the data directory; the copy is then verified (every table row
+for row, every audio file against the sha256 in its name, every model against its bytes
+before) and only then swapped in by renames. Until
 the swap the old files are untouched, so a failure or a crash midway leaves the old data
 as it was. The swap itself writes a marker first; a rekey interrupted there is rolled back
 by the next ``scribe rekey`` (``recover``).
@@ -18,7 +19,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbench import audio_store
+from workbench import audio_store, model_store
 from workbench import store as st
 from workbench.store.copy import CopyError, copy_database
 
@@ -28,6 +29,7 @@ STAGING = ".rekey-new"  # the re-encrypted copy being built
 ASIDE = ".rekey-old"  # the old files during the swap
 SWAP_MARKER = "SWAPPING"
 DB_FILES = (st.DB_FILENAME, st.DB_FILENAME + ".wal")
+SWAPPED = ("audio", model_store.MODELS_DIR)  # folders swapped beside the database
 
 
 class RekeyError(Exception):
@@ -40,6 +42,7 @@ class RekeyResult:
     rows: int
     audio_files: int
     encrypted: bool
+    models: int = 0
 
 
 def rekey(data_dir: Path, old_key: bytes | None, new_key: bytes | None) -> RekeyResult:
@@ -64,6 +67,7 @@ def rekey(data_dir: Path, old_key: bytes | None, new_key: bytes | None) -> Rekey
                     data_dir / st.DB_FILENAME, old_key, staging / st.DB_FILENAME, new_key
                 )
                 count = _copy_audio(data_dir, staging, old_key, new_key)
+                models = _copy_models(data_dir, staging, old_key, new_key)
             except BaseException:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
@@ -76,8 +80,10 @@ def rekey(data_dir: Path, old_key: bytes | None, new_key: bytes | None) -> Rekey
         raise RekeyError(f"The current key does not open the data: {exc}") from exc
     except CopyError as exc:
         raise RekeyError(str(exc)) from exc
-    log.info("rekeyed %s: %d tables, %d audio files", data_dir.name, tables, count)
-    return RekeyResult(tables, rows, count, new_key is not None)
+    log.info(
+        "rekeyed %s: %d tables, %d audio files, %d models", data_dir.name, tables, count, models
+    )
+    return RekeyResult(tables, rows, count, new_key is not None, models)
 
 
 def recover(data_dir: Path) -> bool:
@@ -87,7 +93,7 @@ def recover(data_dir: Path) -> bool:
         shutil.rmtree(aside, ignore_errors=True)
         shutil.rmtree(Path(data_dir) / STAGING, ignore_errors=True)
         return False
-    for name in (*DB_FILES, "audio"):
+    for name in (*DB_FILES, *SWAPPED):
         if (aside / name).exists():
             target = Path(data_dir) / name
             if target.is_dir():
@@ -124,6 +130,26 @@ def _copy_audio(data_dir: Path, staging: Path, old_key: bytes | None, new_key: b
     return count
 
 
+def _copy_models(
+    data_dir: Path, staging: Path, old_key: bytes | None, new_key: bytes | None
+) -> int:
+    """Re-encrypt every trained model into ``staging/models`` and check it reads back as the
+    same model (the same packed bytes). A crashed training's hidden leftovers are dropped."""
+    if not (data_dir / model_store.MODELS_DIR).is_dir():
+        return 0
+    (staging / model_store.MODELS_DIR).mkdir()
+    try:
+        paths = model_store.stored_models(data_dir)
+        for path in paths:
+            pack = model_store.read_pack(data_dir, path, old_key)
+            model_store.write_pack(staging, path, pack, new_key)
+            if model_store.read_pack(staging, path, new_key) != pack:
+                raise RekeyError(f"{path}: the re-encrypted copy does not read back")
+    except (model_store.ModelStoreError, FileNotFoundError, ValueError) as exc:
+        raise RekeyError(str(exc)) from exc
+    return len(paths)
+
+
 def _swap(data_dir: Path, staging: Path) -> None:
     """Put the staged files in place of the old ones (marker first: see ``recover``)."""
     aside = data_dir / ASIDE
@@ -132,10 +158,10 @@ def _swap(data_dir: Path, staging: Path) -> None:
     marker = aside / SWAP_MARKER
     marker.write_text("a rekey is swapping files; `scribe rekey` rolls it back\n")
     _fsync_dir(aside)
-    for name in (*DB_FILES, "audio"):
+    for name in (*DB_FILES, *SWAPPED):
         if (data_dir / name).exists():
             os.replace(data_dir / name, aside / name)
-    for name in (st.DB_FILENAME, "audio"):
+    for name in (st.DB_FILENAME, *SWAPPED):
         if (staging / name).exists():
             os.replace(staging / name, data_dir / name)
     _fsync_dir(data_dir)

@@ -20,12 +20,13 @@ __all__ = [
 ]
 
 
-def load_nlp(options: NlpOptions | None = None) -> Language:
+def load_nlp(options: NlpOptions | None = None, trained: Language | None = None) -> Language:
     """Build the clinical NLP pipeline (warm: about a second; first run builds the cache).
 
-    Load it once per process and reuse it (``st.cache_resource`` in the UI).
+    Load it once per process and reuse it (``st.cache_resource`` in the UI). ``trained``: a
+    trained NER model already in memory (see ``build_pipeline``).
     """
-    return build_pipeline(options or NlpOptions())
+    return build_pipeline(options or NlpOptions(), trained)
 
 
 def _flag(span: Span, attr: str) -> bool:

@@ -31,7 +31,8 @@ class NlpOptions:
         link_top_k: Candidates kept on each linked entity (``attributes["candidates"]``).
         link_index: ``"exact"`` (sparse cosine over all aliases) or ``"hnsw"`` (nmslib).
         ner_model: Folder of a trained NER model (``scribe train ner``) to run together with
-            the rules: it adds the entities the rules miss. ``None`` means rules only.
+            the rules: it adds the entities the rules miss. ``None`` means rules only. When
+            the model is handed to ``load_nlp`` in memory, this only records where it lives.
     """
 
     cache_dir: str | None = None

@@ -19,15 +19,19 @@ from pipelines.nlp.context import add_context
 from pipelines.nlp.linking import LINKER_NAME, LINKER_VERSION
 from pipelines.nlp.matcher import MATCHER_NAME, MATCHER_VERSION
 from pipelines.nlp.options import NlpOptions
-from pipelines.nlp.trained import TRAINED_NAME, TRAINED_VERSION
+from pipelines.nlp.trained import TRAINED_NAME, TRAINED_VERSION, add_trained_ner
 from pipelines.nlp.values import VALUES_NAME, VALUES_VERSION
 
 NLP_VERSION = "nlp.rules.v3"
 ABBREVIATIONS_VERSION = "abbreviation_detector.scispacy-0.6.2"
 
 
-def build_pipeline(options: NlpOptions) -> Language:
+def build_pipeline(options: NlpOptions, trained: Language | None = None) -> Language:
     """A ready ``Language``; its ``meta["scribe"]`` records versions and options.
+
+    ``trained``: a trained NER model already in memory (an encrypted one, decrypted by the
+    caller), used instead of loading the folder ``options.ner_model``, which then only
+    records where the model came from.
 
     ``meta["scribe"]["version"]`` is what outputs record: ``NLP_VERSION``, plus ``+kb.<hash>``
     of the linker's knowledge bases when linking is on (see :func:`model_version`).
@@ -54,10 +58,13 @@ def build_pipeline(options: NlpOptions) -> Language:
     components.append(MATCHER_VERSION)
     version = NLP_VERSION
     model_id = None
-    if options.ner_model:
+    if trained is not None or options.ner_model:
         # Before the linker, so the entities the model adds get codes too.
-        trained = nlp.add_pipe(TRAINED_NAME, config={"path": str(options.ner_model)})
-        model_id = trained.model_id
+        if trained is not None:
+            component = add_trained_ner(nlp, trained)
+        else:
+            component = nlp.add_pipe(TRAINED_NAME, config={"path": str(options.ner_model)})
+        model_id = component.model_id
         components.append(TRAINED_VERSION)
     kb: dict[str, object] = {}
     if options.linking:

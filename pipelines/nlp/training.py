@@ -107,9 +107,10 @@ class DataSummary:
 
 @dataclass(frozen=True)
 class TrainResult:
-    """A trained model folder and how well it does on the held-out encounters."""
+    """A trained model (in memory, and its folder if one was written) and how well it does
+    on the held-out encounters."""
 
-    model_dir: Path
+    model_dir: Path | None
     metrics: dict[str, Any]
     train_ids: tuple[str, ...]
     heldout_ids: tuple[str, ...]
@@ -117,6 +118,7 @@ class TrainResult:
     epochs: int
     losses: tuple[float, ...]
     seconds: float
+    model: Language | None = field(default=None, repr=False, compare=False)
 
 
 def check_enough(
@@ -169,13 +171,17 @@ def build_model(options: TrainOptions, labels: Sequence[str]) -> Language:
 
 def train_ner(
     encounters: Sequence[AnnotatedEncounter],
-    output_dir: Path,
+    output_dir: Path | None,
     options: TrainOptions | None = None,
     model_id: str = "scribe-ner",
     progress: EpochProgress | None = None,
 ) -> TrainResult:
     """Train on the non-held-out encounters, evaluate on the held-out ones, save the model
-    to ``output_dir`` (``spacy.load``-able; ``meta["scribe"]`` holds id, labels, metrics)."""
+    to ``output_dir`` (``spacy.load``-able; ``meta["scribe"]`` holds id, labels, metrics).
+
+    ``output_dir=None`` writes nothing: the model is only in ``TrainResult.model``, for a
+    caller that stores it its own way (the workbench encrypts it).
+    """
     options = options or TrainOptions()
     started = time.perf_counter()
     labels = options.label_set()
@@ -242,9 +248,10 @@ def train_ner(
         "options": options.to_dict(),
         "metrics": metrics,
     }
-    output_dir = Path(output_dir)
-    output_dir.parent.mkdir(parents=True, exist_ok=True)
-    nlp.to_disk(output_dir)
+    if output_dir is not None:
+        output_dir = Path(output_dir)
+        output_dir.parent.mkdir(parents=True, exist_ok=True)
+        nlp.to_disk(output_dir)
     return TrainResult(
         model_dir=output_dir,
         metrics=metrics,
@@ -254,4 +261,5 @@ def train_ner(
         epochs=len(losses),
         losses=tuple(round(x, 4) for x in losses),
         seconds=round(time.perf_counter() - started, 2),
+        model=nlp,
     )
