@@ -120,6 +120,8 @@ def probe_audio(
         raise AudioError(
             f"{name}: {header.format} audio is not supported; use {', '.join(SUPPORTED)}"
         )
+    if header.sample_rate == 0:  # a container guess with no real audio stream inside
+        raise AudioError(f"{name}: not a readable audio file, or it is damaged")
     if not MIN_SAMPLE_RATE <= header.sample_rate <= MAX_SAMPLE_RATE:
         raise AudioError(
             f"{name}: the header claims a sample rate of {header.sample_rate} Hz; a recording "

@@ -117,7 +117,7 @@ def ingest_bytes(
     scratch = Path(data_dir) / "tmp"
     scratch.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=scratch, prefix="upload-") as tmp:
-        path = Path(tmp) / _safe_name(filename)
+        path = Path(tmp) / safe_upload_name(filename)
         path.write_bytes(data)
         return ingest_file(store, data_dir, path, user_id, meta, max_duration)
 
@@ -190,7 +190,7 @@ def _visible(text: str) -> str:
     return "".join(" " if unicodedata.category(c) in _INVISIBLE else c for c in kept)
 
 
-def _safe_name(filename: str) -> str:
+def safe_upload_name(filename: str) -> str:
     """The upload's base name with only harmless characters (it names a scratch file).
 
     Path parts, invisible characters (NUL, bidi overrides, zero-width) and anything but

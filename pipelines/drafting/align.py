@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pipelines.drafting.prompts import PROMPT_MARKUP
 from pipelines.drafting.rewrite import FRAMING_WORDS, content_words
 from pipelines.drafting.sentences import split_sentences
 from pipelines.drafting.turns import Turn, group_turns
@@ -46,6 +47,10 @@ _NUMBERS = {
 INSTRUCTION = re.compile(
     r"\b(?:ignore|disregard|forget|override)\b.{0,40}?\b(?:instructions?|prompts?|rules|"
     r"above|previous|everything)\b|\bsystem prompt\b|\bnew instructions?\b|"
+    r"\bdeveloper mode\b|\b(?:respond|answer|reply|output)\b.{0,20}?\bin (?:json|xml|html)\b|"
+    r"\b(?:list|print|reveal|show)\b.{0,30}?\b(?:other|all|every) (?:other )?"
+    r"(?:patients?|records?|encounters?)\b|"
+    + PROMPT_MARKUP.pattern + "|"
     r"\byou are (?:now )?(?:an? )?(?:ai|assistant|language model|chatbot)\b|"
     r"\b(?:write|state|document|record|put|say|add)\b(?: (?:in|into|to) (?:the|your) "
     r"(?:note|chart|record))? that (?:the )?patient\b",
