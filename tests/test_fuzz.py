@@ -41,7 +41,7 @@ from pipelines.schema import LABELS_PATH, SchemaError, load_label_schema
 from pipelines.transcript_edit import SegmentFix, apply_fix
 from pipelines.types import Entity, NoteSentence
 from tests import fuzz_inputs as fz
-from tests.conftest import CLIP, make_draft, make_transcript
+from tests.conftest import APP, CLIP, make_draft, make_transcript
 from workbench import store as st
 from workbench.dictation import decode_bytes
 from workbench.ingest import (
@@ -60,6 +60,8 @@ COUNTS: Counter[str] = Counter()
 MIN_TOTAL = 1000
 MAX_MESSAGE_CHARS = 600
 FORMATS = ("wav", "ogg", "mp3", "flac", "m4a", "webm")
+SUFFIXES = (".wav", ".WAV", ".mp3", ".ogg")
+BROKEN = (b"R", b"not audio\n" * 100, fz.sine_wav(440)[:44], fz.sine_wav(0), bytes(range(256)) * 8)
 _STORED_AUDIO = re.compile(r"audio/[0-9a-f]{2}/[0-9a-f]{64}\.(?:wav|wave|mp3|m4a|mp4|ogg|oga|"
                            r"opus|webm|mka|mkv|flac)")  # fmt: skip
 _DATA_TOP = re.compile(r"scribe\.duckdb(?:\.[a-z]+)?|audio|tmp")
@@ -75,14 +77,22 @@ class Sandbox:
     store: st.Store
 
 
-def _tree(root: Path, skip: Path) -> dict[str, str]:
-    """Every path under ``root`` except ``skip``: files by content hash, folders as "dir"."""
+def _tree(root: Path, data: Path) -> dict[str, str]:
+    """Every file under ``root`` outside ``data``, by content hash.
+
+    Two places outside the data directory may change: the NLP cache (``SCRIBE_CACHE``,
+    vocabulary indexes built from the shipped term lists, never from input) and empty
+    scratch folders the Streamlit test harness makes in TMPDIR (folders hold no data).
+    """
+    cache = root / "home" / ".cache" / "scribe"
     out: dict[str, str] = {}
     for path in sorted(root.rglob("*")):
-        if path == skip or skip in path.parents:
+        if data in (path, *path.parents) or not path.is_file():
             continue
-        rel = str(path.relative_to(root))
-        out[rel] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "dir"
+        if cache in path.parents:
+            assert path.relative_to(cache).parts[0].startswith("nlp-"), path
+            continue
+        out[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
     return out
 
 
@@ -604,6 +614,136 @@ def test_hostile_transcript_corrections_and_heartbeats(sandbox: Sandbox) -> None
         if error is None:
             assert math.isfinite(seconds) and seconds >= 0
     assert COUNTS["form.heartbeat"] >= 18
+
+
+# -- the pages, driven with AppTest -----------------------------------------------------
+
+
+def _sendable(text: str) -> bool:
+    """A browser sends valid UTF-8: lone surrogates cannot cross the wire."""
+    return not any(unicodedata.category(c) == "Cs" for c in text)
+
+
+@pytest.fixture
+def capture_page(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch):
+    """The New encounter page with a stand-in job (processing is tested elsewhere)."""
+    from streamlit.testing.v1 import AppTest
+
+    from workbench import runner as runner_module
+
+    monkeypatch.setenv("SCRIBE_USER", "dr-f")
+    monkeypatch.setattr(runner_module, "encounter_runner",
+                        lambda store, data_dir, engine=None: runner_module.Runner(
+                            lambda encounter_id, user_id, progress: None))  # fmt: skip
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    at.switch_page("views/capture.py").run()
+    at.radio(key="capture_source").set_value("Upload").run()
+    return at
+
+
+def test_capture_page_with_hostile_uploads(
+    sandbox: Sandbox, capture_page, clips: dict[str, bytes]
+) -> None:
+    at = capture_page
+    rng = random.Random(59)
+    # A browser's file picker sends only the allowed suffixes (Streamlit refuses others
+    # itself, see the next test), so each hostile name gets one.
+    names = [n + rng.choice(SUFFIXES) for n in fz.HOSTILE_NAMES if _sendable(n) and "\0" not in n]
+    created = 0
+    for i, name in enumerate(names[:20]):
+        good = i % 2 == 0
+        data = fz.sine_wav(1500 + 11 * i) if good else rng.choice(BROKEN)
+        title = rng.choice([t for t in fz.HOSTILE_TEXT if _sendable(t)])
+        COUNTS["ui.capture"] += 1
+        at.text_input(key="capture_title").input(title)
+        at.file_uploader(key="capture_upload").upload(name or "x", data, "audio/wav")
+        at.run()
+        at.button(key="capture_create").click().run()
+        assert not at.exception, (name[:40], at.exception)
+        errors = [e.value for e in at.error]
+        if errors:
+            assert len(errors) == 1
+            assert_clear(errors[0], "ui.capture")
+        else:
+            assert good, f"{name[:40]!r}: damaged audio accepted"
+            created += 1
+            encounter = st.get_encounter(sandbox.store, at.session_state["capture_encounter"])
+            _assert_clean_name(st.get_audio(sandbox.store, encounter.audio_sha256).original_name)
+        if good and len(" ".join(title.split())) > 200:
+            assert errors, "a 200+ character title is refused"
+    assert created == len(st.list_encounters(sandbox.store)) > 0
+
+
+def test_capture_page_refuses_a_forged_suffix_before_our_code(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A forged request with another suffix or a NUL byte never reaches ingest: Streamlit
+    refuses it while reading the widget (its own error on the page); nothing is written."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("SCRIBE_USER", "dr-f")
+    for name in ("../../etc/passwd", "visit.wav\0.exe", "visit.exe"):
+        COUNTS["ui.capture"] += 1
+        at = AppTest.from_file(str(APP), default_timeout=60)
+        at.run()
+        at.switch_page("views/capture.py").run()
+        at.radio(key="capture_source").set_value("Upload").run()
+        at.file_uploader(key="capture_upload").upload(name, fz.sine_wav(440), "audio/wav")
+        at.run()
+        (refusal,) = at.exception
+        assert "extension" in refusal.value or "null bytes" in refusal.value
+    assert st.list_encounters(sandbox.store) == []
+
+
+def test_review_page_with_hostile_sentence_edits(
+    sandbox: Sandbox, drafted: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import edit_sentence, open_review
+
+    at = open_review(monkeypatch, sandbox.data, drafted)
+    texts = [t for t in fz.HOSTILE_TEXT if _sendable(t) and t.strip()][:10]
+    for text in texts:
+        COUNTS["ui.review"] += 1
+        boxes = [b for b in at.text_area if b.key and b.key.startswith("sent-")]
+        box = boxes[0] if boxes else edit_sentence(at, "s0")
+        box.input(text).run()
+        before = st.get_note(sandbox.store, drafted).version
+        at.button(key="save").click().run()
+        assert not at.exception, (text[:40], at.exception)
+        refused = [e.value for e in at.error]
+        after = st.get_note(sandbox.store, drafted)
+        cleaned = " ".join(text.split())
+        if refused:
+            assert_clear(refused[0], "ui.review")
+            assert after.version == before and "sentence" in refused[0]
+        else:
+            assert after.version == before + 1
+            assert after.draft.sentences[0].text == cleaned
+    assert COUNTS["ui.review"] >= 10
+
+
+def test_vocabulary_page_with_hostile_terms(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("SCRIBE_USER", "dr-f")
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    at.switch_page("views/vocabulary.py").run()
+    terms = [t for t in fz.HOSTILE_TEXT if _sendable(t) and t.strip()][:20]
+    for term in terms:
+        COUNTS["ui.vocabulary"] += 1
+        at.text_input(key="vocab_new").input(term)
+        at.button(key="vocab_add").click().run()
+        assert not at.exception, (term[:40], at.exception)
+        errors = [e.value for e in at.error]
+        if errors:
+            assert_clear(errors[0], "ui.vocabulary")
+            assert " ".join(term.split()) not in st.list_terms(sandbox.store, "dr-f")
+        else:
+            assert " ".join(term.split()) in st.list_terms(sandbox.store, "dr-f")
 
 
 def test_zz_total_case_count() -> None:

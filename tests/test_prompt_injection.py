@@ -297,3 +297,67 @@ def test_the_review_page_says_the_llm_draft_was_refused(
         "Drafted by the rules drafter: the language model's draft was not used (the model's "
         "answer has 0 of the 4 section headings of the soap template (at least 2 needed))."
     ]
+
+
+# -- the real in-repo model (slow: llama.cpp server with Gemma 3 270M) --------------------
+
+
+class Recording:
+    """A backend that passes requests to another and keeps the messages it sent."""
+
+    def __init__(self, backend) -> None:
+        self.backend = backend
+        self.name = backend.name
+        self.sent: list[list[dict[str, str]]] = []
+
+    def complete(self, messages, max_tokens, temperature):
+        self.sent.append(messages)
+        return self.backend.complete(messages, max_tokens, temperature)
+
+
+@pytest.fixture(scope="module")
+def real_server(tmp_path_factory: pytest.TempPathFactory):
+    from tests import llm_server
+
+    venv, _ = llm_server.ensure_venv()
+    log = tmp_path_factory.mktemp("llm-server") / "server.log"
+    running = llm_server.start_server(venv, llm_server.gguf_path(venv), log)
+    yield running
+    running.stop()
+
+
+@pytest.mark.slow
+def test_the_real_model_under_injection_keeps_the_format(store: st.Store, real_server) -> None:
+    """The tiny model echoes the visit (injection included) without the headings: the answer
+    is refused and the rules note is stored; had it answered in format, every sentence this
+    visit does not support would be flagged."""
+    from pipelines.drafting import make_backend
+    from tests import llm_server
+
+    encounter = _two_encounters(store, INJECTIONS["poem"])
+    options = LlmOptions(url=real_server.url, model=llm_server.MODEL_ALIAS, max_tokens=128,
+                         timeout_s=300)  # fmt: skip
+    transcript = st.get_transcript(store, encounter)[1]
+    recording = Recording(make_backend(options))
+    try:
+        draft = draft_with_llm(transcript, (), "soap", options, recording)
+    except LlmError as exc:
+        assert exc.kind == "off_format", exc
+    else:
+        assert draft.sections == SOAP.keys
+    (messages,) = recording.sent
+    _assert_prompt_is_clean({"messages": messages, "model": options.model}, "")
+
+    engine = Engine(PipelineOptions(drafter="llm", llm=options), store)
+    process_encounter(store, store.path.parent, engine, encounter, "dr-i")
+    note = st.get_note(store, encounter)
+    assert note.draft.sections == SOAP.keys and note.draft.template == "soap"
+    fallback = note.draft.options.get("llm_fallback")
+    if fallback is not None:
+        assert fallback["kind"] == "off_format"
+        assert note.draft.model_version.startswith("draft.learned")
+    else:
+        labels = {r.sentence_id: r.label for r in st.get_support(store, encounter, 1).results}
+        assert all(labels[s.sentence_id] == "unsupported" for s in note.draft.sentences
+                   if not s.evidence)  # fmt: skip
+    assert all(e.segment_idx != 4 for s in note.draft.sentences for e in s.evidence)

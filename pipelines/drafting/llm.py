@@ -49,6 +49,9 @@ class LlmOptions:
     chat_format: llama-cpp-python chat format of the local GGUF model (``gemma``, ...);
         empty: the file's own chat template.
     align: how strictly sentences must match the transcript to get evidence.
+    check_format: refuse an answer that is not a note in the template's sections
+        (``llm_guard``: the defence against a transcript that hijacks the model). Off only
+        for protocol tests with a model too small to follow the format.
     """
 
     url: str = ""
@@ -62,6 +65,7 @@ class LlmOptions:
     threads: int = 2
     chat_format: str = ""
     align: AlignOptions = field(default_factory=AlignOptions)
+    check_format: bool = True
 
     def __post_init__(self) -> None:
         if bool(self.url) == bool(self.gguf):
@@ -116,7 +120,8 @@ def draft_with_llm(
     backend = backend or make_backend(options)
     messages = build_messages(prompt, note, transcript, entities)
     completion = backend.complete(messages, options.max_tokens, options.temperature)
-    check_note_format(completion.text, note)  # a hijacked answer (poem, JSON, HTML) is refused
+    if options.check_format:  # a hijacked answer (poem, JSON, HTML) is refused
+        check_note_format(completion.text, note)
     sections = parse_sections(completion.text, note)
     aligner = Aligner(transcript, options.align)
     sentences: list[NoteSentence] = []
