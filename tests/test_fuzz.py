@@ -4,8 +4,9 @@ Every case must end in success or in one of the project's own errors with a mess
 person can read (never a bare KeyError, ValueError, AttributeError, duckdb or PyAV error),
 the process must not crash, and nothing may be written outside the data directory: each
 test runs in a sandbox whose HOME, TMPDIR and SCRIBE_HOME are inside ``tmp_path``, and the
-sandbox tree outside ``data/`` is compared before and after. The data directory may hold
-only the database, content-addressed audio and an empty scratch folder.
+sandbox's files outside ``data/`` are compared before and after (the NLP cache, built from
+the shipped term lists and never from input, stays where it is). The data directory may
+hold only the database, content-addressed audio and an empty scratch folder.
 
 No import accepts archives (models are trained in place, not unpacked), so archive cases
 are uploads: a zip or tar named like audio is refused as audio and never unpacked.
@@ -53,6 +54,7 @@ from workbench.ingest import (
     safe_upload_name,
 )
 from workbench.review_time import BadHeartbeat, reported_seconds
+from workbench.settings import setting
 from workbench.store.limits import MAX_SENTENCE_CHARS
 from workbench.ui.worklist_state import query_from_params
 
@@ -78,22 +80,13 @@ class Sandbox:
 
 
 def _tree(root: Path, data: Path) -> dict[str, str]:
-    """Every file under ``root`` outside ``data``, by content hash.
-
-    Two places outside the data directory may change: the NLP cache (``SCRIBE_CACHE``,
-    vocabulary indexes built from the shipped term lists, never from input) and empty
-    scratch folders the Streamlit test harness makes in TMPDIR (folders hold no data).
-    """
-    cache = root / "home" / ".cache" / "scribe"
-    out: dict[str, str] = {}
-    for path in sorted(root.rglob("*")):
-        if data in (path, *path.parents) or not path.is_file():
-            continue
-        if cache in path.parents:
-            assert path.relative_to(cache).parts[0].startswith("nlp-"), path
-            continue
-        out[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return out
+    """Every file under ``root`` outside ``data``, by content hash (folders hold no data:
+    the Streamlit test harness makes empty scratch folders in TMPDIR)."""
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and data not in (path, *path.parents)
+    }
 
 
 def _check_data_dir(data: Path) -> None:
@@ -115,10 +108,12 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox
     home, tmp, data = root / "home", root / "tmp", root / "data"
     for folder in (home, tmp):
         folder.mkdir(parents=True)
+    # The NLP cache (vocabulary indexes built from the shipped term lists, never from input)
+    # stays where it is: rebuilding it in the sandbox would take minutes.
+    monkeypatch.setenv("SCRIBE_CACHE", str(Path(setting("SCRIBE_CACHE")).expanduser()))
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("TMPDIR", str(tmp))
     monkeypatch.setenv("SCRIBE_HOME", str(data))
-    monkeypatch.setenv("SCRIBE_CACHE", str(home / ".cache" / "scribe"))
     monkeypatch.setattr(tempfile, "tempdir", str(tmp))  # tempfile caches its folder
     store = st.open_store(data)
     st.ensure_user(store, "dr-f", "Dr F", "clinician")

@@ -37,9 +37,12 @@ def check_note_format(output: str, template: NoteTemplate) -> None:
     """Raise ``LlmError("off_format")`` unless ``output`` is a note in ``template``'s format.
 
     Refused: JSON; HTML tags, script or event handlers; links; and text in which fewer than
-    half of the template's section headings appear as heading lines.
+    half of the template's section headings appear as heading lines. An empty answer
+    passes (``parse_sections`` refuses it as ``empty``).
     """
     text = CHAT_TOKENS.sub(" ", unquote(output))
+    if not text.strip():
+        return  # nothing to judge: the parser reports an empty answer as such
     if _JSON_START.match(text):
         raise LlmError("off_format", "the model answered with JSON, not a note in sections")
     if _HTML.search(text):
