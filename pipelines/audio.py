@@ -35,6 +35,10 @@ MIN_DURATION_S = 0.5
 MAX_DURATION_S = 4 * 3600.0
 # Peak below about -80 dBFS: a muted or unplugged microphone, not a quiet speaker.
 SILENCE_PEAK = 1e-4
+# Sample rates a microphone or phone line really uses; a header outside this range is
+# damaged or forged (a 3 Hz "recording" of one second of sound claims 1.5 hours).
+MIN_SAMPLE_RATE = 4000
+MAX_SAMPLE_RATE = 384000
 # How much shorter than its header promises a file may decode before it counts as
 # truncated: encoders pad the last frame, so allow max(1 s, 2%).
 TRUNCATION_TOLERANCE_S = 1.0
@@ -131,6 +135,13 @@ def _probe(
     if header.format not in FORMATS:
         raise AudioError(
             f"{name}: {header.format} audio is not supported; use {', '.join(SUPPORTED)}"
+        )
+    if header.sample_rate == 0:  # a container guess with no real audio stream inside
+        raise AudioError(f"{name}: not a readable audio file, or it is damaged")
+    if not MIN_SAMPLE_RATE <= header.sample_rate <= MAX_SAMPLE_RATE:
+        raise AudioError(
+            f"{name}: the header claims a sample rate of {header.sample_rate} Hz; a recording "
+            f"has {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz, so the file is damaged"
         )
     if header.declared_s is not None and header.declared_s > max_duration_s:
         raise AudioError(_too_long(name, header.declared_s, max_duration_s))
@@ -322,6 +333,10 @@ def _read_header(source: Path | bytes, name: str) -> _Header:
             fmt = container.format.name
             declared = container.duration / av.time_base if container.duration else None
             ctx = stream.codec_context
+            if ctx is None:  # FFmpeg knows the container but has no decoder for the codec
+                raise AudioError(
+                    f"{path.name}: the audio codec is unknown or the header is damaged"
+                )
             header = _Header(fmt, int(ctx.sample_rate or 0), int(ctx.channels or 0), declared)
     except AudioError:
         raise
@@ -350,6 +365,8 @@ def _scan(source: Path | bytes, name: str, max_duration_s: float) -> tuple[float
                 except av.error.InvalidDataError:
                     continue  # a damaged frame: the truncation check judges the total
                 for frame in frames:
+                    if not frame.sample_rate:
+                        continue  # a damaged frame without a rate carries no usable sound
                     seconds += frame.samples / frame.sample_rate
                     peak = max(peak, _peak(frame.to_ndarray()))
                 if seconds > max_duration_s:

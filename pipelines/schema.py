@@ -92,8 +92,28 @@ class LabelSchema:
         }
 
 
+class SchemaError(ValueError):
+    """A label schema file that is not valid; the message says what is wrong."""
+
+
 def schema_from_dict(data: dict[str, Any]) -> LabelSchema:
-    """Parse the labels.json structure."""
+    """Parse the labels.json structure; SchemaError when a field is missing or mistyped."""
+    try:
+        schema = _schema(data)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise SchemaError(f"label schema: missing or malformed field ({exc})") from None
+    for name in (*schema.names, *(c.name for c in schema.context)):
+        if not isinstance(name, str) or not name.strip():
+            raise SchemaError(f"label schema: every label needs a name, got {name!r}")
+    for spec in schema.labels:
+        if not all(isinstance(v, str) for v in (spec.description, spec.color, *spec.attributes)):
+            raise SchemaError(f"label schema: label {spec.name!r} has a non-text field")
+    if len(set(schema.names)) != len(schema.names):
+        raise SchemaError("label schema: a label name is repeated")
+    return schema
+
+
+def _schema(data: dict[str, Any]) -> LabelSchema:
     return LabelSchema(
         version=str(data["version"]),
         palette_note=str(data.get("palette_note", "")),
@@ -112,8 +132,17 @@ def schema_from_dict(data: dict[str, Any]) -> LabelSchema:
 
 
 def load_label_schema(path: Path = LABELS_PATH) -> LabelSchema:
-    """Read the label schema from ``annotations/labels.json`` (or ``path``)."""
-    return schema_from_dict(json.loads(path.read_text(encoding="utf-8")))
+    """Read the label schema from ``annotations/labels.json`` (or ``path``).
+
+    Raises SchemaError for a file that is not UTF-8 JSON or not a schema.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (ValueError, RecursionError) as exc:  # JSON and UTF-8 errors are ValueErrors
+        raise SchemaError(f"{Path(path).name}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise SchemaError(f"{Path(path).name}: expected a JSON object")
+    return schema_from_dict(data)
 
 
 # Names inside the Label Studio config; tasks put the audio URL under ``audio`` and the

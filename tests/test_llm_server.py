@@ -35,6 +35,9 @@ VISIT = [
     ("clinician", "Drink fluids, take paracetamol as needed and come back in a week."),
 ]
 MAX_TOKENS = 128
+# Gemma 3 270M echoes the visit without the note's headings, which the format check
+# refuses (tests/test_prompt_injection.py); these tests check the protocol, so it is off.
+PROTOCOL = {"check_format": False}
 
 
 @pytest.fixture(scope="session")
@@ -81,7 +84,7 @@ def _check_evidence(draft: Draft, transcript: Transcript) -> None:
 @pytest.fixture(scope="session")
 def server_draft(server: llm_server.Server) -> Draft:
     """One draft from the server, shared by the tests that only read it."""
-    options = LlmOptions(url=server.url, max_tokens=MAX_TOKENS, timeout_s=300)
+    options = LlmOptions(url=server.url, max_tokens=MAX_TOKENS, timeout_s=300, **PROTOCOL)
     draft = draft_with_llm(make_transcript(VISIT), (), "soap", options)
     info = draft.options
     print(f"\nllama.cpp server draft ({info['prompt_tokens']} + {info['completion_tokens']} "
@@ -115,7 +118,9 @@ def test_workbench_drafts_through_the_server(server: llm_server.Server) -> None:
     (No check that a second request repeats the first: llama-cpp-python's server reuses its
     KV cache between requests and, with this model, does not repeat itself at temperature 0.)
     """
-    options = LlmOptions(url=server.url, model=llm_server.MODEL_ALIAS, max_tokens=MAX_TOKENS)
+    options = LlmOptions(
+        url=server.url, model=llm_server.MODEL_ALIAS, max_tokens=MAX_TOKENS, **PROTOCOL
+    )
     engine = Engine(PipelineOptions(drafter="llm", llm=options))
     draft = draft_encounter(engine, "enc-server", make_transcript(VISIT), ())
     assert "llm_fallback" not in draft.options and draft.sentences
@@ -127,7 +132,7 @@ def test_local_gguf_in_process(gguf: Path) -> None:
     pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed in this venv")
     transcript = make_transcript(VISIT)
     options = LlmOptions(
-        gguf=str(gguf), max_tokens=MAX_TOKENS, n_ctx=4096, threads=1
+        gguf=str(gguf), max_tokens=MAX_TOKENS, n_ctx=4096, threads=1, **PROTOCOL
     )  # fmt: skip
     draft = draft_with_llm(transcript, (), "soap", options)
     assert draft.model_version == f"draft.llm.v1+gguf:{gguf.name}"
@@ -146,7 +151,8 @@ segments = tuple(
     Segment(**{**s, "words": tuple(Word(**w) for w in s["words"])}) for s in data["segments"]
 )
 transcript = Transcript(segments, "en", data["duration_s"], "test-model", data["input_sha256"])
-options = LlmOptions(gguf=sys.argv[1], max_tokens=int(sys.argv[2]), n_ctx=4096, threads=1)
+options = LlmOptions(gguf=sys.argv[1], max_tokens=int(sys.argv[2]), n_ctx=4096, threads=1,
+                     check_format=False)
 draft = draft_with_llm(transcript, (), "soap", options)
 print(json.dumps({"model_version": draft.model_version, "options": draft.options,
                   "sentences": [[s.section, s.text, len(s.evidence)] for s in draft.sentences]}))

@@ -8,7 +8,8 @@ import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from pipelines.audio import AudioError, AudioInfo, probe_audio, probe_audio_bytes
@@ -16,6 +17,21 @@ from workbench import store as st
 from workbench.audio_store import audio_path, write_audio
 
 log = logging.getLogger(__name__)
+
+# An upload's name becomes a scratch file name and the default title: keep it well under
+# the 255-byte file-name limit of common file systems, counted in UTF-8 bytes.
+MAX_NAME_BYTES = 120
+MAX_META_CHARS = 200
+# Names Windows reserves for devices: harmless here, but a data directory may be copied.
+_RESERVED = re.compile(r"^(?:con|prn|aux|nul|com\d|lpt\d)(?:\.|$)", re.IGNORECASE)
+# Format characters (zero-width, bidi overrides) vanish; control, line/paragraph
+# separator, surrogate, private and unassigned characters become spaces.
+_FORMAT = "Cf"
+_INVISIBLE = ("Cc", "Cs", "Co", "Cn", "Zl", "Zp")
+
+
+class InvalidUpload(AudioError):
+    """An upload's details (title, labels, id) are unusable; the message says which and why."""
 
 
 @dataclass(frozen=True)
@@ -63,8 +79,9 @@ def ingest_file(
     message for unusable audio; then nothing is written.
     """
     path = Path(path)
+    meta = clean_meta(meta or EncounterMeta())
     info = probe_audio(path, max_duration_s=max_duration or max_duration_s())
-    return _keep(store, data_dir, info, path.name, path, meta or EncounterMeta(), user_id)
+    return _keep(store, data_dir, info, path.name, path, meta, user_id)
 
 
 def ingest_bytes(
@@ -83,13 +100,14 @@ def ingest_bytes(
     encrypted store they are checked in memory instead and never written unencrypted.
     """
     if store.encrypted:  # checked and encrypted in memory: no plaintext file on disk
-        name = _safe_name(filename)
+        name = safe_upload_name(filename)
         info = probe_audio_bytes(data, name, max_duration_s=max_duration or max_duration_s())
-        return _keep(store, data_dir, info, name, data, meta or EncounterMeta(), user_id)
+        meta = clean_meta(meta or EncounterMeta())
+        return _keep(store, data_dir, info, name, data, meta, user_id)
     scratch = Path(data_dir) / "tmp"
     scratch.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=scratch, prefix="upload-") as tmp:
-        path = Path(tmp) / _safe_name(filename)
+        path = Path(tmp) / safe_upload_name(filename)
         path.write_bytes(data)
         return ingest_file(store, data_dir, path, user_id, meta, max_duration)
 
@@ -157,10 +175,58 @@ def _record(
         )
 
 
-def _safe_name(filename: str) -> str:
-    """The upload's base name with only harmless characters (it names a scratch file)."""
-    name = re.sub(r"[^\w.\- ]+", "_", Path(filename or "").name).strip(" .")
-    return name or "recording"
+def clean_meta(meta: EncounterMeta) -> EncounterMeta:
+    """The metadata with invisible characters removed and blanks collapsed.
+
+    Raises InvalidUpload for a value longer than ``MAX_META_CHARS`` or an encounter id that
+    is not letters, digits, ``.``, ``_`` and ``-``.
+    """
+    changes: dict[str, str | None] = {}
+    for f in fields(meta):
+        value = getattr(meta, f.name)
+        if not isinstance(value, str):
+            continue
+        text = " ".join(_visible(value).split())
+        if len(text) > MAX_META_CHARS:
+            label = f.name.replace("_", " ")
+            raise InvalidUpload(f"The {label} is {len(text)} characters long; "
+                                f"the maximum is {MAX_META_CHARS}.")
+        changes[f.name] = text or None
+    if changes.get("source") is None:
+        changes["source"] = meta.source or "upload"
+    eid = changes.get("encounter_id")
+    if eid is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", eid):
+        raise InvalidUpload(f"Encounter id {eid[:40]!r} may hold only letters, digits, "
+                            "'.', '_' and '-'.")
+    return replace(meta, **changes)
+
+
+def _visible(text: str) -> str:
+    """``text`` in NFC without control, format (zero-width, bidi) or private characters."""
+    text = unicodedata.normalize("NFC", text)
+    kept = (c for c in text if unicodedata.category(c) != _FORMAT)
+    return "".join(" " if unicodedata.category(c) in _INVISIBLE else c for c in kept)
+
+
+def safe_upload_name(filename: str) -> str:
+    """The upload's base name with only harmless characters (it names a scratch file).
+
+    Path parts, invisible characters (NUL, bidi overrides, zero-width) and anything but
+    letters, digits, ``.``, ``-``, ``_`` and space go; a Windows device name gets a ``_``
+    prefix; a long name is shortened to ``MAX_NAME_BYTES`` (UTF-8), keeping its suffix.
+    """
+    base = _visible(str(filename or "")).replace("\\", "/").rsplit("/", 1)[-1]
+    name = re.sub(r"[^\w.\- ]+", "_", base).strip(" .")
+    if _RESERVED.match(name):
+        name = f"_{name}"
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or len(suffix) > 8:
+        stem, suffix = name, ""
+    suffix = f".{suffix}" if suffix else ""
+    while len((stem + suffix).encode("utf-8")) > MAX_NAME_BYTES:
+        stem = stem[:-1]
+    name = (stem.rstrip(" .") + suffix) if stem.strip(" .") else ""
+    return name or f"recording{suffix}"
 
 
 def _copy_atomically(source: Path, target: Path) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pipelines.drafting.prompts import PROMPT_MARKUP
 from pipelines.drafting.rewrite import FRAMING_WORDS, content_words
 from pipelines.drafting.sentences import split_sentences
 from pipelines.drafting.turns import Turn, group_turns
@@ -42,11 +43,26 @@ _NUMBERS = {
         "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split()
     )
 }
-# Spoken instructions to whoever writes the note or to an AI: data, never evidence.
-INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override)\b.{0,40}?\b(?:instructions?|prompts?|rules|"
-    r"above|previous|everything)\b|\bsystem prompt\b|\bnew instructions?\b|"
+# Words only ever meant for a language model (never clinical speech): "ignore previous
+# instructions", "developer mode", "respond in JSON", "list every other patient", and
+# planted prompt markup. The rules drafter leaves them out of notes too.
+AI_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|override)\b.{0,40}?\b(?:instructions?|prompts?)\b|"
+    r"\bsystem prompt\b|\bnew instructions?\b|\bdeveloper mode\b|"
+    r"\b(?:respond|answer|reply|output)\b.{0,20}?\bin (?:json|xml|html)\b|"
+    r"\b(?:list|print|reveal|show)\b.{0,30}?\b(?:other|all|every) (?:other )?"
+    r"(?:patients?|records?|encounters?)\b|"
     r"\byou are (?:now )?(?:an? )?(?:ai|assistant|language model|chatbot)\b|"
+    + PROMPT_MARKUP.pattern,
+    _I,
+)
+# Spoken instructions to whoever writes the note or to an AI: data, never evidence. Wider
+# than AI_INSTRUCTION ("forget everything above", "write that the patient ..."), so a
+# clinician's or patient's ordinary sentence may match: it loses evidence, not its place.
+INSTRUCTION = re.compile(
+    AI_INSTRUCTION.pattern + "|"
+    r"\b(?:ignore|disregard|forget|override)\b.{0,40}?\b(?:rules|above|previous|"
+    r"everything)\b|"
     r"\b(?:write|state|document|record|put|say|add)\b(?: (?:in|into|to) (?:the|your) "
     r"(?:note|chart|record))? that (?:the )?patient\b",
     _I,

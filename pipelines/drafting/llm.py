@@ -22,6 +22,7 @@ from pipelines.drafting.llm_backends import (
     display_url,
 )
 from pipelines.drafting.llm_errors import LlmError
+from pipelines.drafting.llm_guard import check_note_format
 from pipelines.drafting.llm_output import parse_sections
 from pipelines.drafting.prompts import build_messages, load_prompt
 from pipelines.drafting.soap import transcript_fingerprint
@@ -48,6 +49,9 @@ class LlmOptions:
     chat_format: llama-cpp-python chat format of the local GGUF model (``gemma``, ...);
         empty: the file's own chat template.
     align: how strictly sentences must match the transcript to get evidence.
+    check_format: refuse an answer that is not a note in the template's sections
+        (``llm_guard``: the defence against a transcript that hijacks the model). Off only
+        for protocol tests with a model too small to follow the format.
     """
 
     url: str = ""
@@ -61,6 +65,7 @@ class LlmOptions:
     threads: int = 2
     chat_format: str = ""
     align: AlignOptions = field(default_factory=AlignOptions)
+    check_format: bool = True
 
     def __post_init__(self) -> None:
         if bool(self.url) == bool(self.gguf):
@@ -97,7 +102,8 @@ def draft_with_llm(
     """Draft a note with a language model; every sentence is aligned to transcript evidence.
 
     ``backend`` reuses a loaded model (default: ``make_backend(options)``). Raises
-    ``LlmError`` when the model cannot be reached or returns no note. A transcript without
+    ``LlmError`` when the model cannot be reached or returns no note, or (``off_format``)
+    when its answer is not a note in the template's sections. A transcript without
     speech gives a Draft without sentences and no model call.
     """
     note = template if isinstance(template, NoteTemplate) else load_template(template)
@@ -114,6 +120,8 @@ def draft_with_llm(
     backend = backend or make_backend(options)
     messages = build_messages(prompt, note, transcript, entities)
     completion = backend.complete(messages, options.max_tokens, options.temperature)
+    if options.check_format:  # a hijacked answer (poem, JSON, HTML) is refused
+        check_note_format(completion.text, note)
     sections = parse_sections(completion.text, note)
     aligner = Aligner(transcript, options.align)
     sentences: list[NoteSentence] = []

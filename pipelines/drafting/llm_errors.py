@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 # Kinds: what went wrong, for logs and the fallback record (never transcript text).
-KINDS = ("config", "not_installed", "unreachable", "timeout", "http", "empty", "bad_response")
+# "off_format": an answer that is not a note in the template's sections (llm_guard).
+KINDS = (
+    "config", "not_installed", "unreachable", "timeout", "http", "empty", "bad_response",
+    "off_format",
+)  # fmt: skip
 
 
 class LlmError(RuntimeError):

@@ -27,7 +27,7 @@ _EMPTY = re.compile(
     re.IGNORECASE,
 )
 # Chat-template tokens a model may write out when its template does not fit it.
-_CHAT_TOKENS = re.compile(
+CHAT_TOKENS = re.compile(
     r"<</?SYS>>|\[/?INST\]|</?s>|<(?:start|end)_of_turn>(?:user|model)?|<\|[a-z_]+\|>"
 )
 _MARKUP = re.compile(r"^[#>\s]+|[*_`]+")
@@ -48,7 +48,7 @@ def _stem(word: str) -> str:
     return word
 
 
-def _names(template: NoteTemplate) -> dict[str, str]:
+def section_names(template: NoteTemplate) -> dict[str, str]:
     """Normalised section names -> key: key, heading and unique one-letter initials."""
     names: dict[str, str] = {}
     for s in template.sections:
@@ -71,6 +71,19 @@ def nearest_section(heading: str, template: NoteTemplate) -> str | None:
         if score > best_score:
             best, best_score = s.key, score
     return best
+
+
+def heading_key(line: str, names: dict[str, str]) -> str | None:
+    """The section a line names as its heading ("## Plan", "**S:**", "Plan: start ..."),
+    with ``names`` from ``section_names``; None for any other line."""
+    bare = _MARKUP.sub("", line).strip()
+    label = bare.rstrip(":").strip()
+    if label and _norm(label) in names and len(label) < 60:
+        return names[_norm(label)]
+    inline = _INLINE.match(bare)
+    if inline and _norm(inline.group(1)) in names:
+        return names[_norm(inline.group(1))]
+    return None
 
 
 def _heading(
@@ -99,10 +112,10 @@ def parse_sections(output: str, template: NoteTemplate) -> dict[str, list[str]]:
 
     Raises ``LlmError("empty")`` when the output holds no note sentence at all.
     """
-    names = _names(template)
+    names = section_names(template)
     found: dict[str, list[str]] = {key: [] for key in template.keys}
     current = template.keys[0]
-    for raw in _CHAT_TOKENS.sub(" ", unquote(output)).splitlines():
+    for raw in CHAT_TOKENS.sub(" ", unquote(output)).splitlines():
         if not raw.strip() or _TAG.match(raw):
             continue
         key, is_heading, rest = _heading(raw, names, template)

@@ -25,6 +25,26 @@ DEFAULT_PROMPT = "default"
 # The only placeholders a user template may use; the system message may use none.
 PLACEHOLDERS = frozenset({"title", "sections", "transcript", "entities", "first_heading"})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+# Chat-template and role markers ("<|im_start|>system", "[INST]", "<<SYS>>"): in the data
+# they could pose as a turn boundary to a model whose template uses them.
+_ROLE_MARKERS = re.compile(
+    r"<\|[^|<>]{0,40}\|>|<</?SYS>>|\[/?INST\]|<(?:start|end)_of_turn>|</?s>",
+    re.IGNORECASE,
+)
+# Text that imitates the prompt's structure (data tags, role markers, transcript line
+# labels) or carries HTML/script: spoken words never look like this, so it was typed or
+# planted to steer a model, and it is never note material or evidence.
+PROMPT_MARKUP = re.compile(
+    r"</?\s*(?:transcript|entities)\s*>|<\|[^|<>]{0,40}\|>|<</?SYS>>|\[/?INST\]|"
+    r"<(?:start|end)_of_turn>|\bS\d+\s+(?:clinician|patient|unknown)\s*:|"
+    r"<\s*/?\s*[a-z][a-z0-9]*(?:\s[^<>]*)?/?\s*>|\bjavascript\s*:",
+    re.IGNORECASE,
+)
+_SAFE_ID = re.compile(r"[a-z0-9_-]{1,64}")
+
+
+class PromptError(ValueError):
+    """A prompt file that is not valid; the message names the file and what is wrong."""
 
 
 @dataclass(frozen=True)
@@ -55,40 +75,57 @@ class PromptSpec:
         the system message may contain no placeholder at all (transcript text never goes
         there).
         """
+        if not isinstance(data, dict):
+            raise PromptError(f"a prompt must be a JSON object, got {type(data).__name__}")
+        missing = [k for k in ("id", "system", "user") if not isinstance(data.get(k), str)]
+        if missing:
+            raise PromptError(f"prompt {data.get('id')!r}: missing or non-text {missing}")
+        version = data.get("version", 1)
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise PromptError(f"prompt {data['id']!r}: version must be a whole number >= 1")
         spec = cls(
-            id=str(data["id"]),
-            system=str(data["system"]),
-            user=str(data["user"]),
-            version=int(data.get("version", 1)),
+            id=data["id"],
+            system=data["system"],
+            user=data["user"],
+            version=version,
             description=str(data.get("description", "")),
         )
         used = set(Template(spec.user).get_identifiers())
         if "transcript" not in used:
-            raise ValueError(f"prompt {spec.id!r}: the user template lacks $transcript")
+            raise PromptError(f"prompt {spec.id!r}: the user template lacks $transcript")
         if unknown := used - PLACEHOLDERS:
-            raise ValueError(f"prompt {spec.id!r}: unknown placeholders {sorted(unknown)}")
+            raise PromptError(f"prompt {spec.id!r}: unknown placeholders {sorted(unknown)}")
         if Template(spec.system).get_identifiers():
-            raise ValueError(f"prompt {spec.id!r}: the system message may not use placeholders")
+            raise PromptError(f"prompt {spec.id!r}: the system message may not use placeholders")
         return spec
 
 
 def load_prompt(template_id: str, directory: Path = PROMPTS_DIR) -> PromptSpec:
-    """The prompt for a note template id, else the default prompt."""
+    """The prompt for a note template id, else the default prompt.
+
+    An id that is not a plain name (``../x``) never names a file: it gets the default.
+    Raises PromptError for a file that is not UTF-8 JSON or not a valid prompt.
+    """
     path = directory / f"{template_id}.json"
-    if not path.is_file():
+    if not _SAFE_ID.fullmatch(template_id) or not path.is_file():
         path = directory / f"{DEFAULT_PROMPT}.json"
     if not path.is_file():
         raise FileNotFoundError(f"no prompt for {template_id!r} and no {DEFAULT_PROMPT}.json")
-    return PromptSpec.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, RecursionError) as exc:  # JSON and UTF-8 errors are ValueErrors
+        raise PromptError(f"{path.name}: not valid JSON ({exc})") from None
+    return PromptSpec.from_dict(data)
 
 
 def quote(text: str) -> str:
     """Text made safe to sit inside the data block: one line, no tags, no markup.
 
-    ``&``, ``<`` and ``>`` are escaped (so "</transcript>" cannot end the block) and line
-    breaks and control characters become spaces (so no text can start a fake speaker line).
+    ``&``, ``<`` and ``>`` are escaped (so "</transcript>" cannot end the block), line
+    breaks and control characters become spaces (so no text can start a fake speaker line)
+    and chat-template role markers are removed (so none can pose as a new turn).
     """
-    flat = _CONTROL.sub(" ", text)
+    flat = _ROLE_MARKERS.sub(" ", _CONTROL.sub(" ", text))
     return flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").strip()
 
 

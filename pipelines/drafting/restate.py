@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 
+from pipelines.drafting.align import AI_INSTRUCTION
 from pipelines.drafting.numbers import write_numbers
 from pipelines.drafting.person import Voice, clinician_person, patient_person
 from pipelines.drafting.phrases import PhraseMap
@@ -190,8 +191,11 @@ _DICTATION = re.compile(
 
 
 def not_note_material(text: str, speaker: str, kind: str) -> bool:
-    """A display command to the voice assistant, a dictation command, or an instruction
-    given during the exam."""
+    """A display command to the voice assistant, a dictation command, an instruction
+    given during the exam, or words meant for a language model ("ignore previous
+    instructions ...", planted prompt markup): never copied into a note."""
+    if AI_INSTRUCTION.search(text):
+        return True
     if _ASSISTANT.search(text) and _DISPLAY.search(clean(_ASSISTANT.sub("", text))):
         return True
     if _DICTATION.search(clean(text)):

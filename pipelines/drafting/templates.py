@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import reprlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,12 +29,19 @@ from pipelines.drafting.kinds import KINDS
 from pipelines.paths import ANNOTATIONS_DIR
 
 TEMPLATES_DIR = ANNOTATIONS_DIR / "note_templates"
+_REPR = reprlib.Repr()
+_REPR.maxstring, _REPR.maxother, _REPR.maxlist = 60, 60, 6
 VOICES = ("clinical", "plain")
 LAYOUTS = ("prose", "lines", "problems")
 LABELS = ("none", "systems", "plan")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _TEMPLATE_FIELDS = {"id", "version", "title", "description", "voice", "sections"}
 _SECTION_FIELDS = {"key", "heading", "description", "receives", "layout", "labels", "max_sentences"}
+
+
+def _shown(value: object) -> str:
+    """A value quoted in an error message, shortened (a file may hold a 50,000-character id)."""
+    return _REPR.repr(value)
 
 
 class TemplateError(ValueError):
@@ -124,13 +132,15 @@ class NoteTemplate:
         _check_fields(data, _TEMPLATE_FIELDS, {"id", "title", "sections"}, source)
         tid = _text(data, "id", source)
         if not _ID.match(tid):
-            raise TemplateError(f"{source}: id {tid!r} must be lower case letters, digits, _")
+            raise TemplateError(f"{source}: id {_shown(tid)} must be lower case letters, digits, _")
         version = data.get("version", 1)
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-            raise TemplateError(f"{source}: version must be a whole number >= 1, got {version!r}")
+            raise TemplateError(
+                f"{source}: version must be a whole number >= 1, got {_shown(version)}"
+            )
         voice = data.get("voice", "clinical")
         if voice not in VOICES:
-            raise TemplateError(f"{source}: voice {voice!r} is not one of {list(VOICES)}")
+            raise TemplateError(f"{source}: voice {_shown(voice)} is not one of {list(VOICES)}")
         raw_sections = data["sections"]
         if not isinstance(raw_sections, list) or not raw_sections:
             raise TemplateError(f"{source}: sections must be a non-empty list")
@@ -173,7 +183,7 @@ def _section(data: Any, where: str) -> SectionSpec:
     _check_fields(data, _SECTION_FIELDS, {"key", "heading"}, where)
     key = _text(data, "key", where)
     if not _ID.match(key):
-        raise TemplateError(f"{where}: key {key!r} must be lower case letters, digits, _")
+        raise TemplateError(f"{where}: key {_shown(key)} must be lower case letters, digits, _")
     receives = data.get("receives", [])
     if not isinstance(receives, list) or not all(isinstance(k, str) for k in receives):
         raise TemplateError(f"{where}: receives must be a list of content kinds")
@@ -182,10 +192,10 @@ def _section(data: Any, where: str) -> SectionSpec:
         raise TemplateError(f"{where}: unknown content kind(s) {unknown}; known: {list(KINDS)}")
     layout = data.get("layout", "prose")
     if layout not in LAYOUTS:
-        raise TemplateError(f"{where}: layout {layout!r} is not one of {list(LAYOUTS)}")
+        raise TemplateError(f"{where}: layout {_shown(layout)} is not one of {list(LAYOUTS)}")
     labels = data.get("labels", "none")
     if labels not in LABELS:
-        raise TemplateError(f"{where}: labels {labels!r} is not one of {list(LABELS)}")
+        raise TemplateError(f"{where}: labels {_shown(labels)} is not one of {list(LABELS)}")
     limit = data.get("max_sentences", 0)
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
         raise TemplateError(f"{where}: max_sentences must be a whole number >= 0")
@@ -207,6 +217,14 @@ def available_templates(directory: Path = TEMPLATES_DIR) -> tuple[str, ...]:
     return tuple(sorted(p.stem for p in directory.glob("*.json")))
 
 
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, False for a name the OS refuses (too long, for one)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def load_template(name_or_path: str | Path, directory: Path = TEMPLATES_DIR) -> NoteTemplate:
     """Load a template by id (``"soap"``) or by path to a JSON file.
 
@@ -215,20 +233,22 @@ def load_template(name_or_path: str | Path, directory: Path = TEMPLATES_DIR) -> 
     match its file name.
     """
     candidate = Path(name_or_path)
-    if candidate.suffix == ".json" or candidate.is_file():
+    path: Path | None = None
+    if candidate.suffix == ".json" or _is_file(candidate):
         path = candidate
-    else:
+    elif _ID.fullmatch(str(name_or_path)):  # "../x", a NUL byte, 5,000 characters: no id
         path = directory / f"{name_or_path}.json"
-    if not path.is_file():
+    if path is None or not _is_file(path):
         raise TemplateNotFound(
-            f"note template {str(name_or_path)!r} not found; "
+            f"note template {_shown(str(name_or_path))} not found; "
             f"available: {list(available_templates(directory))}"
         )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        # RecursionError: absurdly deep nesting ("[[[[...") exhausts the JSON parser.
         raise TemplateError(f"{path.name}: not valid JSON ({exc})") from None
     template = NoteTemplate.from_dict(data, source=path.name)
     if template.id != path.stem:
-        raise TemplateError(f"{path.name}: id {template.id!r} must match the file name")
+        raise TemplateError(f"{path.name}: id {_shown(template.id)} must match the file name")
     return template

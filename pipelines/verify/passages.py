@@ -13,6 +13,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
+from pipelines.drafting.align import INSTRUCTION
 from pipelines.drafting.sentences import answer_polarity, evidence_for, is_question, split_sentences
 from pipelines.types import Entity, Evidence, Segment, Transcript
 from pipelines.verify.lexicon import Lexicon, content_stems, same_stem, stem
@@ -109,7 +110,11 @@ def index_transcript(
     lexicon: Lexicon,
     max_words: int = 40,
 ) -> TranscriptIndex:
-    """Cut the transcript into passages and index their words and concepts."""
+    """Cut the transcript into passages and index their words and concepts.
+
+    Passages that address the note writer or a model (``drafting.align.INSTRUCTION``) are
+    left out: a sentence they alone would support is flagged as unsupported.
+    """
     by_segment: dict[int, list[Entity]] = defaultdict(list)
     for ent in entities:
         by_segment[ent.segment_idx].append(ent)
@@ -117,6 +122,10 @@ def index_transcript(
     for segment in transcript.segments:
         for a, b in _segment_passages(segment, max_words):
             text = segment.text[a:b]
+            if INSTRUCTION.search(text):
+                # Words addressed to the note writer or a model ("ignore previous
+                # instructions ...", fake prompt markup) are data, never support.
+                continue
             inside = tuple(e for e in by_segment.get(segment.idx, ()) if e.start < b and e.end > a)
             passages.append(
                 Passage(

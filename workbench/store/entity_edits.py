@@ -33,6 +33,7 @@ from workbench.store.entities import (
     set_object_id,
 )
 from workbench.store.events import insert_events, new_event
+from workbench.store.limits import readable
 from workbench.store.notes import check_unsigned
 from workbench.store.records import EntitySet
 
@@ -306,4 +307,4 @@ def _valid(check: Callable[..., Any], *args: Any) -> Any:
     try:
         return check(*args)
     except ValueError as exc:
-        raise InvalidEdit(str(exc)) from exc
+        raise InvalidEdit(readable(str(exc))) from exc

@@ -13,6 +13,7 @@ from pipelines.types import Draft, Evidence, NoteSentence
 from workbench.store.bulk import insert_rows
 from workbench.store.db import ConcurrentEdit, InvalidEdit, NoteLocked, NotFound, Store, utcnow
 from workbench.store.events import insert_events, new_event
+from workbench.store.limits import MAX_SENTENCE_CHARS, check_text
 from workbench.store.records import Event, NoteVersion
 
 ATTESTATION = (
@@ -78,6 +79,7 @@ def save_note(
         base = _read_note(con, encounter_id, base_version)
         all_changes = diff_sentences(base.draft.sentences, sentences)
         changes = [c for c in all_changes if c[1] not in redrafted]
+        _check_changed_text(sentences, {c[1] for c in changes})
         sections = base.draft.sections if sections is None else tuple(sections)
         if sorted(sections) != sorted(base.draft.sections):
             raise InvalidEdit(
@@ -142,6 +144,13 @@ def save_note(
         )
         insert_events(con, events)
         return version
+
+
+def _check_changed_text(sentences: tuple[NoteSentence, ...], changed: set[str]) -> None:
+    """InvalidEdit for a changed sentence whose text a person may not store (see limits)."""
+    for s in sentences:
+        if s.sentence_id in changed:
+            check_text(s.text, "sentence", MAX_SENTENCE_CHARS)
 
 
 def get_note(store: Store, encounter_id: str, version: int | None = None) -> NoteVersion | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from workbench.store.db import Store, StoreError, utcnow
 from workbench.store.events import insert_events, new_event
+from workbench.store.limits import check_text
 
 MAX_TERM_CHARS = 60
 
@@ -32,9 +33,10 @@ def list_terms(store: Store, owner: str) -> list[str]:
 
 
 def _record(store: Store, owner: str, term: str, action: str, actor: str) -> bool:
-    term = " ".join(term.split())
+    term = " ".join(str(term).split())
     if not term or len(term) > MAX_TERM_CHARS:
         raise StoreError(f"A vocabulary term must be 1 to {MAX_TERM_CHARS} characters")
+    check_text(term, "vocabulary term", MAX_TERM_CHARS)
     with store.transaction() as con:
         present = term.lower() in {t.lower() for t in list_terms(store, owner)}
         if (action == "add") == present:

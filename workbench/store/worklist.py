@@ -21,6 +21,8 @@ from workbench.store.records import STATUSES, EncounterRecord, EncounterSummary
 UNSIGNED_DRAFTS: tuple[str, ...] = ("drafted", "in review")
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
+# A page number the database can multiply by the page size without overflowing.
+MAX_PAGE = 1_000_000
 
 _ROWS = (
     "WITH latest_notes AS ("
@@ -145,6 +147,8 @@ class WorklistQuery:
             raise ValueError(f"Unknown sort {self.sort!r}; choose from {', '.join(SORTS)}")
         if self.page < 1:
             raise ValueError(f"Page must be 1 or more, not {self.page}")
+        if self.page > MAX_PAGE:
+            raise ValueError(f"Page must be at most {MAX_PAGE:,}, not {self.page}")
         if not 1 <= self.page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"Page size must be between 1 and {MAX_PAGE_SIZE}")
         if self.date_from and self.date_to and self.date_from > self.date_to:
@@ -158,12 +162,17 @@ class WorklistQuery:
         """The bound parameters of ``_WHERE``."""
         return {
             "statuses": list(self.statuses),
-            "clinicians": list(self.clinicians),
-            "specialties": list(self.specialties),
+            "clinicians": [_bindable(c) for c in self.clinicians],
+            "specialties": [_bindable(s) for s in self.specialties],
             "date_from": self.date_from,
             "date_to": self.date_to,
-            "text": self.text.strip(),
+            "text": _bindable(self.text.strip()),
         }
+
+
+def _bindable(text: str) -> str:
+    """``text`` as valid UTF-8: a lone surrogate (a browser can send one) cannot be bound."""
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,11 @@ def draft_panel(ctx: ReviewContext) -> None:
     style_line = resources.style_summary(ctx.store, ctx.encounter.clinician or ctx.user)
     if style_line:
         st.caption(f":material/tune: {style_line}", help="SCRIBE_PERSONALISE=off turns it off")
+    if fallback := note.draft.options.get("llm_fallback"):
+        # The LLM's answer failed or was refused (e.g. a transcript hijacked it): say so.
+        st.warning(f"Drafted by the rules drafter: the language model's draft was not used "
+                   f"({fallback.get('reason', fallback.get('kind', 'unknown'))}).",
+                   icon=":material/warning:")
     headings = resources.section_headings(note.draft.template)
     sp.needs_attention(ctx.support, headings, ctx.play)
     _flash()

@@ -16,7 +16,7 @@ import streamlit as st
 
 from workbench import store as db
 from workbench.store.records import STATUSES
-from workbench.store.worklist import SORTS, WorklistQuery
+from workbench.store.worklist import MAX_PAGE, SORTS, WorklistQuery
 
 QUERY_KEY = "worklist_query"
 ENCOUNTER_KEY = "encounter_id"
@@ -49,7 +49,9 @@ def query_from_params(params: Mapping[str, Sequence[str]]) -> tuple[WorklistQuer
         problems.append(f"Ignored the unknown sort {sort!r}.")
         sort = "newest"
     page_text = one("page") or "1"
-    page = int(page_text) if page_text.isdigit() and int(page_text) >= 1 else 1
+    # ASCII digits only ("²".isdigit() is true), and a page the database can count to.
+    digits = page_text.isascii() and page_text.isdigit()
+    page = int(page_text) if digits and 1 <= int(page_text) <= MAX_PAGE else 1
     if page == 1 and page_text != "1":
         problems.append(f"Ignored the page {page_text!r}.")
     date_from, date_to = day("from"), day("to")
