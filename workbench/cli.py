@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from workbench import cli_models, settings
+from workbench import cli_models, cli_privacy, settings
 from workbench import store as st
 from workbench.cli_eval import eval_app
 from workbench.cli_export import export_app
@@ -26,6 +26,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="Scribe Workb
 app.add_typer(eval_app, name="eval")
 app.add_typer(export_app, name="export")
 cli_models.register(app)
+cli_privacy.register(app)
 app.command()(extract)
 console = Console(stderr=True)
 

@@ -56,7 +56,11 @@ def train_and_register(
     active if asked). Raises ``NotEnoughData`` (nothing written) when there is too little."""
     stage = on_stage or (lambda name: None)
     stage("reading reviewed entities")
-    sources = st.training_sources(store)
+    found = st.training_set(store)
+    sources = found.sources
+    if found.skipped_no_consent:  # ids and counts only
+        log.info("training skips %d reviewed encounters without training-use consent",
+                 len(found.skipped_no_consent))
     encounters = annotated_encounters(sources)
     model_id = new_model_id("ner")
     models_dir = Path(data_dir) / MODELS_DIR
@@ -73,6 +77,8 @@ def train_and_register(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     new = _new_model(model_id, result, sources, metrics, base_version, options)
+    new = replace(new, training={**new.training,
+                                 "skipped_no_consent": len(found.skipped_no_consent)})
     try:
         record = st.register_model(store, new, user_id)
     except BaseException:
