@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import make_draft, make_transcript
 from pipelines.types import Entity
+from tests.conftest import make_draft, make_transcript
 from workbench import personalisation as ps
 from workbench import store as st
 from workbench.cli import app
@@ -25,9 +25,16 @@ def _reviewed(store: st.Store, encounter_id: str, source: str | None = None) -> 
     version = st.save_transcript(store, encounter_id, transcript, "dr-a")
     rash = Entity(0, 9, 13, "rash", "PROBLEM", source="human")
     set_version = st.save_entities(store, encounter_id, version, (rash,), "review", "dr-a")
-    st.append_event(store, st.new_event("dr-a", encounter_id, "entities.confirmed",
-                                        object_type="entity_set",
-                                        object_id=f"{encounter_id}/entities/{set_version}"))
+    st.append_event(
+        store,
+        st.new_event(
+            "dr-a",
+            encounter_id,
+            "entities.confirmed",
+            object_type="entity_set",
+            object_id=f"{encounter_id}/entities/{set_version}",
+        ),
+    )
 
 
 def test_new_encounters_are_not_consented_and_demo_ones_are(store: st.Store) -> None:
@@ -48,13 +55,17 @@ def test_grant_and_withdraw_are_events_and_the_newest_counts(store: st.Store) ->
     st.set_consent(store, "e1", False, "dr-b")
     state = st.get_consent(store, "e1")
     assert (state.granted, state.recorded_by, state.label) == (False, "dr-b", "withdrawn")
+    assert state.note is None  # the newest row's note, not an older one
     history = st.consent_history(store, "e1")
     assert [(h.granted, h.recorded_by, h.note) for h in history] == [
-        (True, "dr-a", "signed form 12"), (False, "dr-b", None)]
+        (True, "dr-a", "signed form 12"),
+        (False, "dr-b", None),
+    ]
     events = [e for e in st.list_events(store, "e1") if e.kind.startswith("consent.")]
     assert [(e.kind, e.user_id, e.before, e.after["granted"]) for e in events] == [
         ("consent.granted", "dr-a", {"granted": False}, True),
-        ("consent.withdrawn", "dr-b", {"granted": True}, False)]
+        ("consent.withdrawn", "dr-b", {"granted": True}, False),
+    ]
     with pytest.raises(st.NotFound):  # nothing written for an unknown encounter
         st.set_consent(store, "nope", True, "dr-a")
     assert st.consent_history(store, "nope") == []

@@ -11,11 +11,13 @@ import typer
 from rich.console import Console
 
 consent_app = typer.Typer(
-    no_args_is_help=True, add_completion=False,
+    no_args_is_help=True,
+    add_completion=False,
     help="Training-use consent per encounter (exports of training data honour it).",
 )
 retention_app = typer.Typer(
-    no_args_is_help=True, add_completion=False,
+    no_args_is_help=True,
+    add_completion=False,
     help="Retention: delete stored audio and de-identify old text.",
 )
 console = Console(stderr=True)
@@ -75,14 +77,22 @@ def consent_list(
     store, _, _ = _open(ctx)
     for state in st.list_consent(store):
         if as_json:
-            typer.echo(json.dumps({
-                "encounter_id": state.encounter_id, "granted": state.granted,
-                "recorded_by": state.recorded_by,
-                "recorded_at": state.recorded_at.isoformat() if state.recorded_at else None,
-            }))
+            typer.echo(
+                json.dumps(
+                    {
+                        "encounter_id": state.encounter_id,
+                        "granted": state.granted,
+                        "recorded_by": state.recorded_by,
+                        "recorded_at": state.recorded_at.isoformat() if state.recorded_at else None,
+                    }
+                )
+            )
         else:
-            by = f"  {state.recorded_by} {state.recorded_at:%Y-%m-%d %H:%M}" if (
-                state.recorded_by and state.recorded_at) else ""
+            by = (
+                f"  {state.recorded_by} {state.recorded_at:%Y-%m-%d %H:%M}"
+                if (state.recorded_by and state.recorded_at)
+                else ""
+            )
             typer.echo(f"{state.encounter_id}  {state.label}{by}")
 
 
@@ -94,9 +104,10 @@ def retention_apply(
     ],
     text_days: Annotated[
         int | None,
-        typer.Option("--text-days",
-                     help="Replace transcripts and notes older than this by their "
-                          "de-identified form."),
+        typer.Option(
+            "--text-days",
+            help="Replace transcripts and notes older than this by their de-identified form.",
+        ),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would go.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
@@ -117,9 +128,11 @@ def retention_apply(
         return
     verb = "would" if dry_run else "did"
     found = report.as_json()
-    typer.echo(f"Audio: {verb} purge {len(report.audio)} file(s) of "
-               f"{len(found['encounters_audio_purged'])} encounter(s), "
-               f"{report.bytes_freed / 1e6:.1f} MB")
+    typer.echo(
+        f"Audio: {verb} purge {len(report.audio)} file(s) of "
+        f"{len(found['encounters_audio_purged'])} encounter(s), "
+        f"{report.bytes_freed / 1e6:.1f} MB"
+    )
     for encounter_id in found["encounters_audio_purged"]:
         typer.echo(f"  audio  {encounter_id}")
     if text_days is not None:

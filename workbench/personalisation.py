@@ -38,8 +38,9 @@ def learn_clinician_style(
     """Learn the clinician's style from all their signed notes and store it (with an event).
 
     Notes of encounters without training-use consent are not learned from
-    (``workbench.store.consent``). Each pair is the machine draft without any style applied (``unstyled``) beside the
-    signed note, so habits the drafts already follow keep their evidence.
+    (``workbench.store.consent``). Each pair is the machine draft without any style applied
+    (``unstyled``) beside the signed note, so habits the drafts already follow keep their
+    evidence.
     """
     started = time.perf_counter()
     pairs = [

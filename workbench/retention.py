@@ -108,7 +108,9 @@ def apply_retention(
                 )
     log.info(
         "retention%s: %d audio files purged, %d files deleted, %d encounters de-identified",
-        " (dry run)" if dry_run else "", len(report.audio), report.files_deleted,
+        " (dry run)" if dry_run else "",
+        len(report.audio),
+        report.files_deleted,
         len(report.texts),
     )
     return report
@@ -136,9 +138,7 @@ def _rewriter(deid: Deidentify, names: list[str]) -> purge.Rewrite:
             return text, []
         matcher = difflib.SequenceMatcher(None, text, new, autojunk=False)
         edits = [
-            (i1, i2, new[j1:j2])
-            for op, i1, i2, j1, j2 in matcher.get_opcodes()
-            if op != "equal"
+            (i1, i2, new[j1:j2]) for op, i1, i2, j1, j2 in matcher.get_opcodes() if op != "equal"
         ]
         return new, edits
 

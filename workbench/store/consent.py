@@ -33,7 +33,7 @@ _STATE = (
     " FROM encounters e LEFT JOIN ("
     "   SELECT encounter_id, arg_max(granted, seq) AS granted,"
     "    arg_max(recorded_by, seq) AS recorded_by, arg_max(recorded_at, seq) AS recorded_at,"
-    "    arg_max(note, seq) AS note"
+    "    arg_max_null(note, seq) AS note"
     "   FROM training_consent GROUP BY encounter_id"
     " ) c ON c.encounter_id = e.encounter_id"
 )
@@ -86,9 +86,13 @@ def set_consent(
             con,
             [
                 new_event(
-                    user_id, encounter_id, GRANTED if granted else WITHDRAWN,
-                    object_type="consent", object_id=f"{encounter_id}/consent/{seq}",
-                    before={"granted": before.granted}, after={"granted": granted, "note": note},
+                    user_id,
+                    encounter_id,
+                    GRANTED if granted else WITHDRAWN,
+                    object_type="consent",
+                    object_id=f"{encounter_id}/consent/{seq}",
+                    before={"granted": before.granted},
+                    after={"granted": granted, "note": note},
                 )
             ],
         )
@@ -135,6 +139,7 @@ def _state(
     if encounter_ids is None:
         rows = con.execute(_STATE).fetchall()
     else:
-        rows = con.execute(_STATE + " WHERE list_contains(?, e.encounter_id)",
-                           [encounter_ids]).fetchall()
+        rows = con.execute(
+            _STATE + " WHERE list_contains(?, e.encounter_id)", [encounter_ids]
+        ).fetchall()
     return {row[0]: ConsentState(*row) for row in rows}

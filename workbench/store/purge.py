@@ -69,7 +69,10 @@ def mark_audio_purged(store: Store, audio: StoredAudio, user_id: str, policy: di
             con,
             [
                 new_event(
-                    user_id, encounter_id, AUDIO_PURGED, object_type="audio",
+                    user_id,
+                    encounter_id,
+                    AUDIO_PURGED,
+                    object_type="audio",
                     object_id=audio.sha256,
                     before={"stored_path": audio.stored_path},
                     after={"reason": REASON, **policy},
@@ -128,8 +131,12 @@ def deidentify_encounter_text(
             con,
             [
                 new_event(
-                    user_id, encounter_id, TEXT_DEIDENTIFIED, object_type="encounter",
-                    object_id=encounter_id, after={"reason": REASON, "texts": changed, **policy},
+                    user_id,
+                    encounter_id,
+                    TEXT_DEIDENTIFIED,
+                    object_type="encounter",
+                    object_id=encounter_id,
+                    after={"reason": REASON, "texts": changed, **policy},
                 )
             ],
         )
