@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import APP, edit_sentence, make_draft, make_transcript, seed_encounter
 from workbench import store as st
 from workbench.store import autosave, conflicts
 
@@ -93,3 +94,79 @@ def test_inside_a_callers_transaction_the_refusal_is_plain(store: st.Store, enco
     with pytest.raises(st.ConcurrentEdit) as refused, store.transaction():
         autosave.save_version(store, encounter, 1, _edit(note, "second"), "dr-b")
     assert not isinstance(refused.value, conflicts.EditConflict)
+
+
+def _session(data: Path, encounter_id: str, user: str):
+    """One browser session on the Review page, signed in as ``user``."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.session_state["encounter_id"] = encounter_id
+    at.session_state["user_id"] = user
+    at.run()
+    at.switch_page("views/review.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _sessions(store: st.Store, data: Path, encounter_id: str, monkeypatch):
+    monkeypatch.setenv("SCRIBE_HOME", str(data))
+    for user in ("dr-ada", "dr-bob"):
+        st.ensure_user(store, user, user, "clinician")
+    return _session(data, encounter_id, "dr-ada"), _session(data, encounter_id, "dr-bob")
+
+
+def test_two_sessions_the_second_sees_both_texts_and_merges(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data"
+    transcript = make_transcript(
+        [("clinician", "What brings you in?"), ("patient", "A cough for three days.")]
+    )
+    store = seed_encounter(data, "enc-c", transcript, draft=make_draft(transcript))
+    ada, bob = _sessions(store, data, "enc-c", monkeypatch)
+    # Both opened version 1; Bob is typing when Ada saves, then he saves.
+    edit_sentence(bob, "s1").input("Bob: plan is fluids.").run()
+    edit_sentence(ada, "s0").input("Ada: presents with cough.").run()
+    ada.button(key="save").click().run()
+    assert st.get_note(store, "enc-c").version == 2
+    bob.button(key="save").click().run()
+    assert not bob.exception, bob.exception
+    assert st.get_note(store, "enc-c").version == 2, "the second save is refused"
+    [notice] = [e.value for e in bob.error if "Your save was refused" in e.value]
+    assert "dr-ada saved version 2" in notice and "Nothing is lost" in notice
+    shown = [t.value for t in bob.text]
+    assert any("Ada: presents with cough." in t for t in shown), "theirs is shown"
+    assert any("Bob: plan is fluids." in t for t in shown), "yours is shown"
+    [conflict] = conflicts.open_conflicts(store, "enc-c", "dr-bob")
+
+    bob.button(key=f"conflict-merge-{conflict.conflict_id}").click().run()
+    assert not [e for e in bob.error if "Your save was refused" in e.value]
+    bob.button(key="save").click().run()
+    merged = st.get_note(store, "enc-c")
+    assert (merged.version, merged.created_by) == (3, "dr-bob")
+    assert [s.text for s in merged.draft.sentences] == [
+        "Ada: presents with cough.",
+        "Bob: plan is fluids.",
+    ]
+    [resolved] = st.list_events(store, "enc-c", conflicts.RESOLVED)
+    assert resolved.after["resolution"] == "merged"
+
+
+def test_two_sessions_keep_theirs_discards_mine_visibly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data"
+    transcript = make_transcript([("clinician", "Hello."), ("patient", "A rash.")])
+    store = seed_encounter(data, "enc-d", transcript, draft=make_draft(transcript))
+    ada, bob = _sessions(store, data, "enc-d", monkeypatch)
+    edit_sentence(bob, "s0").input("Bob's version.").run()
+    edit_sentence(ada, "s0").input("Ada's version.").run()
+    ada.button(key="save").click().run()
+    bob.button(key="save").click().run()
+    [conflict] = conflicts.open_conflicts(store, "enc-d", "dr-bob")
+    bob.button(key=f"conflict-theirs-{conflict.conflict_id}").click().run()
+    assert not bob.exception, bob.exception
+    assert st.get_note(store, "enc-d").draft.sentences[0].text == "Ada's version."
+    assert conflicts.get_conflict(store, conflict.conflict_id).resolution == "took_theirs"
+    assert not [e for e in bob.error if "Your save was refused" in e.value]
