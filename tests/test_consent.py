@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipelines.types import Entity
-from tests.conftest import make_draft, make_transcript
+from tests.conftest import make_draft, make_transcript, open_review, seed_encounter
 from workbench import personalisation as ps
 from workbench import store as st
 from workbench.cli import app
@@ -141,3 +141,21 @@ def test_consent_commands_set_and_list(tmp_path: Path) -> None:
     missing = runner.invoke(app, [*base, "set", "zz", "--granted"])
     assert missing.exit_code == 1 and "No encounter zz" in missing.output
     assert runner.invoke(app, [*base, "set", "e2"]).exit_code == 2  # must say which
+
+
+def test_review_page_shows_and_changes_consent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data"
+    transcript = make_transcript([("clinician", "Hello."), ("patient", "A rash.")])
+    seed_encounter(data, "enc-r", transcript, draft=make_draft(transcript))
+    at = open_review(monkeypatch, data, "enc-r")
+    [toggle] = [t for t in at.toggle if t.key and t.key.startswith("consent-enc-r")]
+    assert toggle.value is False
+    assert any("Training use: not recorded" in c.value for c in at.caption)
+    toggle.set_value(True).run()
+    assert not at.exception, at.exception
+    store = st.open_store(data)
+    assert st.get_consent(store, "enc-r").granted is True
+    assert st.get_consent(store, "enc-r").recorded_by == "dr-test"
+    assert any("Training use: granted by dr-test" in c.value for c in at.caption)
