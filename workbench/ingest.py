@@ -68,6 +68,7 @@ def ingest_file(
     path = Path(path)
     meta = meta or EncounterMeta()
     info = probe_audio(path, max_duration_s=max_duration or max_duration_s())
+    remove_partial_copies(Path(data_dir) / "audio")
     existing = st.find_encounter_by_audio(store, info.sha256)
     if existing is not None:
         return IngestResult(existing.encounter_id, False, info)
@@ -147,6 +148,31 @@ def _safe_name(filename: str) -> str:
     return name or "recording"
 
 
+_PARTIAL = ".ingest-"
+
+
+def remove_partial_copies(audio_dir: Path) -> int:
+    """Delete half-copied audio (``.ingest-PID-*``) whose process is gone, e.g. killed while
+    copying; a live ingest's copy is left alone. Returns how many were removed."""
+    removed = 0
+    for partial in Path(audio_dir).glob(f"*/{_PARTIAL}*"):
+        pid = partial.name[len(_PARTIAL):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            partial.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
 def _copy_atomically(source: Path, target: Path) -> bool:
     """Copy via a temporary file and rename, so a crash never leaves half a file.
 
@@ -155,7 +181,8 @@ def _copy_atomically(source: Path, target: Path) -> bool:
     if target.exists():
         return False
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".ingest-")
+    # The pid in the name lets a later ingest remove what a killed process left behind.
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f"{_PARTIAL}{os.getpid()}-")
     try:
         with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
             shutil.copyfileobj(src, out)
