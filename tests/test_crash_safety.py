@@ -250,7 +250,6 @@ def test_a_fresh_database_killed_while_migrating_opens_at_head(tmp_path: Path) -
         check_consistent(data)
 
 
-@pytest.mark.slow
 def test_a_process_that_dies_right_after_any_migration_commits_leaves_it_usable(
     tmp_path: Path,
 ) -> None:

@@ -115,8 +115,13 @@ def _process_ids(store: st.Store, ids: list[str]) -> None:
             def report(step: str, fraction: float, task=task) -> None:
                 bar.update(task, completed=fraction, step=step)
 
-            result = process_encounter(store, State.data_dir, engine, encounter_id, State.user,
-                                       progress=report)
+            try:
+                result = process_encounter(store, State.data_dir, engine, encounter_id,
+                                           State.user, progress=report)
+            except st.NotFound as exc:  # e.g. audio purged before it was transcribed
+                console.print(f"[yellow]{encounter_id} skipped[/yellow]: {exc}")
+                bar.advance(overall)
+                continue
             bar.update(task, completed=1.0, step=",".join(result.steps_run) or "up to date")
             bar.advance(overall)
 

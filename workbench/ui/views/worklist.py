@@ -24,6 +24,7 @@ SORT_LABELS = {
 COLOURS = {"signed": "green", "in review": "orange", "drafted": "blue"}
 
 store = resources.get_store()
+resources.get_runner()  # once per server: resumes processing an earlier server left unfinished
 clinicians, specialties = db.worklist_options(store)
 saved, problems = ws.restore_query()
 for problem in problems:
