@@ -243,3 +243,46 @@ def notes(
     rows = [("ours", report["ours"]), *report["baselines"].items()]
     for name, scores in rows:
         typer.echo(f"{name:<28}" + "".join(f"{scores[k]:>18}" for k in keys))
+
+
+@eval_app.command()
+def deid(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    split: Annotated[list[str] | None, typer.Option(
+        "--split", help="ACI-Bench split (repeatable): train, valid, test1, test2; "
+        "default all four.")] = None,
+    gold: Annotated[Path | None, typer.Option(
+        "--gold", help="Hand-labelled PHI spans (default annotations/deid/gold.jsonl).")
+    ] = None,
+) -> None:
+    """De-identify the ACI-Bench dialogues and print name_recall (the metadata names found
+    without being told them; per split and field; misses as encounter ids only),
+    name_recall_known_names (told them), span precision/recall per label on the labelled
+    sample, and speed."""
+    from pipelines.deid import find_phi
+    from pipelines.deid.evaluate import GOLD_FILE, SPLIT_FILES, DeidDataError, evaluate_aci
+
+    splits = split or list(SPLIT_FILES)
+    for name in splits:
+        if name not in SPLIT_FILES:
+            raise typer.BadParameter(
+                f"{name!r} is not one of {', '.join(SPLIT_FILES)}", param_hint="--split")
+    try:
+        with console.status("de-identifying ACI-Bench") as status:
+            report = evaluate_aci(_named("synthetic-aci"), splits, find_phi, gold or GOLD_FILE,
+                                  progress=status.update)
+    except DeidDataError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(report))
+        return
+    recall, known = report["name_recall"], report["name_recall_known_names"]
+    typer.echo(f"{'name recall':>24}  {recall['overall']['recall']} "
+               f"({recall['overall']['found']}/{recall['overall']['occurrences']})")
+    for name, entry in recall["splits"].items():
+        typer.echo(f"{name:>24}  {entry['recall']}")
+    typer.echo(f"{'with known names':>24}  {known['overall']['recall']}")
+    typer.echo(f"{'sample precision':>24}  {report['sample']['precision']}")
+    typer.echo(f"{'sample recall':>24}  {report['sample']['recall']}")
+    typer.echo(f"{'words per second':>24}  {report['speed']['words_per_second']}")

@@ -7,8 +7,16 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pipelines.drafting import TemplateError, load_template
-from pipelines.export import ExportError, SignedNote, document_reference_json, render_text
+from pipelines.export import (
+    ExportError,
+    SignedNote,
+    deidentify_note,
+    document_reference_json,
+    render_text,
+    training_record,
+)
 from workbench import store as db
+from workbench.store.known_names import encounter_names
 from workbench.store.signatures import list_signatures
 
 ExportFormat = Literal["text", "fhir"]
@@ -27,6 +35,7 @@ class ExportedNote:
     content: bytes
     filename: str
     mime: str
+    deidentified: bool = False
 
 
 def signed_note(store: db.Store, encounter_id: str) -> SignedNote:
@@ -64,19 +73,30 @@ def render(note: SignedNote, fmt: str) -> ExportedNote:
     if fmt not in FORMATS:
         raise ExportError(f"Unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     text = render_text(note) if fmt == "text" else document_reference_json(note)
+    deid = "-deid" if note.deidentified else ""
     return ExportedNote(
         encounter_id=note.encounter_id,
         version=note.version,
         format=fmt,
         content=text.encode("utf-8"),
         mime=_MIME[fmt],
-        filename=f"{note.encounter_id}-note-v{note.version}.{_SUFFIX[fmt]}",
+        filename=f"{note.encounter_id}-note-v{note.version}{deid}.{_SUFFIX[fmt]}",
+        deidentified=note.deidentified,
     )
 
 
-def export_note(store: db.Store, encounter_id: str, fmt: str, user_id: str) -> ExportedNote:
-    """Export the signed note and record a ``note.exported`` event (format, size, sha256)."""
-    exported = render(signed_note(store, encounter_id), fmt)
+def export_note(
+    store: db.Store, encounter_id: str, fmt: str, user_id: str, *, deid: bool = False
+) -> ExportedNote:
+    """Export the signed note and record a ``note.exported`` event (format, size, sha256).
+
+    ``deid=True`` exports a de-identified copy (``pipelines.export.deidentify_note``) with the
+    encounter's known names (patient label, clinician) redacted wherever they occur.
+    """
+    note = signed_note(store, encounter_id)
+    if deid:
+        note = deidentify_note(note, encounter_names(store, encounter_id))
+    exported = render(note, fmt)
     record_export(store, exported, user_id)
     return exported
 
@@ -95,6 +115,7 @@ def record_export(store: db.Store, exported: ExportedNote, user_id: str) -> None
                 "format": exported.format,
                 "bytes": len(exported.content),
                 "sha256": hashlib.sha256(exported.content).hexdigest(),
+                **({"deidentified": True} if exported.deidentified else {}),
             },
             note_version=exported.version,
         ),
@@ -107,3 +128,48 @@ def _headings(template: str) -> dict[str, str]:
     except (TemplateError, FileNotFoundError):
         return {}
     return {section.key: section.heading for section in spec.sections}
+
+
+def export_training(
+    store: db.Store, encounter_ids: list[str], user_id: str, *, deid: bool = False
+) -> list[dict]:
+    """Training-data records (``pipelines.export.training_record``) of the encounters that
+    have a transcript, newest transcript and note versions; ``deid=True`` de-identifies them
+    with each encounter's known names. Records a ``training.exported`` event per encounter
+    (versions and whether de-identified, never text). Unknown ids raise NotFound."""
+    records = []
+    for encounter_id in encounter_ids:
+        if db.get_encounter(store, encounter_id) is None:
+            raise db.NotFound(f"No encounter {encounter_id}")
+        found = db.get_transcript(store, encounter_id)
+        if found is None:
+            continue
+        version, transcript = found
+        note = db.get_note(store, encounter_id)
+        records.append(
+            training_record(
+                encounter_id,
+                transcript,
+                note.draft if note else None,
+                transcript_version=version,
+                note_version=note.version if note else None,
+                deid=deid,
+                known_names=encounter_names(store, encounter_id) if deid else (),
+            )
+        )
+        db.append_event(
+            store,
+            db.new_event(
+                user_id,
+                encounter_id,
+                "training.exported",
+                object_type="encounter",
+                object_id=encounter_id,
+                after={
+                    "transcript_version": version,
+                    "note_version": note.version if note else None,
+                    "deidentified": deid,
+                },
+            ),
+        )
+    return records

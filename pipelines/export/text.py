@@ -8,6 +8,11 @@ from datetime import UTC, datetime
 
 from pipelines.types import Draft
 
+DEIDENTIFIED_NOTICE = (
+    "De-identified copy: names, dates, ages over 89, phone numbers, addresses, record "
+    "numbers and e-mail addresses are replaced."
+)
+
 
 class ExportError(ValueError):
     """The note cannot be exported (for example: it is not signed)."""
@@ -32,6 +37,8 @@ class SignedNote:
     patient_label: str | None = None
     headings: Mapping[str, str] = field(default_factory=dict)
     replaces_version: int | None = None
+    # A de-identified copy (pipelines.export.deid): says so, and signs with the year only.
+    deidentified: bool = False
 
     def heading(self, section: str) -> str:
         """The section's heading as the note template names it (the key if unknown)."""
@@ -60,6 +67,8 @@ def render_text(note: SignedNote) -> str:
         f"{note.title or 'Clinical note'}",
         f"Encounter: {note.encounter_id}",
     ]
+    if note.deidentified:
+        lines.append(DEIDENTIFIED_NOTICE)
     if note.patient_label:
         lines.append(f"Patient: {note.patient_label}")
     lines.append(
@@ -71,10 +80,12 @@ def render_text(note: SignedNote) -> str:
         if not sentences:
             continue
         lines += ["", note.heading(section).upper(), *(s.text for s in sentences)]
-    lines += [
-        "",
-        f"Electronically signed by {note.signer} at {note.signed_at_utc:%Y-%m-%d %H:%M} UTC.",
-    ]
+    signed = (
+        f"in {note.signed_at_utc:%Y}"
+        if note.deidentified
+        else f"at {note.signed_at_utc:%Y-%m-%d %H:%M} UTC"
+    )
+    lines += ["", f"Electronically signed by {note.signer} {signed}."]
     if note.attestation:
         lines.append(f"Attestation: {note.attestation}")
     return "\n".join(lines) + "\n"

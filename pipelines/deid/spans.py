@@ -1,0 +1,60 @@
+"""The result types of de-identification and the rendering of a text with placeholders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+PHI_LABELS: tuple[str, ...] = ("NAME", "DATE", "AGE", "PHONE", "ADDRESS", "ID", "EMAIL")
+
+# When two detections overlap, the more specific label wins (an MRN that looks like a phone
+# number is an ID; a date of birth inside an address-like run is a DATE).
+_PRIORITY = {"EMAIL": 7, "ID": 6, "PHONE": 5, "ADDRESS": 4, "DATE": 3, "AGE": 2, "NAME": 1}
+
+
+@dataclass(frozen=True)
+class PhiSpan:
+    """One piece of protected health information: ``text[start:end]`` of the original text."""
+
+    start: int
+    end: int
+    label: str
+    text: str
+
+    @property
+    def placeholder(self) -> str:
+        """What replaces the span in the de-identified text, e.g. ``[NAME]``."""
+        return f"[{self.label}]"
+
+
+@dataclass(frozen=True)
+class Deidentified:
+    """A de-identified text and the spans of the original text that were replaced."""
+
+    text: str
+    spans: list[PhiSpan]
+
+
+def merge_spans(spans: Iterable[PhiSpan]) -> list[PhiSpan]:
+    """Sorted, non-overlapping spans: of overlapping ones the longer (then the more specific
+    label) wins; touching spans of one label are kept apart so each keeps its placeholder."""
+    ordered = sorted(spans, key=lambda s: (-(s.end - s.start), -_PRIORITY.get(s.label, 0), s.start))
+    kept: list[PhiSpan] = []
+    for span in ordered:
+        if span.end <= span.start:
+            continue
+        if all(span.end <= k.start or span.start >= k.end for k in kept):
+            kept.append(span)
+    return sorted(kept, key=lambda s: s.start)
+
+
+def render(text: str, spans: list[PhiSpan]) -> str:
+    """``text`` with every (merged, sorted) span replaced by its placeholder."""
+    parts: list[str] = []
+    cursor = 0
+    for span in spans:
+        parts.append(text[cursor : span.start])
+        parts.append(span.placeholder)
+        cursor = span.end
+    parts.append(text[cursor:])
+    return "".join(parts)
