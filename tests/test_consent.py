@@ -3,6 +3,7 @@ it (NER training, style learning); the clinical note export is care and is not g
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from tests.conftest import make_draft, make_transcript, open_review, seed_encoun
 from workbench import personalisation as ps
 from workbench import store as st
 from workbench.cli import app
-from workbench.export import export_note
+from workbench.export import export_note, export_training, training_skipped
 
 runner = CliRunner()
 
@@ -159,3 +160,19 @@ def test_review_page_shows_and_changes_consent(
     assert st.get_consent(store, "enc-r").granted is True
     assert st.get_consent(store, "enc-r").recorded_by == "dr-test"
     assert any("Training use: granted by dr-test" in c.value for c in at.caption)
+
+
+def test_training_export_skips_encounters_without_consent(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    store = st.open_store(data)
+    st.ensure_user(store, "dr-a", "Dr A", "clinician")
+    _signed(store, "yes", True)
+    _signed(store, "no", None)
+    assert [r["encounter_id"] for r in export_training(store, ["yes", "no"], "dr-a")] == ["yes"]
+    assert training_skipped(store, ["yes", "no"]) == ["no"]
+    assert st.list_events(store, "no", "training.exported") == []
+    out = tmp_path / "train.jsonl"
+    result = runner.invoke(app, ["--data-dir", str(data), "export", "training", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["encounter_id"] for line in out.read_text().splitlines()] == ["yes"]
+    assert "Skipped 1 encounter(s) without training-use consent" in result.output

@@ -123,10 +123,10 @@ def _default_deidentify() -> Deidentify:
 
 
 def _known_names(store: st.Store, encounter_id: str) -> list[str]:
-    """Names the de-identifier should catch even where a model would not."""
-    encounter = st.get_encounter(store, encounter_id)
-    names = [encounter.patient_label, encounter.clinician] if encounter else []
-    return [n for n in names if n]
+    """Names the de-identifier should catch even where its rules would not."""
+    from workbench.store.known_names import encounter_names
+
+    return list(encounter_names(store, encounter_id))
 
 
 def _rewriter(deid: Deidentify, names: list[str]) -> purge.Rewrite:
