@@ -10,6 +10,11 @@ import pytest
 
 from tests.conftest import APP, edit_sentence, make_draft, make_transcript, seed_encounter
 from workbench import store as st
+
+try:  # the sign-in helper, where accounts exist (auth branch)
+    from tests.conftest import sign_in
+except ImportError:
+    sign_in = None
 from workbench.store import autosave, conflicts
 
 
@@ -101,8 +106,12 @@ def _session(data: Path, encounter_id: str, user: str):
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(APP), default_timeout=60)
+    if sign_in is not None:  # with accounts and the sign-in gate
+        sign_in(at, data, user)
+    else:
+        st.ensure_user(st.open_store(data), user, user, "clinician")
+        at.session_state["user_id"] = user
     at.session_state["encounter_id"] = encounter_id
-    at.session_state["user_id"] = user
     at.run()
     at.switch_page("views/review.py").run()
     assert not at.exception, at.exception
@@ -111,8 +120,6 @@ def _session(data: Path, encounter_id: str, user: str):
 
 def _sessions(store: st.Store, data: Path, encounter_id: str, monkeypatch):
     monkeypatch.setenv("SCRIBE_HOME", str(data))
-    for user in ("dr-ada", "dr-bob"):
-        st.ensure_user(store, user, user, "clinician")
     return _session(data, encounter_id, "dr-ada"), _session(data, encounter_id, "dr-bob")
 
 

@@ -320,10 +320,13 @@ def test_ingest_killed_midway_leaves_no_partial_stored_audio(tmp_path: Path) -> 
         store = check_consistent(data)
         for stored in (data / "audio").glob("*/*.*"):  # whole files only, named by content
             assert hashlib.sha256(stored.read_bytes()).hexdigest() == stored.name.split(".")[0]
-    # Ingesting again adopts every file, removes any half-copy a kill left, and adds no twin.
+    # Ingesting again adopts every file and adds no twin; the next copy removes any
+    # half-copy a kill left behind.
     for path in sorted(folder.glob("*.wav")):
         ingest_file(store, data, path, "dr-crash")
-    assert len(st.list_encounters(store)) == 12
+    _wav(tmp_path / "later.wav", 5, 990)
+    ingest_file(store, data, tmp_path / "later.wav", "dr-crash")
+    assert len(st.list_encounters(store)) == 13
     assert not list((data / "audio").glob("*/.ingest-*"))
     check_consistent(data)
 
@@ -372,3 +375,18 @@ def test_helpers_see_a_real_encounter(store: st.Store, encounter: str) -> None:
         )
     with pytest.raises(AssertionError, match="without sentences"):
         check_consistent(store.path.parent)
+
+
+def test_half_copies_of_dead_processes_are_removed_and_live_ones_kept(tmp_path: Path) -> None:
+    from workbench.ingest import remove_partial_copies
+
+    shard = tmp_path / "audio" / "ab"
+    shard.mkdir(parents=True)
+    dead = subprocess.run(
+        [PYTHON, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    ).stdout.strip()  # a pid that just ended
+    (shard / f".ingest-{dead}-x1").write_bytes(b"half")
+    (shard / f".ingest-{os.getpid()}-x2").write_bytes(b"being written")
+    (shard / "ab12.wav").write_bytes(b"whole")
+    assert remove_partial_copies(tmp_path / "audio") == 1
+    assert sorted(p.name for p in shard.iterdir()) == [f".ingest-{os.getpid()}-x2", "ab12.wav"]

@@ -14,11 +14,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from workbench import cli_models, cli_privacy, settings
+from workbench import cli_models, settings
 from workbench import store as st
 from workbench.cli_eval import eval_app
 from workbench.cli_export import export_app
 from workbench.cli_nlp import extract
+from workbench.cli_privacy import register as register_privacy
 
 # No local variables in tracebacks: they would print transcript text.
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Scribe Workbench",
@@ -26,8 +27,8 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="Scribe Workb
 app.add_typer(eval_app, name="eval")
 app.add_typer(export_app, name="export")
 cli_models.register(app)
-cli_privacy.register(app)
 app.command()(extract)
+register_privacy(app)  # scribe consent, scribe retention
 console = Console(stderr=True)
 
 APP_PATH = Path(__file__).resolve().parent / "ui" / "app.py"

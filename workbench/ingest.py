@@ -68,7 +68,6 @@ def ingest_file(
     path = Path(path)
     meta = meta or EncounterMeta()
     info = probe_audio(path, max_duration_s=max_duration or max_duration_s())
-    remove_partial_copies(Path(data_dir) / "audio")
     existing = st.find_encounter_by_audio(store, info.sha256)
     if existing is not None:
         return IngestResult(existing.encounter_id, False, info)
@@ -180,6 +179,7 @@ def _copy_atomically(source: Path, target: Path) -> bool:
     """
     if target.exists():
         return False
+    remove_partial_copies(target.parent.parent)
     target.parent.mkdir(parents=True, exist_ok=True)
     # The pid in the name lets a later ingest remove what a killed process left behind.
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f"{_PARTIAL}{os.getpid()}-")

@@ -130,7 +130,7 @@ def save_version(
         return _save_version(store, encounter_id, base_version, sentences, user_id, keep=keep,
                              sections=sections, extra_events=extra_events, redrafted=redrafted)
     except ConcurrentEdit as exc:
-        if isinstance(exc, EditConflict) or store.in_transaction():
+        if isinstance(exc, EditConflict) or _in_transaction(store):
             raise  # inside a caller's transaction the rollback would drop the kept text
         from workbench.store.conflicts import keep_refused
 
@@ -141,6 +141,13 @@ def save_version(
             f"{base_version}. Your text is kept: compare both and choose.",
             conflict,
         ) from exc
+
+
+def _in_transaction(store: Store) -> bool:
+    """Inside a caller's ``transaction()`` in this thread? (A view made with ``as_actor``
+    shares its root's state, hence ``root``.)"""
+    root = getattr(store, "root", store)
+    return bool(getattr(getattr(root, "_local", None), "in_tx", False))
 
 
 def _save_version(

@@ -186,10 +186,6 @@ class Store:
             finally:
                 self._local.in_tx = False
 
-    def in_transaction(self) -> bool:
-        """True inside ``transaction()`` in this thread (a write here commits with it)."""
-        return bool(getattr(self._local, "in_tx", False))
-
     def stamp(self) -> tuple:
         """A token that changes whenever the database may have changed, without opening it.
 

@@ -24,12 +24,12 @@ SORT_LABELS = {
 COLOURS = {"signed": "green", "in review": "orange", "drafted": "blue"}
 
 store = resources.get_store()
-resources.get_runner()  # once per server: resumes processing an earlier server left unfinished
 clinicians, specialties = db.worklist_options(store)
 saved, problems = ws.restore_query()
 for problem in problems:
     st.warning(problem)
 ws.seed_widgets(saved, clinicians, specialties)
+resources.get_runner()  # once per server: resumes processing an earlier server left unfinished
 
 head, action = st.columns([4, 1], vertical_alignment="bottom")
 head.title("Worklist")
