@@ -116,6 +116,8 @@ def replay_visit(
         st.EncounterRecord(encounter_id, f"Replay {encounter_id}", clinician=clinician),
         clinician,
     )
+    # Replayed ACI-Bench visits are public data: their notes may teach the style.
+    st.set_consent(store, encounter_id, True, clinician, "public dataset (ACI-Bench)")
     version = st.save_transcript(store, encounter_id, transcript, clinician)
     style = ps.current_style(store, clinician)
     learned_from = style.notes if style else 0

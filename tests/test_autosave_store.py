@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from workbench import store as st
-from workbench.store import autosave, note_undo
+from workbench.store import autosave, conflicts, note_undo
 
 
 def test_autosave_round_trips_one_row_per_user(store: st.Store, encounter: str) -> None:
@@ -27,14 +27,16 @@ def test_autosave_round_trips_one_row_per_user(store: st.Store, encounter: str) 
     assert st.list_events(store, encounter, autosave.DISCARDED) == [], "no event for scratch"
 
 
-def test_a_failed_save_keeps_the_autosave(store: st.Store, encounter: str) -> None:
+def test_a_refused_save_keeps_the_text_as_a_conflict(store: st.Store, encounter: str) -> None:
     note = st.get_note(store, encounter)
     mine = (replace(note.draft.sentences[0], text="Dry cough.", origin="human"),)
     autosave.put_autosave(store, encounter, note.version, "dr-a", mine)
     st.save_note(store, encounter, note.version, note.draft.sentences[1:], "dr-b")
     with pytest.raises(st.ConcurrentEdit):
         autosave.save_version(store, encounter, note.version, mine, "dr-a")
-    assert autosave.get_autosave(store, encounter, "dr-a").sentences == mine
+    # The conflict holds the text now (offered once, not also as a stale autosave).
+    [kept] = conflicts.open_conflicts(store, encounter, "dr-a")
+    assert kept.sentences == mine and autosave.get_autosave(store, encounter, "dr-a") is None
     version = autosave.save_version(store, encounter, note.version + 1, mine, "dr-a")
     assert autosave.get_autosave(store, encounter, "dr-a") is None
     assert st.get_note(store, encounter, version).draft.sentences == mine

@@ -34,6 +34,7 @@ def _encounter(data: Path) -> st.Store:
         ),
         "dr-ada",
     )
+    st.set_consent(store, "enc-d", True, "dr-ada")  # training exports need it
     transcript = make_transcript(TURNS)
     version = st.save_transcript(store, "enc-d", transcript, "dr-ada")
     st.save_draft(store, "enc-d", make_draft(transcript), version, "dr-ada")

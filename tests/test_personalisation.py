@@ -178,6 +178,7 @@ def test_a_clinician_can_reorder_sections_and_a_bad_order_is_refused(
 
 def _sign_visit(store: st.Store, eid: str, clinician: str, machine: Draft) -> None:
     st.add_encounter(store, st.EncounterRecord(eid, "Visit", clinician=clinician), clinician)
+    st.set_consent(store, eid, True, clinician)  # without it, the note teaches nothing
     st.save_draft(store, eid, machine, None, clinician)
     signed = _signed(machine)
     st.save_note(store, eid, 1, signed.sentences, clinician, sections=signed.sections)

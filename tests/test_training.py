@@ -90,6 +90,7 @@ def add_reviewed_encounter(store: st.Store, nlp: Language, encounter_id: str, i:
     reviewed = tuple(sorted([*machine, *added], key=lambda e: (e.segment_idx, e.start)))
     with store.transaction():  # one database session for the whole setup (faster)
         st.add_encounter(store, st.EncounterRecord(encounter_id, f"Visit {i}"), "dr-a")
+        st.set_consent(store, encounter_id, True, "dr-a")  # training may use it
         version = st.save_transcript(store, encounter_id, transcript, "dr-a")
         st.save_entities(store, encounter_id, version, machine, model_version(nlp), "dr-a")
         set_version = st.save_entities(store, encounter_id, version, reviewed, "review", "dr-a")

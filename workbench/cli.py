@@ -19,6 +19,7 @@ from workbench import store as st
 from workbench.cli_eval import eval_app
 from workbench.cli_export import export_app
 from workbench.cli_nlp import extract
+from workbench.cli_privacy import register as register_privacy
 
 # No local variables in tracebacks: they would print transcript text.
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Scribe Workbench",
@@ -29,6 +30,7 @@ cli_models.register(app)
 cli_admin.register(app)
 cli_users.register(app)
 app.command()(extract)
+register_privacy(app)  # scribe consent, scribe retention
 console = Console(stderr=True)
 
 APP_PATH = Path(__file__).resolve().parent / "ui" / "app.py"
@@ -120,8 +122,13 @@ def _process_ids(store: st.Store, ids: list[str]) -> None:
             def report(step: str, fraction: float, task=task) -> None:
                 bar.update(task, completed=fraction, step=step)
 
-            result = process_encounter(store, State.data_dir, engine, encounter_id, State.user,
-                                       progress=report)
+            try:
+                result = process_encounter(store, State.data_dir, engine, encounter_id,
+                                           State.user, progress=report)
+            except st.NotFound as exc:  # e.g. audio purged before it was transcribed
+                console.print(f"[yellow]{encounter_id} skipped[/yellow]: {exc}")
+                bar.advance(overall)
+                continue
             bar.update(task, completed=1.0, step=",".join(result.steps_run) or "up to date")
             bar.advance(overall)
 

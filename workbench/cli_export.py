@@ -93,12 +93,13 @@ def training(
     ] = False,
 ) -> None:
     """Export transcripts (segments, words with timings) and newest notes as JSON Lines, one
-    encounter a line, for training; encounters without a transcript are skipped."""
+    encounter a line, for training; encounters without a transcript, or without training-use
+    consent (`scribe consent`), are skipped."""
     import json
 
     from workbench import settings
     from workbench import store as st
-    from workbench.export import export_training
+    from workbench.export import export_training, training_skipped
 
     data_dir = settings.data_dir(ctx.find_root().params.get("data_dir"))
     user = settings.setting("SCRIBE_USER")
@@ -115,3 +116,7 @@ def training(
     console.print(
         f"{len(records)} encounters -> {out}" + (" (de-identified)" if deid else "")
     )
+    skipped = training_skipped(store, ids)
+    if skipped:
+        console.print(f"Skipped {len(skipped)} encounter(s) without training-use consent "
+                      "(see `scribe consent list`).")

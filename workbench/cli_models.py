@@ -70,6 +70,7 @@ def train_ner(
     """Train a NER model from confirmed and corrected entities, evaluate it on held-out
     encounters and register the version with its metrics."""
     from pipelines.nlp import NotEnoughData, TrainOptions
+    from workbench import store as st
     from workbench.jobs import Engine
     from workbench.learning import train_and_register
 
@@ -107,12 +108,21 @@ def train_ner(
         except NotEnoughData as exc:
             bar.stop()
             console.print(f"[red]Not trained[/red]: {exc}")
+            _print_skipped(len(st.training_set(store).skipped_no_consent))
             raise typer.Exit(1) from None
         bar.update(task, completed=epochs, description="done")
     if as_json:
         typer.echo(json.dumps(model_json(record)))
         return
     _print_metrics(record)
+    _print_skipped(record.training.get("skipped_no_consent", 0))
+
+
+def _print_skipped(count: int) -> None:
+    """Say how many reviewed encounters training left out, and why."""
+    if count:
+        console.print(f"Skipped {count} reviewed encounter(s) without training-use consent "
+                      "(see `scribe consent list`).")
 
 
 @train_app.command("drafter")

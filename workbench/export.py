@@ -130,17 +130,27 @@ def _headings(template: str) -> dict[str, str]:
     return {section.key: section.heading for section in spec.sections}
 
 
+def training_skipped(store: db.Store, encounter_ids: list[str]) -> list[str]:
+    """The encounters ``export_training`` leaves out: no training-use consent."""
+    allowed = db.consented_ids(store, encounter_ids)
+    return [e for e in encounter_ids if e not in allowed]
+
+
 def export_training(
     store: db.Store, encounter_ids: list[str], user_id: str, *, deid: bool = False
 ) -> list[dict]:
     """Training-data records (``pipelines.export.training_record``) of the encounters that
     have a transcript, newest transcript and note versions; ``deid=True`` de-identifies them
     with each encounter's known names. Records a ``training.exported`` event per encounter
-    (versions and whether de-identified, never text). Unknown ids raise NotFound."""
+    (versions and whether de-identified, never text). Unknown ids raise NotFound. Encounters
+    without training-use consent are skipped (``training_skipped`` names them)."""
     records = []
+    allowed = db.consented_ids(store, encounter_ids)
     for encounter_id in encounter_ids:
         if db.get_encounter(store, encounter_id) is None:
             raise db.NotFound(f"No encounter {encounter_id}")
+        if encounter_id not in allowed:
+            continue
         found = db.get_transcript(store, encounter_id)
         if found is None:
             continue

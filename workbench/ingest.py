@@ -229,6 +229,31 @@ def safe_upload_name(filename: str) -> str:
     return name or f"recording{suffix}"
 
 
+_PARTIAL = ".ingest-"
+
+
+def remove_partial_copies(audio_dir: Path) -> int:
+    """Delete half-copied audio (``.ingest-PID-*``) whose process is gone, e.g. killed while
+    copying; a live ingest's copy is left alone. Returns how many were removed."""
+    removed = 0
+    for partial in Path(audio_dir).glob(f"*/{_PARTIAL}*"):
+        pid = partial.name[len(_PARTIAL):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            partial.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
 def _copy_atomically(source: Path, target: Path) -> bool:
     """Copy via a temporary file and rename, so a crash never leaves half a file.
 
@@ -236,8 +261,10 @@ def _copy_atomically(source: Path, target: Path) -> bool:
     """
     if target.exists():
         return False
+    remove_partial_copies(target.parent.parent)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".ingest-")
+    # The pid in the name lets a later ingest remove what a killed process left behind.
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f"{_PARTIAL}{os.getpid()}-")
     try:
         with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
             shutil.copyfileobj(src, out)

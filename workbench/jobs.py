@@ -212,6 +212,11 @@ def process_encounter(
         audio = st.get_audio(store, encounter.audio_sha256 or "")
         if audio is None:
             raise st.NotFound(f"Encounter {encounter_id} has no stored audio")
+        if audio.purged_at is not None:
+            raise st.NotFound(
+                f"The audio of {encounter_id} was purged by the retention policy on "
+                f"{audio.purged_at:%Y-%m-%d}; it cannot be transcribed again"
+            )
         terms = custom_terms(store, encounter.clinician, user_id)
         stored = Path(data_dir) / audio.stored_path
         if store.encrypted:  # decrypted into memory only, never into a scratch file

@@ -57,7 +57,11 @@ def train_and_register(
     active if asked). Raises ``NotEnoughData`` (nothing written) when there is too little."""
     stage = on_stage or (lambda name: None)
     stage("reading reviewed entities")
-    sources = st.training_sources(store)
+    found = st.training_set(store)
+    sources = found.sources
+    if found.skipped_no_consent:  # ids and counts only
+        log.info("training skips %d reviewed encounters without training-use consent",
+                 len(found.skipped_no_consent))
     encounters = annotated_encounters(sources)
     model_id = new_model_id("ner")
     path = model_store.model_path(model_id)
@@ -69,6 +73,8 @@ def train_and_register(
     metrics, base_version = _compare(result, path, encounters, nlp_options, options)
     model_store.save_model(data_dir, path, result.model, store.key)
     new = _new_model(model_id, path, result, sources, metrics, base_version, options)
+    new = replace(new, training={**new.training,
+                                 "skipped_no_consent": len(found.skipped_no_consent)})
     try:
         record = st.register_model(store, new, user_id)
     except BaseException:

@@ -37,8 +37,10 @@ def learn_clinician_style(
 ) -> ClinicianStyle:
     """Learn the clinician's style from all their signed notes and store it (with an event).
 
-    Each pair is the machine draft without any style applied (``unstyled``) beside the
-    signed note, so habits the drafts already follow keep their evidence.
+    Notes of encounters without training-use consent are not learned from
+    (``workbench.store.consent``). Each pair is the machine draft without any style applied
+    (``unstyled``) beside the signed note, so habits the drafts already follow keep their
+    evidence.
     """
     started = time.perf_counter()
     pairs = [
@@ -46,6 +48,10 @@ def learn_clinician_style(
         for draft, signed in st.signed_drafts(store, clinician)
     ]
     style = learn_style(pairs)
+    skipped = st.signed_without_consent(store, clinician)
+    if skipped:  # a count only: which notes is in the consent records
+        log.info("style of %s skips %d signed notes without training-use consent",
+                 clinician, len(skipped))
     st.save_style(store, clinician, style.to_dict(), describe(style), user_id, encounter_id)
     log.info(
         "learned the style of %s from %d notes in %.2f s",

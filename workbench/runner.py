@@ -17,6 +17,7 @@ from typing import Literal
 
 from workbench import store as st
 from workbench.jobs import Engine, Progress, process_encounter
+from workbench.store.jobs import record_queued, unfinished_jobs
 
 log = logging.getLogger(__name__)
 
@@ -42,19 +43,25 @@ class JobStatus:
 class Runner:
     """Runs ``work(encounter_id, user_id, progress)`` on one background thread."""
 
-    def __init__(self, work: Work, workers: int = 1) -> None:
+    def __init__(
+        self, work: Work, workers: int = 1, on_submit: Callable[[str, str], None] | None = None
+    ) -> None:
         self._work = work
+        self._on_submit = on_submit
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scribe-job")
         self._lock = threading.Lock()
         self._status: dict[str, JobStatus] = {}
 
-    def submit(self, encounter_id: str, user_id: str) -> bool:
-        """Queue an encounter; False (and nothing queued) if it is already queued or running."""
+    def submit(self, encounter_id: str, user_id: str, remember: bool = True) -> bool:
+        """Queue an encounter; False (and nothing queued) if it is already queued or running.
+        ``on_submit`` (the store's record of the job) runs first unless ``remember`` is off."""
         with self._lock:
             current = self._status.get(encounter_id)
             if current is not None and current.active:
                 return False
             self._status[encounter_id] = JobStatus(encounter_id, "queued")
+        if remember and self._on_submit is not None:
+            self._on_submit(encounter_id, user_id)
         self._pool.submit(self._run, encounter_id, user_id)
         return True
 
@@ -86,14 +93,27 @@ class Runner:
             self._update(encounter_id, state="done", step="done", fraction=1.0)
 
 
-def encounter_runner(store: st.Store, data_dir: Path, engine: Engine | None = None) -> Runner:
-    """A runner that calls ``workbench.jobs.process_encounter`` for each submitted id."""
+def encounter_runner(
+    store: st.Store, data_dir: Path, engine: Engine | None = None, resume: bool = True
+) -> Runner:
+    """A runner that calls ``workbench.jobs.process_encounter`` for each submitted id.
+
+    Each submission is remembered in the store (``job.queued``); with ``resume`` the runner
+    starts by queueing the jobs an earlier server left unfinished (killed, restarted)."""
     shared = engine or Engine(store=store)
 
     def work(encounter_id: str, user_id: str, progress: Progress) -> object:
         return process_encounter(store, data_dir, shared, encounter_id, user_id, progress)
 
-    return Runner(work)
+    def remember(encounter_id: str, user_id: str) -> None:
+        record_queued(store, encounter_id, user_id)
+
+    runner = Runner(work, on_submit=remember)
+    if resume:
+        for encounter_id, user_id in unfinished_jobs(store):
+            log.info("resuming the unfinished job of %s", encounter_id)
+            runner.submit(encounter_id, user_id, remember=False)
+    return runner
 
 
 def _explain(exc: Exception) -> str:

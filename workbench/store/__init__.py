@@ -20,6 +20,14 @@ from workbench.store.codes import (
     problem_code_decisions,
     reject_code,
 )
+from workbench.store.consent import (
+    ConsentState,
+    consent_history,
+    consented_ids,
+    get_consent,
+    list_consent,
+    set_consent,
+)
 from workbench.store.db import (
     ConcurrentEdit,
     InvalidEdit,
@@ -66,6 +74,7 @@ from workbench.store.migrations import migrate, schema_version
 from workbench.store.models import (
     ModelRecord,
     NewModel,
+    TrainingSet,
     TrainingSource,
     activate_model,
     active_model,
@@ -73,6 +82,7 @@ from workbench.store.models import (
     get_model,
     list_models,
     register_model,
+    training_set,
     training_sources,
 )
 from workbench.store.note_history import (
@@ -114,7 +124,13 @@ from workbench.store.signing import (
     signoff_view,
 )
 from workbench.store.status import status_counts
-from workbench.store.styles import StoredStyle, latest_style, save_style, signed_drafts
+from workbench.store.styles import (
+    StoredStyle,
+    latest_style,
+    save_style,
+    signed_drafts,
+    signed_without_consent,
+)
 from workbench.store.support import NewSupportCheck, SupportCheck, get_support, save_support
 from workbench.store.transcripts import (
     get_transcript,
@@ -188,4 +204,6 @@ __all__ = [
     "history_events", "machine_draft", "Signature", "list_signatures",
     "SignoffBlocked", "SignoffState", "amend_note", "signoff_state",
     "NoteHistory", "note_history", "RoundActivity", "round_activity", "signoff_view",
+    "ConsentState", "consent_history", "consented_ids", "get_consent", "list_consent",
+    "set_consent", "TrainingSet", "training_set", "signed_without_consent",
 ]

@@ -18,7 +18,8 @@ import duckdb
 
 from pipelines.editing import same_note
 from pipelines.types import Evidence, NoteSentence
-from workbench.store.db import Store, utcnow
+from workbench.store.conflicts import EditConflict
+from workbench.store.db import ConcurrentEdit, Store, utcnow
 from workbench.store.events import insert_events, new_event
 from workbench.store.notes import save_note
 from workbench.store.records import Event
@@ -120,8 +121,47 @@ def save_version(
 
     ``keep`` is the pending note the reviewer still has on top of the new version (unsaved
     edits carried over a one-click action); when it is empty or equal to ``sentences`` the
-    autosave is cleared. Raises what ``save_note`` raises, and then nothing is written.
+    autosave is cleared. Raises what ``save_note`` raises, and then nothing is written,
+    except that a save refused because someone saved a newer version first keeps
+    ``sentences`` as an open conflict (``workbench.store.conflicts``) and raises
+    ``EditConflict``, a ``ConcurrentEdit`` that names it: the refused text is never lost.
     """
+    try:
+        return _save_version(store, encounter_id, base_version, sentences, user_id, keep=keep,
+                             sections=sections, extra_events=extra_events, redrafted=redrafted)
+    except ConcurrentEdit as exc:
+        if isinstance(exc, EditConflict) or _in_transaction(store):
+            raise  # inside a caller's transaction the rollback would drop the kept text
+        from workbench.store.conflicts import keep_refused
+
+        conflict = keep_refused(store, encounter_id, base_version, sentences, user_id)
+        raise EditConflict(
+            f"Not saved: version {conflict.theirs_version} of {encounter_id} was saved by "
+            "someone else while you edited version "
+            f"{base_version}. Your text is kept: compare both and choose.",
+            conflict,
+        ) from exc
+
+
+def _in_transaction(store: Store) -> bool:
+    """Inside a caller's ``transaction()`` in this thread? (A view made with ``as_actor``
+    shares its root's state, hence ``root``.)"""
+    root = getattr(store, "root", store)
+    return bool(getattr(getattr(root, "_local", None), "in_tx", False))
+
+
+def _save_version(
+    store: Store,
+    encounter_id: str,
+    base_version: int,
+    sentences: tuple[NoteSentence, ...],
+    user_id: str,
+    *,
+    keep: tuple[NoteSentence, ...],
+    sections: tuple[str, ...] | None,
+    extra_events: Sequence[Event],
+    redrafted: Sequence[str],
+) -> int:
     with store.transaction() as con:
         version = save_note(
             store,
@@ -149,6 +189,16 @@ def _put(
     now: datetime,
 ) -> None:
     con.execute(_UPSERT, [encounter_id, user_id, note_version, _dump(sentences), now])
+
+
+def dump_sentences(sentences: tuple[NoteSentence, ...]) -> str:
+    """Sentences (with evidence) as the JSON the autosave and conflict tables keep."""
+    return _dump(sentences)
+
+
+def load_sentences(raw: str) -> tuple[NoteSentence, ...]:
+    """The inverse of ``dump_sentences``."""
+    return _load(raw)
 
 
 def _dump(sentences: tuple[NoteSentence, ...]) -> str:

@@ -34,11 +34,13 @@ def add_audio(store: Store, audio: AudioRecord) -> bool:
 
 
 def get_audio(store: Store, sha256: str) -> AudioRecord | None:
-    """The audio file with this content hash, if stored."""
+    """The audio file with this content hash, if stored (``purged_at`` set when the retention
+    policy deleted the file)."""
     with store.connect() as con:
         row = con.execute(
-            "SELECT sha256, stored_path, original_name, format, duration_s, sample_rate,"
-            " channels, size_bytes FROM audio_files WHERE sha256 = ?",
+            "SELECT a.sha256, a.stored_path, a.original_name, a.format, a.duration_s,"
+            " a.sample_rate, a.channels, a.size_bytes, p.purged_at FROM audio_files a"
+            " LEFT JOIN audio_purges p ON p.sha256 = a.sha256 WHERE a.sha256 = ?",
             [sha256],
         ).fetchone()
     return AudioRecord(*row) if row else None

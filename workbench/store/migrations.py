@@ -52,25 +52,39 @@ def applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
 def migrate(store: Store, migrations: list[Migration] | None = None) -> list[int]:
     """Apply every pending migration; returns the versions applied now."""
     migrations = available_migrations() if migrations is None else migrations
-    applied_now: list[int] = []
     with store.connect() as con:
-        done = applied_versions(con)
-        newest_known = max((m.version for m in migrations), default=0)
-        if done and max(done) > newest_known:
-            raise StoreError(
-                f"Database schema version {max(done)} is newer than this code knows "
-                f"({newest_known}); upgrade Scribe Workbench"
+        # Every commit below goes straight into the database file (a checkpoint instead of
+        # the write-ahead log): DuckDB 1.5.5 cannot replay some schema changes from the log
+        # (0009's ALTER TABLE: "Failure while replaying WAL file"), so a process killed after
+        # a migration's commit left a database nobody could open (tests/test_crash_safety.py).
+        con.execute("SET checkpoint_threshold = '0b'")
+        try:
+            return _apply(store, con, migrations)
+        finally:
+            con.execute("RESET checkpoint_threshold")
+
+
+def _apply(
+    store: Store, con: duckdb.DuckDBPyConnection, migrations: list[Migration]
+) -> list[int]:
+    applied_now: list[int] = []
+    done = applied_versions(con)
+    newest_known = max((m.version for m in migrations), default=0)
+    if done and max(done) > newest_known:
+        raise StoreError(
+            f"Database schema version {max(done)} is newer than this code knows "
+            f"({newest_known}); upgrade Scribe Workbench"
+        )
+    for migration in migrations:
+        if migration.version in done:
+            continue
+        with store.transaction() as tx:
+            tx.execute(migration.sql)
+            tx.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                [migration.version, migration.name, utcnow()],
             )
-        for migration in migrations:
-            if migration.version in done:
-                continue
-            with store.transaction() as tx:
-                tx.execute(migration.sql)
-                tx.execute(
-                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
-                    [migration.version, migration.name, utcnow()],
-                )
-            applied_now.append(migration.version)
+        applied_now.append(migration.version)
     return applied_now
 
 

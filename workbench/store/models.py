@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from pipelines.types import Entity
+from workbench.store.consent import consented_ids
 from workbench.store.db import NotFound, Store, StoreError, utcnow
 from workbench.store.events import insert_events, new_event
 
@@ -231,14 +232,29 @@ def deactivate_model(store: Store, kind: str, user_id: str) -> ModelRecord | Non
 
 
 def training_sources(store: Store) -> list[TrainingSource]:
+    """Reviewed encounters with training-use consent (``training_set``'s sources)."""
+    return training_set(store).sources
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    """What training may use, and the reviewed encounters left out for lack of consent."""
+
+    sources: list[TrainingSource]
+    skipped_no_consent: tuple[str, ...] = ()
+
+
+def training_set(store: Store) -> TrainingSet:
     """Reviewed encounters: each one with at least one entity correction or confirmation
     event, with its newest entity set and the segment texts of that set's transcript version.
+    Encounters without training-use consent (``workbench.store.consent``) are skipped, by id.
     """
     with store.connect() as con:
         rows = con.execute(
             _TRAINING_SOURCES, [list(ENTITY_CORRECTION_KINDS), list(ENTITY_REVIEW_KINDS)]
         ).fetchall()
-        return [
+        allowed = consented_ids(store, [row[0] for row in rows])
+        sources = [
             TrainingSource(
                 encounter_id=encounter_id,
                 transcript_version=t_version,
@@ -249,7 +265,10 @@ def training_sources(store: Store) -> list[TrainingSource]:
                 confirmations=int(n_confirmations),
             )
             for encounter_id, n_corrections, n_confirmations, set_version, t_version in rows
+            if encounter_id in allowed
         ]
+    skipped = tuple(row[0] for row in rows if row[0] not in allowed)
+    return TrainingSet(sources, skipped)
 
 
 def _segments(con, encounter_id: str, transcript_version: int) -> tuple[tuple[int, str], ...]:

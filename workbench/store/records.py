@@ -21,6 +21,8 @@ class AudioRecord:
     sample_rate: int | None
     channels: int | None
     size_bytes: int | None
+    # When the retention policy deleted the file (``scribe retention apply``); None: kept.
+    purged_at: datetime | None = None
 
 
 @dataclass(frozen=True)

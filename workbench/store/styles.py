@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from workbench.store.consent import consented_ids
 from workbench.store.db import Store, utcnow
 from workbench.store.events import insert_events, new_event
 from workbench.store.notes import _read_note
@@ -95,23 +96,47 @@ def signed_drafts(store: Store, clinician: str) -> list[tuple[NoteVersion, NoteV
 
     A note is the clinician's when its encounter names them, or names nobody and they
     signed it. The machine draft is the newest version without a parent (a drafter's)
-    up to the signed one.
+    up to the signed one. Encounters without training-use consent are left out
+    (``signed_without_consent`` names them).
     """
     with store.connect() as con:
-        rows = con.execute(
-            "SELECT s.encounter_id, s.note_version,"
-            " (SELECT max(n.version) FROM notes n WHERE n.encounter_id = s.encounter_id"
-            "   AND n.parent_version IS NULL AND n.version <= s.note_version) AS draft_version"
-            " FROM signatures s JOIN encounters e ON e.encounter_id = s.encounter_id"
-            " WHERE e.clinician = ? OR (coalesce(e.clinician, '') = '' AND s.signed_by = ?)"
-            # An amended note teaches once, by its newest signed version.
-            " QUALIFY row_number() OVER (PARTITION BY s.encounter_id"
-            "   ORDER BY s.note_version DESC) = 1"
-            " ORDER BY s.signed_at, s.encounter_id",
-            [clinician, clinician],
-        ).fetchall()
+        rows = _signed_rows(con, clinician)
+        allowed = consented_ids(store, [row[0] for row in rows])
         return [
             (_read_note(con, encounter_id, draft), _read_note(con, encounter_id, signed))
             for encounter_id, signed, draft in rows
-            if draft is not None
+            if draft is not None and encounter_id in allowed
         ]
+
+
+def signed_without_consent(store: Store, clinician: str) -> list[str]:
+    """The clinician's signed encounters that style learning leaves out: no training-use
+    consent."""
+    with store.connect() as con:
+        rows = _signed_rows(con, clinician)
+    allowed = consented_ids(store, [row[0] for row in rows])
+    return [row[0] for row in rows if row[0] not in allowed]
+
+
+def _signed_rows(con, clinician: str) -> list[tuple]:
+    """(encounter, newest signed version, its machine draft version) of the clinician's notes.
+
+    GROUP BY rather than QUALIFY with a correlated subquery: with bound parameters DuckDB
+    1.5.5 fails on that form ("Attempted to access index 2 within vector of size 2") once
+    three notes are signed.
+    """
+    return con.execute(
+        "WITH signed AS ("
+        # An amended note teaches once, by its newest signed version (signed last).
+        "  SELECT s.encounter_id, max(s.note_version) AS note_version,"
+        "   max(s.signed_at) AS signed_at FROM signatures s"
+        "  JOIN encounters e ON e.encounter_id = s.encounter_id"
+        "  WHERE e.clinician = ? OR (coalesce(e.clinician, '') = '' AND s.signed_by = ?)"
+        "  GROUP BY s.encounter_id)"
+        " SELECT g.encounter_id, g.note_version, max(n.version) FILTER ("
+        "   WHERE n.parent_version IS NULL AND n.version <= g.note_version) AS draft_version"
+        " FROM signed g LEFT JOIN notes n ON n.encounter_id = g.encounter_id"
+        " GROUP BY g.encounter_id, g.note_version, g.signed_at"
+        " ORDER BY g.signed_at, g.encounter_id",
+        [clinician, clinician],
+    ).fetchall()

@@ -12,6 +12,7 @@ from workbench.ui import note_editor as ed
 from workbench.ui import resources
 from workbench.ui import sentence_actions as actions
 from workbench.ui import support_panel as sp
+from workbench.ui.conflict_panel import conflict_panel
 from workbench.ui.dictation_panel import dictation_panel
 from workbench.ui.export_panel import export_buttons
 from workbench.ui.review_context import ReviewContext
@@ -41,6 +42,7 @@ def draft_panel(ctx: ReviewContext) -> None:
     headings = resources.section_headings(note.draft.template)
     sp.needs_attention(ctx.support, headings, ctx.play)
     _flash()
+    conflict_panel(ctx)
     _autosave_notice(ctx, ed.start(ctx))
     sentence_list(ctx, headings)
 

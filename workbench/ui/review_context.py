@@ -160,5 +160,7 @@ def load_context(store: db.Store, encounter_id: str, user: str) -> ReviewContext
 
 
 def audio_path(ctx: ReviewContext) -> str | None:
-    """The stored recording's path on disk (None without audio)."""
-    return str(resources.data_dir() / ctx.audio.stored_path) if ctx.audio else None
+    """The stored recording's path on disk (None without audio, or once it is purged)."""
+    if ctx.audio is None or ctx.audio.purged_at is not None:
+        return None
+    return str(resources.data_dir() / ctx.audio.stored_path)

@@ -26,6 +26,12 @@ def source_panel(ctx: ReviewContext) -> None:
     selected = ctx.selected
     evidence = ctx.evidence()
     path = audio_path(ctx)
+    if ctx.audio is not None and ctx.audio.purged_at is not None:
+        st.info(
+            f"Audio purged by retention policy on {ctx.audio.purged_at:%Y-%m-%d}; "
+            "the transcript and note are kept.",
+            icon=":material/auto_delete:",
+        )
     if path:
         # Constant arguments: the element is never re-created, so the player's seeks and
         # playback survive reruns; the bytes are served by URL, not sent with each rerun.

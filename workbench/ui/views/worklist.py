@@ -29,6 +29,7 @@ saved, problems = ws.restore_query()
 for problem in problems:
     st.warning(problem)
 ws.seed_widgets(saved, clinicians, specialties)
+resources.get_runner()  # once per server: resumes processing an earlier server left unfinished
 
 head, action = st.columns([4, 1], vertical_alignment="bottom")
 head.title("Worklist")
