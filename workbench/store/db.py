@@ -11,6 +11,7 @@ queues instead of crashing. Nested calls in one thread reuse the open connection
 
 from __future__ import annotations
 
+import copy
 import fcntl
 import logging
 import os
@@ -18,10 +19,15 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
+
+if TYPE_CHECKING:
+    from workbench.store.access import Actor
 
 # DuckDB checkpoints (folds the write-ahead log into the file) when the last connection
 # closes: 100-400 ms on a database of 10,000 encounters, paid by every one-event write such
@@ -72,26 +78,44 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+@dataclass
+class _Stamps:
+    """What ``stamp`` counts; one instance shared by a handle and its ``as_actor`` views."""
+
+    commits: int = 0  # transactions committed through this handle
+    quiet_commits: int = 0  # of which only recorded activity (see ``transaction``)
+    changes_elsewhere: int = 0  # file changes this handle did not make, as seen
+    files: tuple | None = None  # the files as this handle last left them
+
+
 class Store:
     """A DuckDB database file plus the lock that serialises access to it.
 
     Use ``with store.connect() as con:`` for reads and ``with store.transaction() as con:``
-    for writes; both are re-entrant within a thread.
+    for writes; both are re-entrant within a thread. ``actor`` is who the store functions
+    act for (``workbench.store.access``); the operator's handle acts as ``SYSTEM``.
     """
 
     def __init__(self, path: Path, lock_timeout_s: float = 120.0) -> None:
+        from workbench.store.access import SYSTEM  # access imports StoreError from here
+
         self.path = Path(path)
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.lock_timeout_s = lock_timeout_s
+        self.actor: Actor = SYSTEM
         self._thread_lock = threading.RLock()
         self._local = threading.local()
-        self._commits = 0  # transactions committed through this handle
-        self._quiet_commits = 0  # of which only recorded activity (see ``transaction``)
-        self._changes_elsewhere = 0  # file changes this handle did not make, as seen
-        self._files: tuple | None = None  # the files as this handle last left them
+        self._stamps = _Stamps()
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
+
+    def as_actor(self, actor: Actor) -> Store:
+        """The same database acting for ``actor``: shares the lock, this thread's open
+        connection and the stamps, so a write through either is seen by both."""
+        view = copy.copy(self)  # shallow: the lock, ``_local`` and ``_stamps`` are shared
+        view.actor = actor
+        return view
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -154,7 +178,7 @@ class Store:
         finally:
             con.close()
             # Still holding the lock: whatever the files look like now is this handle's doing.
-            self._files = self._file_states()
+            self._stamps.files = self._file_states()
 
     @contextmanager
     def transaction(self, activity: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -176,9 +200,9 @@ class Store:
                 raise
             else:
                 con.execute("COMMIT")
-                self._commits += 1
-                self._files = self._file_states()  # holding the lock: this change is ours
-                self._quiet_commits += activity
+                self._stamps.commits += 1
+                self._stamps.files = self._file_states()  # holding the lock: this change is ours
+                self._stamps.quiet_commits += activity
                 if activity:
                     self._local.activity_commits += 1
                 else:
@@ -195,14 +219,15 @@ class Store:
         ``stat`` calls.
         """
         self._notice_changes()
-        return (self._commits, self._changes_elsewhere)
+        return (self._stamps.commits, self._stamps.changes_elsewhere)
 
     def content_stamp(self) -> tuple:
         """Like ``stamp``, but unchanged by this handle's activity-only commits (see
         ``transaction``): for cached reads that show no activity (notes, transcripts,
         decisions, the worklist), so ▶ and the heartbeat do not empty them."""
         self._notice_changes()
-        return (self._commits - self._quiet_commits, self._changes_elsewhere)
+        stamps = self._stamps
+        return (stamps.commits - stamps.quiet_commits, stamps.changes_elsewhere)
 
     def _log_size(self) -> int:
         found = _file_state(self.path.with_name(self.path.name + ".wal"))
@@ -213,9 +238,9 @@ class Store:
 
     def _notice_changes(self) -> None:
         files = self._file_states()
-        if files != self._files:  # written by someone else (or never seen): count it
-            self._changes_elsewhere += 1
-            self._files = files
+        if files != self._stamps.files:  # written by someone else (or never seen): count it
+            self._stamps.changes_elsewhere += 1
+            self._stamps.files = files
 
     @contextmanager
     def _file_lock(self) -> Iterator[None]:

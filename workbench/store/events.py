@@ -8,6 +8,8 @@ from typing import Any
 
 import duckdb
 
+from workbench.store.access import require
+from workbench.store.audit import append_row
 from workbench.store.db import Store, utcnow
 from workbench.store.records import Event
 
@@ -16,6 +18,11 @@ _INSERT = (
     " before, after, model_version, note_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT DO NOTHING"
 )
+_ROLE = "SELECT role FROM users WHERE user_id = ?"
+# Events that only record what a reviewer did (looked at a sentence's evidence, was active):
+# they change no note, transcript or decision, so they leave ``Store.content_stamp`` alone,
+# and they are not audited one by one (the view itself is: ``record_view``).
+ACTIVITY_KINDS = frozenset({"sentence.viewed", "review.active"})
 _SELECT = (
     "SELECT event_id, ts, user_id, encounter_id, kind, object_type, object_id,"
     " before, after, model_version, note_version FROM events"
@@ -53,8 +60,14 @@ def new_event(
 
 
 def insert_events(con: duckdb.DuckDBPyConnection, events: list[Event]) -> None:
-    """Append events inside the caller's transaction. Event ids make this idempotent."""
+    """Append events inside the caller's transaction. Event ids make this idempotent.
+
+    Each event other than reviewer activity also gets its audit row here, in the same
+    transaction: every edit, sign, export and login reaches the audit log this one way."""
+    roles: dict[str, str | None] = {}
     for ev in events:
+        if ev.kind not in ACTIVITY_KINDS:
+            _audit(con, ev, roles)
         con.execute(
             _INSERT,
             [
@@ -73,13 +86,23 @@ def insert_events(con: duckdb.DuckDBPyConnection, events: list[Event]) -> None:
         )
 
 
-# Events that only record what a reviewer did (looked at a sentence's evidence, was active):
-# they change no note, transcript or decision, so they leave ``Store.content_stamp`` alone.
-ACTIVITY_KINDS = frozenset({"sentence.viewed", "review.active"})
+def _audit(con: duckdb.DuckDBPyConnection, ev: Event, roles: dict[str, str | None]) -> None:
+    if ev.user_id not in roles:
+        found = con.execute(_ROLE, [ev.user_id]).fetchone()
+        roles[ev.user_id] = found[0] if found else None
+    object_type, object_id = ev.object_type, ev.object_id
+    if object_id is None and ev.encounter_id is not None:
+        object_type, object_id = "encounter", ev.encounter_id
+    outcome = "failed" if ev.kind.endswith("_failed") else "allowed"
+    detail = {"event_id": ev.event_id, "encounter_id": ev.encounter_id}
+    append_row(con, ev.user_id, roles[ev.user_id], ev.kind, object_type, object_id, outcome, detail)
 
 
 def append_event(store: Store, event: Event) -> None:
-    """Append one event in its own transaction."""
+    """Append one event in its own transaction (the actor must be able to open the
+    encounter it is about)."""
+    if event.encounter_id is not None:
+        require(store, "encounter.view", event.encounter_id)
     with store.transaction(activity=event.kind in ACTIVITY_KINDS) as con:
         insert_events(con, [event])
 
@@ -87,7 +110,12 @@ def append_event(store: Store, event: Event) -> None:
 def list_events(
     store: Store, encounter_id: str | None = None, kind: str | None = None
 ) -> list[Event]:
-    """Events in time order, optionally for one encounter and/or one kind."""
+    """Events in time order, optionally for one encounter and/or one kind. Their before and
+    after hold identified text: the encounter's ``text.phi``, or ``audit.view`` for all."""
+    if encounter_id is None:
+        require(store, "audit.view")
+    else:
+        require(store, "text.phi", encounter_id)
     with store.connect() as con:
         rows = con.execute(_SELECT, [encounter_id, encounter_id, kind, kind]).fetchall()
     return [_event(row) for row in rows]
