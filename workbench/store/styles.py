@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from workbench.store.access import allowed, require
 from workbench.store.db import Store, utcnow
 from workbench.store.events import insert_events, new_event
 from workbench.store.notes import _read_note
@@ -39,6 +40,7 @@ def save_style(
 
     ``encounter_id`` is the signed note that prompted the learning, if any.
     """
+    require(store, "note.sign", encounter_id)
     with store.transaction() as con:
         style_id = con.execute(
             "INSERT INTO clinician_styles (clinician, style_version, notes, style, summary,"
@@ -95,8 +97,9 @@ def signed_drafts(store: Store, clinician: str) -> list[tuple[NoteVersion, NoteV
 
     A note is the clinician's when its encounter names them, or names nobody and they
     signed it. The machine draft is the newest version without a parent (a drafter's)
-    up to the signed one.
+    up to the signed one. Only notes whose text the actor may read are included.
     """
+    require(store, "note.sign", None)
     with store.connect() as con:
         rows = con.execute(
             "SELECT s.encounter_id, s.note_version,"
@@ -113,5 +116,5 @@ def signed_drafts(store: Store, clinician: str) -> list[tuple[NoteVersion, NoteV
         return [
             (_read_note(con, encounter_id, draft), _read_note(con, encounter_id, signed))
             for encounter_id, signed, draft in rows
-            if draft is not None
+            if draft is not None and allowed(store, "text.phi", encounter_id)
         ]
