@@ -19,6 +19,13 @@ class DemoEncounter:
     script: Path
 
 
+def clinician_user_id(name: str | None) -> str | None:
+    """The demo clinician's account id: "Dr. Mensah" -> "dr-mensah" (None stays None)."""
+    if not name:
+        return None
+    return "-".join(name.lower().replace(".", " ").split())
+
+
 def demo_encounters(directory: Path = DEMO_DIR) -> list[DemoEncounter]:
     """Every demo encounter folder that has metadata, a script and audio."""
     found = []
@@ -39,6 +46,7 @@ def demo_encounters(directory: Path = DEMO_DIR) -> list[DemoEncounter]:
                     clinician=data.get("clinician"),
                     patient_label=data.get("patient_label"),
                     source="demo",
+                    clinician_id=clinician_user_id(data.get("clinician")),
                 ),
                 audio=audio,
                 script=folder / "script.txt",

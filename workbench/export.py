@@ -9,6 +9,7 @@ from typing import Literal
 from pipelines.drafting import TemplateError, load_template
 from pipelines.export import ExportError, SignedNote, document_reference_json, render_text
 from workbench import store as db
+from workbench.store.access import require
 from workbench.store.signatures import list_signatures
 
 ExportFormat = Literal["text", "fhir"]
@@ -32,8 +33,10 @@ class ExportedNote:
 def signed_note(store: db.Store, encounter_id: str) -> SignedNote:
     """The newest signed note version of the encounter, ready for :mod:`pipelines.export`.
 
-    Raises NotFound for an unknown encounter and ExportError when nothing is signed yet.
+    Raises NotFound for an unknown encounter, ExportError when nothing is signed yet and
+    Forbidden unless the actor may export it (``note.export``).
     """
+    require(store, "note.export", encounter_id)
     encounter = db.get_encounter(store, encounter_id)
     if encounter is None:
         raise db.NotFound(f"No encounter {encounter_id}")

@@ -78,9 +78,10 @@ def record(
     outcome: str,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Append one row for the store's actor (its own transaction, or the caller's)."""
+    """Append one row for the store's actor (its own transaction, or the caller's). Like
+    reviewer activity it changes no clinical data, so cached reads stay valid."""
     actor = store.actor
-    with store.transaction() as con:
+    with store.transaction(activity=True) as con:
         append_row(con, actor.user_id, actor.role, action, object_type, object_id, outcome, detail)
 
 
@@ -108,6 +109,18 @@ def append_row(
 def _hash(prev: str, fields: tuple) -> str:
     text = json.dumps([prev, *(str(f) if isinstance(f, datetime) else f for f in fields)])
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def record_view(store: Store, encounter_id: str) -> None:
+    """Audit that the actor opened the encounter (once per opening, not per cached read);
+    ``Forbidden`` (audited too) when they may not."""
+    from workbench.store.access import allowed, require
+
+    require(store, "encounter.view", encounter_id)
+    identified = allowed(store, "text.phi", encounter_id)
+    record(
+        store, "encounter.view", "encounter", encounter_id, "allowed", {"identified": identified}
+    )
 
 
 def search_audit(

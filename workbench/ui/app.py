@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from workbench import settings
+from workbench.store.access import allowed
 from workbench.ui import resources
 
 VIEWS = Path(__file__).resolve().parent / "views"
@@ -26,6 +27,12 @@ with st.sidebar:
     )
     st.caption(f"Data: `{resources.data_dir()}` · nothing leaves this machine")
 
+# -- admin pages (access branch): listed only for those the policy lets read the audit log --
+admin_pages = []
+if allowed(resources.session_store(), "audit.view"):
+    admin_pages.append(st.Page(str(VIEWS / "audit.py"), title="Audit log",
+                               icon=":material/policy:", url_path="audit"))
+# ------------------------------------------------------------------------------------------
 page = st.navigation(
     [
         st.Page(str(VIEWS / "worklist.py"), title="Worklist", icon=":material/checklist:",
@@ -36,6 +43,7 @@ page = st.navigation(
                 url_path="new"),
         st.Page(str(VIEWS / "vocabulary.py"), title="My vocabulary", icon=":material/spellcheck:",
                 url_path="vocabulary"),
+        *admin_pages,
     ]
 )
 page.run()

@@ -238,7 +238,7 @@ def _show_message() -> None:
 
 def _run(done: str, action, *args) -> int | None:
     try:
-        version = action(resources.get_store(), *args)
+        version = action(resources.session_store(), *args)
     except EDIT_ERRORS as exc:
         st.session_state[MESSAGE_KEY] = ("error", str(exc))
         return None
@@ -350,7 +350,7 @@ def _add(panel: Panel) -> None:
         panel.user,
     )
     if version is not None:
-        added = db.get_entity_set(resources.get_store(), panel.encounter_id, version)
+        added = db.get_entity_set(resources.session_store(), panel.encounter_id, version)
         st.session_state[PICK_KEY] = next(
             (
                 j

@@ -52,7 +52,7 @@ def transcript_editor(
             try:
                 with st.spinner("Re-drafting what the correction changed…"):
                     result = correct_transcript(
-                        resources.get_store(), engine.nlp, encounter_id, version,
+                        resources.session_store(), engine.nlp, encounter_id, version,
                         [fix], resources.current_user(), engine=engine,
                     )
             except (db.ConcurrentEdit, db.NoteLocked, db.NotFound) as exc:

@@ -8,6 +8,7 @@ from dataclasses import replace
 import streamlit as st
 
 from workbench import store as db
+from workbench.store.access import allowed
 from workbench.store.records import STATUSES
 from workbench.store.worklist import SORTS
 from workbench.ui import resources
@@ -23,7 +24,14 @@ SORT_LABELS = {
 }
 COLOURS = {"signed": "green", "in review": "orange", "drafted": "blue"}
 
-store = resources.get_store()
+store = resources.session_store()  # acts for the signed-in user
+if not allowed(store, "encounter.list"):  # an analyst sees counts, never titles or patients
+    st.title("Worklist")
+    for col, (status, n) in zip(
+        st.columns(len(STATUSES)), db.worklist_status_counts(store).items(), strict=True
+    ):
+        col.metric(status.capitalize(), n)
+    st.stop()
 clinicians, specialties = db.worklist_options(store)
 saved, problems = ws.restore_query()
 for problem in problems:
