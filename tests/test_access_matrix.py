@@ -285,3 +285,29 @@ def test_unknown_actions_are_an_error_not_a_silent_allow(base: st.Store) -> None
 def test_zz_unauthorised_reads_in_the_matrix_is_zero() -> None:
     print(f"\nunauthorised reads in the role x action matrix: {len(UNAUTHORISED_READS)}")
     assert UNAUTHORISED_READS == []
+
+
+def test_older_encounters_belong_to_their_creator_after_the_migration(tmp_path: Path) -> None:
+    from workbench.store.migrations import available_migrations, migrate
+
+    store = st.Store(tmp_path / "old.duckdb")
+    migrate(store, [m for m in available_migrations() if m.version < 15])
+    with store.transaction() as con:
+        con.execute(
+            "INSERT INTO encounters (encounter_id, title, created_at, created_by)"
+            " VALUES ('old-1', 'Old visit', now(), 'dr-a')"
+        )
+    assert migrate(store)[0] == 15
+    assert st.get_encounter(store, "old-1").clinician_id is None
+    dr_a, dr_b = (store.as_actor(Actor(u, "clinician")) for u in ("dr-a", "dr-b"))
+    assert [s.encounter.encounter_id for s in st.list_encounters(dr_a)] == ["old-1"]
+    assert st.list_encounters(dr_b) == []
+
+
+def test_demo_encounters_belong_to_their_clinicians_accounts() -> None:
+    from workbench.demo import clinician_user_id, demo_encounters
+
+    metas = [d.meta for d in demo_encounters()]
+    assert metas and all(m.clinician_id == clinician_user_id(m.clinician) for m in metas)
+    assert clinician_user_id("Dr. Mensah") == "dr-mensah"
+    assert clinician_user_id(None) is None
