@@ -9,7 +9,6 @@ transcript and note.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import shutil
 from collections.abc import Callable
@@ -38,7 +37,9 @@ ACTORS = {
     "analyst": Actor("ana", "analyst"),
     "admin": Actor("adm", "admin"),
 }
-HAS_DEID = importlib.util.find_spec("pipelines.deid") is not None
+# The de-identification stage of this checkout (a stage found elsewhere on the path does not
+# count: its data files would be missing).
+HAS_DEID = (Path(__file__).parents[1] / "pipelines" / "deid" / "__init__.py").is_file()
 UNAUTHORISED_READS: list[str] = []
 
 
@@ -311,3 +312,14 @@ def test_demo_encounters_belong_to_their_clinicians_accounts() -> None:
     assert metas and all(m.clinician_id == clinician_user_id(m.clinician) for m in metas)
     assert clinician_user_id("Dr. Mensah") == "dr-mensah"
     assert clinician_user_id(None) is None
+
+
+def test_an_actor_view_shares_the_connection_the_lock_and_the_stamps(base: st.Store) -> None:
+    view = base.as_actor(ACTORS["admin"])
+    assert view.actor == ACTORS["admin"] and base.actor == SYSTEM
+    assert view.as_actor(ACTORS["analyst"]).root is base
+    stamp = base.content_stamp()
+    st.ensure_user(view, "someone", "Someone", "clinician")  # a write through the view
+    assert base.content_stamp() != stamp and view.content_stamp() == base.content_stamp()
+    with base.one_connection(), base.connect() as con, view.connect() as con2:
+        assert con is con2

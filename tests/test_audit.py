@@ -185,3 +185,12 @@ def test_non_admins_cannot_open_the_audit_page_nor_see_it_listed(
     admin_app.switch_page("views/audit.py").run()
     assert not admin_app.exception, admin_app.exception
     assert [t.value for t in admin_app.title] == ["Audit log"]
+
+
+def test_a_replayed_event_is_stored_and_audited_once(store: st.Store, encounter: str) -> None:
+    event = st.new_event("dr-a", encounter, "note.exported", object_id="enc-1/note/1")
+    st.append_event(store, event)
+    st.append_event(store, event)  # a retry after a lost reply
+    assert len(st.list_events(store, encounter, "note.exported")) == 1
+    assert len(_rows(store, action="note.exported")) == 1
+    assert verify_chain(store).ok

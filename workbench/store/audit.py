@@ -94,16 +94,22 @@ def append_row(
     object_id: str | None,
     outcome: str,
     detail: dict[str, Any] | None = None,
-) -> None:
-    """Append one row inside the caller's transaction (the store lock makes ``seq`` safe)."""
+    head: tuple[int, str] | None = None,
+) -> tuple[int, str]:
+    """Append one row inside the caller's transaction (the store lock makes ``seq`` safe);
+    returns the new (seq, hash) head. ``head``, the value the previous call in the same
+    transaction returned, saves reading it again when appending many rows."""
     if outcome not in OUTCOMES:
         raise ValueError(f"Unknown audit outcome {outcome!r}; choose from {', '.join(OUTCOMES)}")
-    head = con.execute(_HEAD).fetchone()
-    seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
+    if head is None:
+        head = con.execute(_HEAD).fetchone() or (0, GENESIS)
+    seq, prev = head[0] + 1, head[1]
     at = utcnow()
     dumped = None if detail is None else json.dumps(detail, sort_keys=True, default=str)
     fields = (seq, at, user_id, role, action, object_type, object_id, outcome, dumped)
-    con.execute(_INSERT, [*fields, prev, _hash(prev, fields)])
+    digest = _hash(prev, fields)
+    con.execute(_INSERT, [*fields, prev, digest])
+    return seq, digest
 
 
 def _hash(prev: str, fields: tuple) -> str:

@@ -11,15 +11,13 @@ queues instead of crashing. Nested calls in one thread reuse the open connection
 
 from __future__ import annotations
 
-import copy
 import fcntl
 import logging
 import os
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -78,44 +76,34 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-@dataclass
-class _Stamps:
-    """What ``stamp`` counts; one instance shared by a handle and its ``as_actor`` views."""
-
-    commits: int = 0  # transactions committed through this handle
-    quiet_commits: int = 0  # of which only recorded activity (see ``transaction``)
-    changes_elsewhere: int = 0  # file changes this handle did not make, as seen
-    files: tuple | None = None  # the files as this handle last left them
-
-
 class Store:
     """A DuckDB database file plus the lock that serialises access to it.
 
     Use ``with store.connect() as con:`` for reads and ``with store.transaction() as con:``
-    for writes; both are re-entrant within a thread. ``actor`` is who the store functions
-    act for (``workbench.store.access``); the operator's handle acts as ``SYSTEM``.
+    for writes; both are re-entrant within a thread. ``actor`` is who the store functions act
+    for (``workbench.store.access``): ``SYSTEM`` here, another user through ``as_actor``.
     """
 
     def __init__(self, path: Path, lock_timeout_s: float = 120.0) -> None:
-        from workbench.store.access import SYSTEM  # access imports StoreError from here
+        from workbench.store.access import SYSTEM  # (access imports StoreError from here)
 
+        self.actor: Actor = SYSTEM
         self.path = Path(path)
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.lock_timeout_s = lock_timeout_s
-        self.actor: Actor = SYSTEM
         self._thread_lock = threading.RLock()
         self._local = threading.local()
-        self._stamps = _Stamps()
+        self._commits = 0  # transactions committed through this handle
+        self._quiet_commits = 0  # of which only recorded activity (see ``transaction``)
+        self._changes_elsewhere = 0  # file changes this handle did not make, as seen
+        self._files: tuple | None = None  # the files as this handle last left them
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
 
     def as_actor(self, actor: Actor) -> Store:
-        """The same database acting for ``actor``: shares the lock, this thread's open
-        connection and the stamps, so a write through either is seen by both."""
-        view = copy.copy(self)  # shallow: the lock, ``_local`` and ``_stamps`` are shared
-        view.actor = actor
-        return view
+        """This database acting for ``actor`` (see ``ActorStore``)."""
+        return ActorStore(self, actor)
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -178,7 +166,7 @@ class Store:
         finally:
             con.close()
             # Still holding the lock: whatever the files look like now is this handle's doing.
-            self._stamps.files = self._file_states()
+            self._files = self._file_states()
 
     @contextmanager
     def transaction(self, activity: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -200,9 +188,9 @@ class Store:
                 raise
             else:
                 con.execute("COMMIT")
-                self._stamps.commits += 1
-                self._stamps.files = self._file_states()  # holding the lock: this change is ours
-                self._stamps.quiet_commits += activity
+                self._commits += 1
+                self._files = self._file_states()  # holding the lock: this change is ours
+                self._quiet_commits += activity
                 if activity:
                     self._local.activity_commits += 1
                 else:
@@ -219,15 +207,14 @@ class Store:
         ``stat`` calls.
         """
         self._notice_changes()
-        return (self._stamps.commits, self._stamps.changes_elsewhere)
+        return (self._commits, self._changes_elsewhere)
 
     def content_stamp(self) -> tuple:
         """Like ``stamp``, but unchanged by this handle's activity-only commits (see
         ``transaction``): for cached reads that show no activity (notes, transcripts,
         decisions, the worklist), so ▶ and the heartbeat do not empty them."""
         self._notice_changes()
-        stamps = self._stamps
-        return (stamps.commits - stamps.quiet_commits, stamps.changes_elsewhere)
+        return (self._commits - self._quiet_commits, self._changes_elsewhere)
 
     def _log_size(self) -> int:
         found = _file_state(self.path.with_name(self.path.name + ".wal"))
@@ -238,9 +225,9 @@ class Store:
 
     def _notice_changes(self) -> None:
         files = self._file_states()
-        if files != self._stamps.files:  # written by someone else (or never seen): count it
-            self._stamps.changes_elsewhere += 1
-            self._stamps.files = files
+        if files != self._files:  # written by someone else (or never seen): count it
+            self._changes_elsewhere += 1
+            self._files = files
 
     @contextmanager
     def _file_lock(self) -> Iterator[None]:
@@ -266,3 +253,36 @@ class Store:
                 yield
             finally:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+class ActorStore(Store):
+    """A store handle acting for another actor. It holds no database state of its own: every
+    connection, transaction and stamp is the handle's it was made from, so both share the
+    lock, this thread's open connection and the cache stamps."""
+
+    def __init__(self, root: Store, actor: Actor) -> None:  # no Store.__init__: no own state
+        self.root = root.root if isinstance(root, ActorStore) else root
+        self.actor = actor
+        self.path = root.path
+        self.lock_path = root.lock_path
+        self.lock_timeout_s = root.lock_timeout_s
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r}, actor={self.actor.user_id!r})"
+
+    def connect(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        return self.root.connect()
+
+    def one_connection(self) -> AbstractContextManager[None]:
+        return self.root.one_connection()
+
+    def transaction(
+        self, activity: bool = False
+    ) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        return self.root.transaction(activity)
+
+    def stamp(self) -> tuple:
+        return self.root.stamp()
+
+    def content_stamp(self) -> tuple:
+        return self.root.content_stamp()

@@ -65,10 +65,9 @@ def insert_events(con: duckdb.DuckDBPyConnection, events: list[Event]) -> None:
     Each event other than reviewer activity also gets its audit row here, in the same
     transaction: every edit, sign, export and login reaches the audit log this one way."""
     roles: dict[str, str | None] = {}
+    head = None  # the audit chain's newest row, read once per call
     for ev in events:
-        if ev.kind not in ACTIVITY_KINDS:
-            _audit(con, ev, roles)
-        con.execute(
+        inserted = con.execute(
             _INSERT,
             [
                 ev.event_id,
@@ -83,10 +82,17 @@ def insert_events(con: duckdb.DuckDBPyConnection, events: list[Event]) -> None:
                 ev.model_version,
                 ev.note_version,
             ],
-        )
+        ).fetchone()[0]
+        if inserted and ev.kind not in ACTIVITY_KINDS:  # a replayed event is audited once
+            head = _audit(con, ev, roles, head)
 
 
-def _audit(con: duckdb.DuckDBPyConnection, ev: Event, roles: dict[str, str | None]) -> None:
+def _audit(
+    con: duckdb.DuckDBPyConnection,
+    ev: Event,
+    roles: dict[str, str | None],
+    head: tuple[int, str] | None,
+) -> tuple[int, str]:
     if ev.user_id not in roles:
         found = con.execute(_ROLE, [ev.user_id]).fetchone()
         roles[ev.user_id] = found[0] if found else None
@@ -95,7 +101,9 @@ def _audit(con: duckdb.DuckDBPyConnection, ev: Event, roles: dict[str, str | Non
         object_type, object_id = "encounter", ev.encounter_id
     outcome = "failed" if ev.kind.endswith("_failed") else "allowed"
     detail = {"event_id": ev.event_id, "encounter_id": ev.encounter_id}
-    append_row(con, ev.user_id, roles[ev.user_id], ev.kind, object_type, object_id, outcome, detail)
+    return append_row(
+        con, ev.user_id, roles[ev.user_id], ev.kind, object_type, object_id, outcome, detail, head
+    )
 
 
 def append_event(store: Store, event: Event) -> None:
