@@ -23,7 +23,7 @@ from workbench.store.db import StoreError
 if TYPE_CHECKING:
     from pipelines.types import Draft, Entity, Transcript
     from workbench.store.db import Store
-    from workbench.store.records import EncounterRecord
+    from workbench.store.records import EncounterRecord, EncounterSummary
 
 ROLES: tuple[str, ...] = ("clinician", "annotator", "analyst", "admin")
 ANY, OWN, ASSIGNED = "any", "own", "assigned"
@@ -206,6 +206,23 @@ def present_encounter(store: Store, encounter: EncounterRecord) -> EncounterReco
         title=show(encounter.title),
         patient_label=None if encounter.patient_label is None else "[NAME]",
     )
+
+
+def present_summaries(store: Store, rows: list[EncounterSummary]) -> list[EncounterSummary]:
+    """List rows as the actor may read them. When ``text.phi`` covers every row the actor
+    may list (the same scope), nothing is looked up per row."""
+    if _lists_identified(store.actor):
+        return rows
+    return [replace(r, encounter=present_encounter(store, r.encounter)) for r in rows]
+
+
+def _lists_identified(actor: Actor) -> bool:
+    if actor == SYSTEM:
+        return True
+    phi, listing = POLICY["text.phi"].get(actor.role), POLICY["encounter.list"].get(actor.role)
+    if phi is None or listing is None or (phi.grant and phi.grant not in actor.grants):
+        return False
+    return phi.scope in (ANY, listing.scope)
 
 
 def present_transcript(store: Store, encounter_id: str, transcript: Transcript) -> Transcript:

@@ -9,6 +9,7 @@ from workbench.store.access import (
     allowed,
     list_scope,
     present_encounter,
+    present_summaries,
     require,
 )
 from workbench.store.db import Store, utcnow
@@ -172,9 +173,9 @@ def list_encounters(store: Store) -> list[EncounterSummary]:
             + " ORDER BY e.created_at DESC, e.encounter_id",
             {"scope": scope, "me": me},
         ).fetchall()
-    return [
+    summaries = [
         EncounterSummary(
-            encounter=present_encounter(store, EncounterRecord(*row[:10], clinician_id=row[14])),
+            encounter=EncounterRecord(*row[:10], clinician_id=row[14]),
             status=_status(row[11], row[12], row[13]),
             duration_s=row[10],
             transcript_version=row[11],
@@ -183,6 +184,7 @@ def list_encounters(store: Store) -> list[EncounterSummary]:
         )
         for row in rows
     ]
+    return present_summaries(store, summaries)
 
 
 def _status(transcript_version: int | None, note_version: int | None, signed_at) -> str:

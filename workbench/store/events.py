@@ -9,7 +9,7 @@ from typing import Any
 import duckdb
 
 from workbench.store.access import require
-from workbench.store.audit import append_row
+from workbench.store.audit import append_row, role_and_head
 from workbench.store.db import Store, utcnow
 from workbench.store.records import Event
 
@@ -18,7 +18,6 @@ _INSERT = (
     " before, after, model_version, note_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT DO NOTHING"
 )
-_ROLE = "SELECT role FROM users WHERE user_id = ?"
 # Events that only record what a reviewer did (looked at a sentence's evidence, was active):
 # they change no note, transcript or decision, so they leave ``Store.content_stamp`` alone,
 # and they are not audited one by one (the view itself is: ``record_view``).
@@ -94,8 +93,7 @@ def _audit(
     head: tuple[int, str] | None,
 ) -> tuple[int, str]:
     if ev.user_id not in roles:
-        found = con.execute(_ROLE, [ev.user_id]).fetchone()
-        roles[ev.user_id] = found[0] if found else None
+        roles[ev.user_id], head = role_and_head(con, ev.user_id)
     object_type, object_id = ev.object_type, ev.object_id
     if object_id is None and ev.encounter_id is not None:
         object_type, object_id = "encounter", ev.encounter_id

@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from workbench.store.access import VISIBLE, allowed, list_scope, present_encounter, require
+from workbench.store.access import VISIBLE, allowed, list_scope, present_summaries, require
 from workbench.store.db import Store
 from workbench.store.records import STATUSES, EncounterRecord, EncounterSummary
 
@@ -209,7 +209,7 @@ def _scope(store: Store) -> dict[str, str]:
 
 def _shown(store: Store, rows: list[EncounterSummary]) -> list[EncounterSummary]:
     """Rows as the actor may read them (titles de-identified without ``text.phi``)."""
-    return [replace(r, encounter=present_encounter(store, r.encounter)) for r in rows]
+    return present_summaries(store, rows)
 
 
 def _page(
