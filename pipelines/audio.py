@@ -335,7 +335,7 @@ def _read_header(source: Path | bytes, name: str) -> _Header:
             ctx = stream.codec_context
             if ctx is None:  # FFmpeg knows the container but has no decoder for the codec
                 raise AudioError(
-                    f"{path.name}: the audio codec is unknown or the header is damaged"
+                    f"{name}: the audio codec is unknown or the header is damaged"
                 )
             header = _Header(fmt, int(ctx.sample_rate or 0), int(ctx.channels or 0), declared)
     except AudioError:

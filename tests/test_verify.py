@@ -474,11 +474,15 @@ def test_bad_checks_write_nothing(
 def test_the_support_migration_upgrades_an_older_database(tmp_path: Path) -> None:
     store = st.Store(tmp_path / "old.duckdb")
     migrate(store, [m for m in available_migrations() if m.version < 6])
-    st.ensure_user(store, "dr-o", "Dr O", "clinician")
-    st.add_encounter(store, st.EncounterRecord("enc-o", "Old"), "dr-o")
-    transcript = make_transcript(VISIT[:2])
-    st.save_transcript(store, "enc-o", transcript, "dr-o")
-    with store.connect() as con:  # a note written by the older code
+    with store.connect() as con:  # rows written by the older code (today's writes also audit)
+        con.execute(
+            "INSERT INTO encounters (encounter_id, title, created_at, created_by) VALUES"
+            " ('enc-o', 'Old', now(), 'dr-o')"
+        )
+        con.execute(
+            "INSERT INTO transcripts (encounter_id, version, model, created_at, created_by)"
+            " VALUES ('enc-o', 1, 'old', now(), 'dr-o')"
+        )
         con.execute(
             "INSERT INTO notes (encounter_id, version, template, sections, model_version,"
             " transcript_version, created_at, created_by) VALUES"

@@ -16,6 +16,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from workbench import cli_admin, cli_models, cli_users, settings
 from workbench import store as st
+from workbench.cli_audit import audit_app
 from workbench.cli_eval import eval_app
 from workbench.cli_export import export_app
 from workbench.cli_nlp import extract
@@ -26,6 +27,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="Scribe Workb
                   pretty_exceptions_show_locals=False)
 app.add_typer(eval_app, name="eval")
 app.add_typer(export_app, name="export")
+app.add_typer(audit_app, name="audit")
 cli_models.register(app)
 cli_admin.register(app)
 cli_users.register(app)

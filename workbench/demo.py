@@ -34,6 +34,13 @@ class DemoEncounter:
     script: Path
 
 
+def clinician_user_id(name: str | None) -> str | None:
+    """The demo clinician's account id: "Dr. Mensah" -> "dr-mensah" (None stays None)."""
+    if not name:
+        return None
+    return "-".join(name.lower().replace(".", " ").split())
+
+
 def demo_encounters(directory: Path = DEMO_DIR) -> list[DemoEncounter]:
     """Every demo encounter folder that has metadata, a script and audio."""
     found = []
@@ -54,18 +61,13 @@ def demo_encounters(directory: Path = DEMO_DIR) -> list[DemoEncounter]:
                     clinician=data.get("clinician"),
                     patient_label=data.get("patient_label"),
                     source="demo",
+                    clinician_id=clinician_user_id(data.get("clinician")),
                 ),
                 audio=audio,
                 script=folder / "script.txt",
             )
         )
     return found
-
-
-def clinician_user_id(clinician: str) -> str:
-    """The demo account of an encounter's clinician label: "Dr. Lindqvist" -> "dr-lindqvist"."""
-    name = clinician.strip().lower().replace("dr.", "dr").replace(" ", "-")
-    return "-".join(part for part in name.split("-") if part)
 
 
 def ensure_demo_accounts(store: Store, by: str) -> list[str]:

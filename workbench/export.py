@@ -16,6 +16,7 @@ from pipelines.export import (
     training_record,
 )
 from workbench import store as db
+from workbench.store.access import require
 from workbench.store.known_names import encounter_names
 from workbench.store.signatures import list_signatures
 
@@ -41,8 +42,10 @@ class ExportedNote:
 def signed_note(store: db.Store, encounter_id: str) -> SignedNote:
     """The newest signed note version of the encounter, ready for :mod:`pipelines.export`.
 
-    Raises NotFound for an unknown encounter and ExportError when nothing is signed yet.
+    Raises NotFound for an unknown encounter, ExportError when nothing is signed yet and
+    Forbidden unless the actor may export it (``note.export``).
     """
+    require(store, "note.export", encounter_id)
     encounter = db.get_encounter(store, encounter_id)
     if encounter is None:
         raise db.NotFound(f"No encounter {encounter_id}")

@@ -45,6 +45,7 @@ class EncounterMeta:
     clinician: str | None = None
     patient_label: str | None = None
     source: str = "upload"
+    clinician_id: str | None = None  # owner's user id (a clinician capturing owns it anyway)
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,7 @@ def _record(
                 patient_label=meta.patient_label,
                 audio_sha256=info.sha256,
                 source=meta.source,
+                clinician_id=meta.clinician_id,
             ),
             user_id,
         )

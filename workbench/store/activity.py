@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from workbench.store.access import require
 from workbench.store.db import Store
 
 ACTIVE = "review.active"
@@ -41,6 +42,7 @@ _LOOKED_AT = (
 
 def round_start(store: Store, encounter_id: str) -> datetime | None:
     """When the current signing round began: the previous signature's time (None: never)."""
+    require(store, "encounter.view", encounter_id)
     with store.connect() as con:
         return con.execute(_ROUND_START, [encounter_id, SIGNED]).fetchone()[0]
 
@@ -48,6 +50,7 @@ def round_start(store: Store, encounter_id: str) -> datetime | None:
 def active_review_seconds(store: Store, encounter_id: str, since: datetime | None = None) -> float:
     """Total active review time of the encounter in seconds (all reviewers), optionally
     only after ``since``. Analytics reads this."""
+    require(store, "encounter.view", encounter_id)
     with store.connect() as con:
         row = con.execute(_ACTIVE_SUM, [encounter_id, ACTIVE, since, since]).fetchone()
     return float(row[0])
@@ -55,12 +58,14 @@ def active_review_seconds(store: Store, encounter_id: str, since: datetime | Non
 
 def last_active(store: Store, encounter_id: str, user_id: str) -> datetime | None:
     """Time of the user's newest ``review.active`` event on the encounter."""
+    require(store, "encounter.view", encounter_id)
     with store.connect() as con:
         return con.execute(_LAST_ACTIVE, [encounter_id, ACTIVE, user_id]).fetchone()[0]
 
 
 def looked_at_ids(store: Store, encounter_id: str, since: datetime | None = None) -> set[str]:
     """Sentence ids a person viewed, accepted, edited, added or moved (after ``since``)."""
+    require(store, "encounter.view", encounter_id)
     with store.connect() as con:
         rows = con.execute(_LOOKED_AT, [encounter_id, since, since, *LOOKED_AT_KINDS]).fetchall()
     return {r[0] for r in rows}

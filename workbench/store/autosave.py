@@ -18,6 +18,7 @@ import duckdb
 
 from pipelines.editing import same_note
 from pipelines.types import Evidence, NoteSentence
+from workbench.store.access import require
 from workbench.store.conflicts import EditConflict
 from workbench.store.db import ConcurrentEdit, Store, utcnow
 from workbench.store.events import insert_events, new_event
@@ -59,6 +60,7 @@ def put_autosave(
     sentences: tuple[NoteSentence, ...],
 ) -> datetime:
     """Keep ``user_id``'s pending note for ``note_version`` (replacing their earlier one)."""
+    require(store, "note.edit", encounter_id)
     now = utcnow()
     with store.transaction() as con:
         _put(con, encounter_id, note_version, user_id, sentences, now)
@@ -67,6 +69,7 @@ def put_autosave(
 
 def get_autosave(store: Store, encounter_id: str, user_id: str) -> Autosave | None:
     """The user's pending note for this encounter, or None."""
+    require(store, "note.edit", encounter_id)
     with store.connect() as con:
         row = con.execute(_SELECT, [encounter_id, user_id]).fetchone()
     if row is None:
@@ -76,6 +79,7 @@ def get_autosave(store: Store, encounter_id: str, user_id: str) -> Autosave | No
 
 def clear_autosave(store: Store, encounter_id: str, user_id: str) -> None:
     """Forget the user's pending note (nothing is left to save)."""
+    require(store, "note.edit", encounter_id)
     with store.transaction() as con:
         con.execute(_DELETE, [encounter_id, user_id])
 
@@ -83,6 +87,7 @@ def clear_autosave(store: Store, encounter_id: str, user_id: str) -> None:
 def discard_autosave(store: Store, encounter_id: str, user_id: str) -> bool:
     """The reviewer throws away unsaved changes: removed, with a ``note.autosave_discarded``
     event in the same transaction. Returns False when there was nothing to discard."""
+    require(store, "note.edit", encounter_id)
     with store.transaction() as con:
         row = con.execute(_SELECT, [encounter_id, user_id]).fetchone()
         if row is None:
@@ -126,6 +131,7 @@ def save_version(
     ``sentences`` as an open conflict (``workbench.store.conflicts``) and raises
     ``EditConflict``, a ``ConcurrentEdit`` that names it: the refused text is never lost.
     """
+    require(store, "note.edit", encounter_id)
     try:
         return _save_version(store, encounter_id, base_version, sentences, user_id, keep=keep,
                              sections=sections, extra_events=extra_events, redrafted=redrafted)

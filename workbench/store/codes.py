@@ -16,6 +16,7 @@ from typing import Any
 
 from pipelines.code_suggestions import CODE_SUGGESTIONS_VERSION, CodeSuggestion
 from pipelines.problem_coding.suggest import PROBLEM_CODES_VERSION
+from workbench.store.access import require
 from workbench.store.db import NotFound, Store, StoreError, utcnow
 from workbench.store.events import insert_events, new_event
 
@@ -123,6 +124,7 @@ def decide_code(
     ``problem`` says which assessed problem the code is decided for; ``detail`` (JSON
     values: why it was suggested, its confidence, the linker's code) goes into the event.
     """
+    require(store, "code.decide", encounter_id)
     if decision not in DECISIONS:
         raise StoreError(f"A code decision is one of {DECISIONS}, not {decision!r}")
     if not suggestion.code.strip():
@@ -193,6 +195,7 @@ def decide_code(
 
 def list_code_decisions(store: Store, encounter_id: str) -> list[CodeDecision]:
     """Every decision on the encounter's codes, oldest first."""
+    require(store, "encounter.view", encounter_id)
     with store.connect() as con:
         rows = con.execute(_SELECT, [encounter_id]).fetchall()
     return [

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from workbench.store.access import require
 from workbench.store.db import Store
 from workbench.store.events import insert_events, new_event
 from workbench.store.notes import check_unsigned, require_newest
@@ -62,6 +63,7 @@ def accept_sentences(
     signed note and ConcurrentEdit when ``note_version`` is no longer the newest (the
     sentences may have changed since the reviewer read them). Returns how many were recorded.
     """
+    require(store, "note.edit", encounter_id)
     ids = list(dict.fromkeys(sentence_ids))
     with store.transaction() as con:
         check_unsigned(con, encounter_id)
@@ -96,6 +98,7 @@ def accept_sentences(
 
 def sentence_decisions(store: Store, encounter_id: str) -> dict[str, SentenceDecision]:
     """The newest decision per sentence id (sentences nobody decided on are absent)."""
+    require(store, "encounter.view", encounter_id)
     with store.connect() as con:
         rows = con.execute(_DECISIONS, [encounter_id, *DECISION_KINDS]).fetchall()
     return {r[0]: SentenceDecision(*r) for r in rows}

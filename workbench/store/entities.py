@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 
 import duckdb
 
 from pipelines.entity_edit import EntityChange, entity_dict
 from pipelines.types import Entity
+from workbench.store.access import present_entities, require
 from workbench.store.bulk import insert_rows
 from workbench.store.db import ConcurrentEdit, NotFound, Store, utcnow
 from workbench.store.events import insert_events, new_event
@@ -33,6 +35,7 @@ def save_entities(
     becomes an event in the same transaction. With ``base_version`` (the set the recompute
     started from) raises ConcurrentEdit if someone saved a newer set meanwhile.
     """
+    require(store, "entity.edit", encounter_id)
     with store.transaction() as con:
         if base_version is not None:
             check_base(con, encounter_id, base_version)
@@ -66,6 +69,7 @@ def entity_set_version(
     store: Store, encounter_id: str, transcript_version: int | None = None
 ) -> int | None:
     """The newest entity set version (for a transcript version, if given), or None."""
+    require(store, "encounter.view", encounter_id)
     with store.connect() as con:
         return con.execute(
             "SELECT max(version) FROM entity_sets WHERE encounter_id = ?"
@@ -88,13 +92,16 @@ def get_entity_set(
     version: int | None = None,
     transcript_version: int | None = None,
 ) -> EntitySet | None:
-    """The given or newest entity set (for a transcript version, if given), or None."""
+    """The given or newest entity set (for a transcript version, if given), or None; its
+    entity texts as the actor may read them (``access.present_entities``)."""
+    require(store, "encounter.view", encounter_id)
     with store.connect() as con:
         if version is None:
             version = entity_set_version(store, encounter_id, transcript_version)
             if version is None:
                 return None
-        return read_set(con, encounter_id, version)
+        found = read_set(con, encounter_id, version)
+    return replace(found, entities=present_entities(store, encounter_id, found.entities))
 
 
 def read_set(con: duckdb.DuckDBPyConnection, encounter_id: str, version: int) -> EntitySet:

@@ -23,6 +23,7 @@ import duckdb
 from pipelines import entity_edit as ee
 from pipelines.schema import LabelSchema, load_label_schema
 from pipelines.types import Entity, Segment
+from workbench.store.access import present_entities, require
 from workbench.store.db import InvalidEdit, NotFound, Store
 from workbench.store.entities import (
     CONFIRMED,
@@ -180,6 +181,7 @@ def confirm_entities(store: Store, encounter_id: str, base_version: int, user_id
 
     Confirming a set that is already the newest confirmed one changes nothing.
     """
+    require(store, "entity.edit", encounter_id)
     with store.transaction() as con:
         check_unsigned(con, encounter_id)
         base = _base(con, encounter_id, base_version)
@@ -212,13 +214,15 @@ def confirm_entities(store: Store, encounter_id: str, base_version: int, user_id
 
 def removed_entities(store: Store, encounter_id: str) -> tuple[Entity, ...]:
     """Every entity people removed from this encounter (as it was when removed)."""
+    require(store, "encounter.view", encounter_id)
     with store.connect() as con:
         rows = con.execute(
             "SELECT before FROM events WHERE encounter_id = ? AND kind = 'entity.removed'"
             " ORDER BY ts",
             [encounter_id],
         ).fetchall()
-    return tuple(ee.entity_from_dict(json.loads(r[0])) for r in rows if r[0])
+    found = tuple(ee.entity_from_dict(json.loads(r[0])) for r in rows if r[0])
+    return present_entities(store, encounter_id, found)
 
 
 def _change_one(
@@ -246,6 +250,7 @@ def _change_one(
 
 
 def _apply(store: Store, encounter_id: str, base_version: int, user_id: str, edit: Edit) -> int:
+    require(store, "entity.edit", encounter_id)
     with store.transaction() as con:
         check_unsigned(con, encounter_id)
         base = _base(con, encounter_id, base_version)

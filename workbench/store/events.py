@@ -8,6 +8,8 @@ from typing import Any
 
 import duckdb
 
+from workbench.store.access import require
+from workbench.store.audit import append_row, role_and_head
 from workbench.store.db import Store, utcnow
 from workbench.store.records import Event
 
@@ -16,6 +18,10 @@ _INSERT = (
     " before, after, model_version, note_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT DO NOTHING"
 )
+# Events that only record what a reviewer did (looked at a sentence's evidence, was active):
+# they change no note, transcript or decision, so they leave ``Store.content_stamp`` alone,
+# and they are not audited one by one (the view itself is: ``record_view``).
+ACTIVITY_KINDS = frozenset({"sentence.viewed", "review.active"})
 _SELECT = (
     "SELECT event_id, ts, user_id, encounter_id, kind, object_type, object_id,"
     " before, after, model_version, note_version FROM events"
@@ -53,9 +59,14 @@ def new_event(
 
 
 def insert_events(con: duckdb.DuckDBPyConnection, events: list[Event]) -> None:
-    """Append events inside the caller's transaction. Event ids make this idempotent."""
+    """Append events inside the caller's transaction. Event ids make this idempotent.
+
+    Each event other than reviewer activity also gets its audit row here, in the same
+    transaction: every edit, sign, export and login reaches the audit log this one way."""
+    roles: dict[str, str | None] = {}
+    head = None  # the audit chain's newest row, read once per call
     for ev in events:
-        con.execute(
+        inserted = con.execute(
             _INSERT,
             [
                 ev.event_id,
@@ -70,16 +81,34 @@ def insert_events(con: duckdb.DuckDBPyConnection, events: list[Event]) -> None:
                 ev.model_version,
                 ev.note_version,
             ],
-        )
+        ).fetchone()[0]
+        if inserted and ev.kind not in ACTIVITY_KINDS:  # a replayed event is audited once
+            head = _audit(con, ev, roles, head)
 
 
-# Events that only record what a reviewer did (looked at a sentence's evidence, was active):
-# they change no note, transcript or decision, so they leave ``Store.content_stamp`` alone.
-ACTIVITY_KINDS = frozenset({"sentence.viewed", "review.active"})
+def _audit(
+    con: duckdb.DuckDBPyConnection,
+    ev: Event,
+    roles: dict[str, str | None],
+    head: tuple[int, str] | None,
+) -> tuple[int, str]:
+    if ev.user_id not in roles:
+        roles[ev.user_id], head = role_and_head(con, ev.user_id)
+    object_type, object_id = ev.object_type, ev.object_id
+    if object_id is None and ev.encounter_id is not None:
+        object_type, object_id = "encounter", ev.encounter_id
+    outcome = "failed" if ev.kind.endswith("_failed") else "allowed"
+    detail = {"event_id": ev.event_id, "encounter_id": ev.encounter_id}
+    return append_row(
+        con, ev.user_id, roles[ev.user_id], ev.kind, object_type, object_id, outcome, detail, head
+    )
 
 
 def append_event(store: Store, event: Event) -> None:
-    """Append one event in its own transaction."""
+    """Append one event in its own transaction (the actor must be able to open the
+    encounter it is about)."""
+    if event.encounter_id is not None:
+        require(store, "encounter.view", event.encounter_id)
     with store.transaction(activity=event.kind in ACTIVITY_KINDS) as con:
         insert_events(con, [event])
 
@@ -87,7 +116,12 @@ def append_event(store: Store, event: Event) -> None:
 def list_events(
     store: Store, encounter_id: str | None = None, kind: str | None = None
 ) -> list[Event]:
-    """Events in time order, optionally for one encounter and/or one kind."""
+    """Events in time order, optionally for one encounter and/or one kind. Their before and
+    after hold identified text: the encounter's ``text.phi``, or ``audit.view`` for all."""
+    if encounter_id is None:
+        require(store, "audit.view")
+    else:
+        require(store, "text.phi", encounter_id)
     with store.connect() as con:
         rows = con.execute(_SELECT, [encounter_id, encounter_id, kind, kind]).fetchall()
     return [_event(row) for row in rows]

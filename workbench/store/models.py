@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from pipelines.types import Entity
+from workbench.store.access import require
 from workbench.store.consent import consented_ids
 from workbench.store.db import NotFound, Store, StoreError, utcnow
 from workbench.store.events import insert_events, new_event
@@ -104,6 +105,7 @@ class TrainingSource:
 
 def register_model(store: Store, model: NewModel, user_id: str) -> ModelRecord:
     """Add a trained model version (inactive) with a ``model.registered`` event."""
+    require(store, "model.manage", None)
     if model.kind not in MODEL_KINDS:
         raise StoreError(f"Unknown model kind {model.kind!r}; known: {', '.join(MODEL_KINDS)}")
     with store.transaction() as con:
@@ -181,6 +183,7 @@ def active_model(store: Store, kind: str = "ner") -> ModelRecord | None:
 
 def activate_model(store: Store, model_id: str, user_id: str) -> ModelRecord:
     """Make ``model_id`` the active version of its kind (event ``model.activated``)."""
+    require(store, "model.manage", None)
     with store.transaction() as con:
         model = get_model(store, model_id)
         if model is None:
@@ -207,6 +210,7 @@ def activate_model(store: Store, model_id: str, user_id: str) -> ModelRecord:
 
 def deactivate_model(store: Store, kind: str, user_id: str) -> ModelRecord | None:
     """Go back to rules only for ``kind`` (event ``model.deactivated``); returns the old one."""
+    require(store, "model.manage", None)
     if kind not in MODEL_KINDS:
         raise StoreError(f"Unknown model kind {kind!r}; known: {', '.join(MODEL_KINDS)}")
     with store.transaction() as con:
@@ -249,6 +253,7 @@ def training_set(store: Store) -> TrainingSet:
     event, with its newest entity set and the segment texts of that set's transcript version.
     Encounters without training-use consent (``workbench.store.consent``) are skipped, by id.
     """
+    require(store, "training.export", None)
     with store.connect() as con:
         rows = con.execute(
             _TRAINING_SOURCES, [list(ENTITY_CORRECTION_KINDS), list(ENTITY_REVIEW_KINDS)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from workbench.store.access import require
 from workbench.store.db import Store
 from workbench.store.events import _event
 from workbench.store.notes import _read_note, list_note_versions
@@ -46,6 +47,7 @@ _HISTORY = (
 def machine_draft(store: Store, encounter_id: str, version: int) -> NoteVersion | None:
     """The machine draft ``version`` descends from: the newest version up to it that has no
     parent (a drafter wrote it), or None."""
+    require(store, "text.phi", encounter_id)
     with store.connect() as con:
         found = con.execute(_MACHINE_DRAFT, [encounter_id, version]).fetchone()[0]
         return None if found is None else _read_note(con, encounter_id, found)
@@ -53,6 +55,7 @@ def machine_draft(store: Store, encounter_id: str, version: int) -> NoteVersion 
 
 def history_events(store: Store, encounter_id: str) -> list[Event]:
     """The note's events worth showing in its version history, oldest first."""
+    require(store, "text.phi", encounter_id)
     with store.connect() as con:
         rows = con.execute(_HISTORY, [encounter_id, *HISTORY_KINDS]).fetchall()
     return [_event(r) for r in rows]
@@ -70,6 +73,7 @@ class NoteHistory:
 
 def note_history(store: Store, encounter_id: str, version: int) -> NoteHistory:
     """The note's history up to ``version`` (read in one connection)."""
+    require(store, "text.phi", encounter_id)
     with store.connect():
         return NoteHistory(
             machine=machine_draft(store, encounter_id, version),

@@ -9,6 +9,7 @@ deletion by the person, which would count as their decision on it) and the note 
 from __future__ import annotations
 
 from pipelines.types import NoteSentence
+from workbench.store.access import require
 from workbench.store.autosave import save_version
 from workbench.store.db import InvalidEdit, Store
 from workbench.store.events import new_event
@@ -22,6 +23,7 @@ def undo_target(store: Store, encounter_id: str, version: int) -> int | None:
     """The version an undo of ``version`` restores (its parent), or None when there is
     nothing to undo: a first draft, or a parent on an older transcript (its evidence would
     point into text that is no longer there)."""
+    require(store, "encounter.view", encounter_id)
     with store.connect() as con:
         current = _read_note(con, encounter_id, version)
         if current.parent_version is None:
@@ -45,6 +47,7 @@ def undo_last_save(
     ``save_version``). Raises ConcurrentEdit when ``version`` is not the newest, NoteLocked
     when the note is signed, InvalidEdit when there is nothing to undo. Returns the new version.
     """
+    require(store, "note.edit", encounter_id)
     with store.transaction() as con:
         require_newest(con, encounter_id, version, "undo")
         target = undo_target(store, encounter_id, version)

@@ -10,6 +10,7 @@ from dataclasses import replace
 import duckdb
 
 from pipelines.types import Draft, Evidence, NoteSentence
+from workbench.store.access import present_draft, require
 from workbench.store.bulk import insert_rows
 from workbench.store.db import ConcurrentEdit, InvalidEdit, NoteLocked, NotFound, Store, utcnow
 from workbench.store.events import insert_events, new_event
@@ -26,6 +27,7 @@ def save_draft(
     store: Store, encounter_id: str, draft: Draft, transcript_version: int | None, user_id: str
 ) -> int:
     """Store a machine draft as the next note version; refused once the note is signed."""
+    require(store, "note.edit", encounter_id)
     with store.transaction() as con:
         check_unsigned(con, encounter_id)
         version = _insert_note(con, encounter_id, draft, transcript_version, user_id, None)
@@ -73,6 +75,7 @@ def save_note(
     describe them, so they get no ``sentence.added``/``sentence.deleted`` event, which would
     read as a person's.
     """
+    require(store, "note.edit", encounter_id)
     with store.transaction() as con:
         check_unsigned(con, encounter_id)
         require_newest(con, encounter_id, base_version, "save an edit of")
@@ -154,17 +157,21 @@ def _check_changed_text(sentences: tuple[NoteSentence, ...], changed: set[str]) 
 
 
 def get_note(store: Store, encounter_id: str, version: int | None = None) -> NoteVersion | None:
-    """The given or newest note version, or None if the encounter has no note."""
+    """The given or newest note version, or None if the encounter has no note; its text as
+    the actor may read it (``access.present_draft``)."""
+    require(store, "encounter.view", encounter_id)
     with store.connect() as con:
         if version is None:
             version = _latest_version(con, encounter_id)
             if version is None:
                 return None
-        return _read_note(con, encounter_id, version)
+        note = _read_note(con, encounter_id, version)
+    return replace(note, draft=present_draft(store, encounter_id, note.draft))
 
 
 def list_note_versions(store: Store, encounter_id: str) -> list[tuple[int, str, object]]:
     """(version, created_by, created_at) for every version, oldest first."""
+    require(store, "encounter.view", encounter_id)
     with store.connect() as con:
         return con.execute(
             "SELECT version, created_by, created_at FROM notes WHERE encounter_id = ?"

@@ -37,6 +37,7 @@ class EncounterRecord:
     source: str | None = None
     created_at: datetime | None = None
     created_by: str | None = None
+    clinician_id: str | None = None  # the owning clinician's user id (None: created_by)
 
 
 @dataclass(frozen=True)

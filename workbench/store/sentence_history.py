@@ -8,6 +8,7 @@ sentence whose evidence a transcript correction changed is flagged until they ed
 from __future__ import annotations
 
 from pipelines.types import Evidence, NoteSentence
+from workbench.store.access import require
 from workbench.store.db import Store
 
 # Event kinds by which a sentence becomes a person's (its object_id is the sentence id).
@@ -48,6 +49,7 @@ _FLAGS = (
 
 def human_sentence_ids(store: Store, encounter_id: str) -> set[str]:
     """Ids of the sentences a person edited, added (also from an omission) or moved."""
+    require(store, "encounter.view", encounter_id)
     with store.connect() as con:
         rows = con.execute(_HUMAN, [encounter_id, *HUMAN_KINDS]).fetchall()
     return {r[0] for r in rows}
@@ -56,6 +58,7 @@ def human_sentence_ids(store: Store, encounter_id: str) -> set[str]:
 def deleted_sentences(store: Store, encounter_id: str) -> tuple[NoteSentence, ...]:
     """Sentences a person deleted (and that are not back in the newest version), each as it
     was in the last version that had it, evidence included."""
+    require(store, "text.phi", encounter_id)
     with store.connect() as con:
         rows = con.execute(_DELETED, [encounter_id] * 5).fetchall()
         out = []
@@ -71,6 +74,7 @@ def deleted_sentences(store: Store, encounter_id: str) -> tuple[NoteSentence, ..
 def evidence_changed_ids(store: Store, encounter_id: str) -> set[str]:
     """Sentences flagged by a transcript correction ("evidence changed since you edited
     this") that nobody has edited since."""
+    require(store, "encounter.view", encounter_id)
     with store.connect() as con:
         rows = con.execute(_FLAGS, [encounter_id, EVIDENCE_CHANGED]).fetchall()
     return {r[0] for r in rows if r[1] == EVIDENCE_CHANGED}

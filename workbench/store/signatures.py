@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from workbench.store.access import require
 from workbench.store.db import Store
 
 
@@ -32,6 +33,7 @@ class Signature:
 
 def list_signatures(store: Store, encounter_id: str) -> list[Signature]:
     """Every signature of the encounter's note, oldest version first."""
+    require(store, "encounter.view", encounter_id)
     with store.connect() as con:
         rows = con.execute(
             "SELECT s.encounter_id, s.note_version, s.signed_by,"

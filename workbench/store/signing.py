@@ -24,6 +24,7 @@ from pipelines.signoff import (
 )
 from pipelines.types import SupportResult
 from workbench.store import activity
+from workbench.store.access import require
 from workbench.store.db import InvalidEdit, NoteLocked, Store, StoreError, utcnow
 from workbench.store.decisions import sentence_decisions
 from workbench.store.events import insert_events, new_event
@@ -81,6 +82,7 @@ class RoundActivity:
 def round_activity(store: Store, encounter_id: str) -> RoundActivity:
     """Decisions, sentences looked at and active time of the current round (one connection:
     the Review page calls this on every rerun)."""
+    require(store, "encounter.view", encounter_id)
     with store.connect():
         decided = {i for i, d in sentence_decisions(store, encounter_id).items() if d.reviewed}
         since = activity.round_start(store, encounter_id)
@@ -96,6 +98,7 @@ def signoff_view(
 ) -> tuple[RoundActivity, NoteHistory]:
     """What the sign-off panel reads on every rerun, in one connection: the round's
     activity and the note's history up to ``version``."""
+    require(store, "text.phi", encounter_id)
     with store.connect():
         return round_activity(store, encounter_id), note_history(store, encounter_id, version)
 
@@ -103,6 +106,7 @@ def signoff_view(
 def support_results(store: Store, note: NoteVersion) -> dict[str, SupportResult]:
     """The support check's result per sentence: this version's newest check, else an older
     version's for sentences whose text is unchanged since."""
+    require(store, "text.phi", note.encounter_id)
     texts = {s.sentence_id: s.text for s in note.draft.sentences}
     for version in range(note.version, 0, -1):
         check = get_support(store, note.encounter_id, version)
@@ -115,6 +119,7 @@ def signoff_state(
     store: Store, encounter_id: str, version: int, threshold: float = LOW_CONFIDENCE
 ) -> SignoffState:
     """What blocks signing ``version``, and what this round's signature would record."""
+    require(store, "text.phi", encounter_id)
     with store.connect():
         note = _read_note_version(store, encounter_id, version)
         results = support_results(store, note)
@@ -153,6 +158,7 @@ def sign_note(
     nothing is written then. The signature records the round's active review time, the
     sentences looked at, and how many needed a decision; returns that state.
     """
+    require(store, "note.sign", encounter_id)
     with store.transaction() as con:
         check_unsigned(con, encounter_id)
         require_newest(con, encounter_id, version, "sign")
@@ -208,6 +214,7 @@ def amend_note(store: Store, encounter_id: str, version: int, user_id: str, reas
     reason or when ``version`` is not signed (edit it instead), and ConcurrentEdit when
     ``version`` is not the newest (an amendment may already be under way).
     """
+    require(store, "note.sign", encounter_id)
     reason = reason.strip()
     if not reason:
         raise InvalidEdit("An amendment needs a reason (what is wrong with the signed note)")

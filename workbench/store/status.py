@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from workbench.store.access import require
 from workbench.store.db import Store
 
 
 def status_counts(store: Store) -> dict[str, int]:
     """How many encounters reached each step, plus the number of events."""
+    require(store, "analytics.view", None)
     with store.connect() as con:
         row = con.execute(
             "SELECT"

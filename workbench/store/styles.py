@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from workbench.store.access import allowed, require
 from workbench.store.consent import consented_ids
 from workbench.store.db import Store, utcnow
 from workbench.store.events import insert_events, new_event
@@ -40,6 +41,7 @@ def save_style(
 
     ``encounter_id`` is the signed note that prompted the learning, if any.
     """
+    require(store, "note.sign", encounter_id)
     with store.transaction() as con:
         style_id = con.execute(
             "INSERT INTO clinician_styles (clinician, style_version, notes, style, summary,"
@@ -97,15 +99,17 @@ def signed_drafts(store: Store, clinician: str) -> list[tuple[NoteVersion, NoteV
     A note is the clinician's when its encounter names them, or names nobody and they
     signed it. The machine draft is the newest version without a parent (a drafter's)
     up to the signed one. Encounters without training-use consent are left out
-    (``signed_without_consent`` names them).
+    (``signed_without_consent`` names them), and so are notes whose text the actor may not read.
     """
+    require(store, "note.sign", None)
     with store.connect() as con:
         rows = _signed_rows(con, clinician)
-        allowed = consented_ids(store, [row[0] for row in rows])
+        consented = consented_ids(store, [row[0] for row in rows])
         return [
             (_read_note(con, encounter_id, draft), _read_note(con, encounter_id, signed))
             for encounter_id, signed, draft in rows
-            if draft is not None and encounter_id in allowed
+            if draft is not None and encounter_id in consented
+            and allowed(store, "text.phi", encounter_id)
         ]
 
 
@@ -114,8 +118,8 @@ def signed_without_consent(store: Store, clinician: str) -> list[str]:
     consent."""
     with store.connect() as con:
         rows = _signed_rows(con, clinician)
-    allowed = consented_ids(store, [row[0] for row in rows])
-    return [row[0] for row in rows if row[0] not in allowed]
+    consented = consented_ids(store, [row[0] for row in rows])
+    return [row[0] for row in rows if row[0] not in consented]
 
 
 def _signed_rows(con, clinician: str) -> list[tuple]:

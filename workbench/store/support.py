@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 
 from pipelines.types import Evidence, Omission, SupportReason, SupportResult
+from workbench.store.access import require
 from workbench.store.db import NotFound, Store, StoreError, utcnow
 from workbench.store.events import insert_events, new_event
 
@@ -69,6 +70,7 @@ def save_support(store: Store, check: NewSupportCheck, user_id: str) -> int:
 
     Raises NotFound when the note version does not exist; returns the new check id.
     """
+    require(store, "note.edit", check.encounter_id)
     labels = [r.label for r in check.results]
     with store.transaction() as con:
         if not con.execute(
@@ -169,6 +171,7 @@ def _insert_details(con: duckdb.DuckDBPyConnection, check_id: int, check: NewSup
 
 def get_support(store: Store, encounter_id: str, note_version: int) -> SupportCheck | None:
     """The newest support check of a note version, or None if it was never checked."""
+    require(store, "text.phi", encounter_id)
     with store.connect() as con:
         head = con.execute(
             "SELECT check_id, transcript_version, entity_set_version, checker_version,"

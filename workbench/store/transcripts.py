@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from pipelines.types import Segment, Transcript, Word
+from workbench.store.access import present_transcript, require
 from workbench.store.bulk import insert_rows
 from workbench.store.db import ConcurrentEdit, NotFound, Store, utcnow
 from workbench.store.events import insert_events, new_event
@@ -23,6 +24,7 @@ def save_transcript(
     With ``base_version`` (a correction), raises ConcurrentEdit unless that is still the
     newest version, so two people correcting at once never overwrite each other.
     """
+    require(store, "transcript.edit", encounter_id)
     with store.transaction() as con:
         if not con.execute(
             "SELECT 1 FROM encounters WHERE encounter_id = ?", [encounter_id]
@@ -89,6 +91,7 @@ def save_transcript(
 
 def latest_transcript_version(store: Store, encounter_id: str) -> int | None:
     """The newest transcript version of an encounter, or None."""
+    require(store, "encounter.view", encounter_id)
     with store.connect() as con:
         return con.execute(
             "SELECT max(version) FROM transcripts WHERE encounter_id = ?", [encounter_id]
@@ -98,7 +101,9 @@ def latest_transcript_version(store: Store, encounter_id: str) -> int | None:
 def get_transcript(
     store: Store, encounter_id: str, version: int | None = None
 ) -> tuple[int, Transcript] | None:
-    """(version, transcript) for the given or newest version, or None if there is none."""
+    """(version, transcript) for the given or newest version, or None if there is none; its
+    text as the actor may read it (``access.present_transcript``)."""
+    require(store, "encounter.view", encounter_id)
     with store.connect() as con:
         if version is None:
             version = latest_transcript_version(store, encounter_id)
@@ -141,4 +146,4 @@ def get_transcript(
         input_sha256=head[3] or "",
         options=json.loads(head[4]) if head[4] else {},
     )
-    return version, transcript
+    return version, present_transcript(store, encounter_id, transcript)

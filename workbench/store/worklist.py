@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 
+from workbench.store.access import VISIBLE, allowed, list_scope, present_summaries, require
 from workbench.store.db import Store
 from workbench.store.records import STATUSES, EncounterRecord, EncounterSummary
 
@@ -32,7 +33,7 @@ _ROWS = (
     "  GROUP BY encounter_id"
     "), worklist AS ("
     "  SELECT e.encounter_id, e.title, e.specialty, e.visit_type, e.clinician, e.patient_label,"
-    "   e.audio_sha256, e.source, e.created_at, e.created_by,"
+    "   e.audio_sha256, e.source, e.created_at, e.created_by, e.clinician_id,"
     "   a.duration_s, t.transcript_version, n.note_version, s.signed_at,"
     "   CASE WHEN s.signed_at IS NOT NULL THEN 'signed'"
     "        WHEN n.note_version > 1 THEN 'in review'"
@@ -48,9 +49,11 @@ _ROWS = (
     ") "
 )
 
-# Empty lists, NULL dates and an empty text match everything.
+# Empty lists, NULL dates and an empty text match everything. $scope and $me keep the rows
+# the actor may list (``access.list_scope``).
 _WHERE = (
-    " WHERE (len($statuses::VARCHAR[]) = 0 OR list_contains($statuses::VARCHAR[], status))"
+    " WHERE encounter_id IN (SELECT encounter_id FROM encounters WHERE " + VISIBLE + ")"
+    " AND (len($statuses::VARCHAR[]) = 0 OR list_contains($statuses::VARCHAR[], status))"
     " AND (len($clinicians::VARCHAR[]) = 0 OR list_contains($clinicians::VARCHAR[], clinician))"
     " AND (len($specialties::VARCHAR[]) = 0"
     "      OR list_contains($specialties::VARCHAR[], specialty))"
@@ -77,7 +80,7 @@ SORTS: dict[str, str] = {
 _COLUMNS = (
     "SELECT encounter_id, title, specialty, visit_type, clinician, patient_label, audio_sha256,"
     " source, created_at, created_by, duration_s, transcript_version, note_version, signed_at,"
-    " status FROM worklist"
+    " status, clinician_id FROM worklist"
 )
 _PAGE_SQL = {
     sort: _ROWS + _COLUMNS + _WHERE + " ORDER BY " + order + " LIMIT $limit OFFSET $offset"
@@ -98,7 +101,7 @@ _POSITION_SQL = {
     sort: _ROWS
     + "SELECT w.encounter_id, w.title, w.specialty, w.visit_type, w.clinician, w.patient_label,"
     + " w.audio_sha256, w.source, w.created_at, w.created_by, w.duration_s,"
-    + " w.transcript_version, w.note_version, w.signed_at, w.status,"
+    + " w.transcript_version, w.note_version, w.signed_at, w.status, w.clinician_id,"
     + " nb.previous, nb.next, nb.position, nb.total"
     + " FROM worklist w LEFT JOIN ("
     + "  SELECT encounter_id,"
@@ -199,7 +202,7 @@ class ReviewPosition:
 
 def _summary(row: tuple) -> EncounterSummary:
     return EncounterSummary(
-        encounter=EncounterRecord(*row[:10]),
+        encounter=EncounterRecord(*row[:10], clinician_id=row[15]),
         status=row[14],
         duration_s=row[10],
         transcript_version=row[11],
@@ -208,60 +211,97 @@ def _summary(row: tuple) -> EncounterSummary:
     )
 
 
-def _page(con: duckdb.DuckDBPyConnection, query: WorklistQuery) -> list[EncounterSummary]:
-    params = query.params() | {
-        "limit": query.page_size,
-        "offset": (query.page - 1) * query.page_size,
-    }
+def _scope(store: Store) -> dict[str, str]:
+    scope, me = list_scope(store)
+    return {"scope": scope, "me": me}
+
+
+def _shown(store: Store, rows: list[EncounterSummary]) -> list[EncounterSummary]:
+    """Rows as the actor may read them (titles de-identified without ``text.phi``)."""
+    return present_summaries(store, rows)
+
+
+def _page(
+    con: duckdb.DuckDBPyConnection, query: WorklistQuery, scope: dict[str, str]
+) -> list[EncounterSummary]:
+    params = (
+        query.params()
+        | scope
+        | {
+            "limit": query.page_size,
+            "offset": (query.page - 1) * query.page_size,
+        }
+    )
     return [_summary(r) for r in con.execute(_PAGE_SQL[query.sort], params).fetchall()]
 
 
-def _total(con: duckdb.DuckDBPyConnection, query: WorklistQuery) -> int:
-    return int(con.execute(_COUNT_SQL, query.params()).fetchone()[0])
+def _total(con: duckdb.DuckDBPyConnection, query: WorklistQuery, scope: dict[str, str]) -> int:
+    return int(con.execute(_COUNT_SQL, query.params() | scope).fetchone()[0])
 
 
-def _counts(con: duckdb.DuckDBPyConnection, query: WorklistQuery) -> dict[str, int]:
-    found = dict(con.execute(_STATUS_SQL, query.params()).fetchall())
+def _counts(
+    con: duckdb.DuckDBPyConnection, query: WorklistQuery, scope: dict[str, str]
+) -> dict[str, int]:
+    found = dict(con.execute(_STATUS_SQL, query.params() | scope).fetchall())
     return {status: int(found.get(status, 0)) for status in STATUSES}
 
 
 def list_worklist(store: Store, query: WorklistQuery) -> tuple[list[EncounterSummary], int]:
-    """One page of encounters matching ``query`` in its order, and how many match in all."""
+    """One page of encounters matching ``query`` in its order, and how many match in all
+    (only those the actor may list)."""
+    scope = _scope(store)
     with store.connect() as con:
-        return _page(con, query), _total(con, query)
+        rows, total = _page(con, query, scope), _total(con, query, scope)
+    return _shown(store, rows), total
 
 
 def worklist_status_counts(store: Store, query: WorklistQuery | None = None) -> dict[str, int]:
-    """Encounters per status for the query's filters other than status (all without a query)."""
+    """Encounters per status for the query's filters other than status (all without a query):
+    those the actor may list, or, for an analyst (``analytics.view``), all of them."""
     base = WorklistQuery() if query is None else replace(query, statuses=())
+    if allowed(store, "encounter.list") or not allowed(store, "analytics.view"):
+        scope = _scope(store)  # (refuses and audits when neither is allowed)
+    else:
+        scope = {"scope": "any", "me": store.actor.user_id}
     with store.connect() as con:
-        return _counts(con, base)
+        return _counts(con, base, scope)
 
 
 def worklist_view(store: Store, query: WorklistQuery) -> WorklistView:
     """Everything the Worklist page shows, read over one connection."""
+    scope = _scope(store)
     with store.connect() as con:
-        counts = _counts(con, replace(query, statuses=()))
+        counts = _counts(con, replace(query, statuses=()), scope)
         unfiltered = replace(query, statuses=()).params() == WorklistQuery().params()
         # The status filter only picks among these counts, so they give the total too.
         total = sum(n for status, n in counts.items() if status in (query.statuses or STATUSES))
-        return WorklistView(
-            rows=_page(con, query) if total else [],
-            total=total,
-            counts=counts,
-            overall=counts if unfiltered else _counts(con, WorklistQuery()),
-            pages=max(1, -(-total // query.page_size)),
-        )
+        rows = _page(con, query, scope) if total else []
+        overall = counts if unfiltered else _counts(con, WorklistQuery(), scope)
+    return WorklistView(
+        rows=_shown(store, rows),
+        total=total,
+        counts=counts,
+        overall=overall,
+        pages=max(1, -(-total // query.page_size)),
+    )
 
 
 def worklist_options(store: Store) -> tuple[list[str], list[str]]:
-    """The clinicians and the specialties that occur, for the filter pickers."""
+    """The clinicians and the specialties that occur among the encounters the actor may
+    list, for the filter pickers."""
+    scope = _scope(store)
     with store.connect() as con:
         clinicians = con.execute(
-            "SELECT DISTINCT clinician FROM encounters WHERE clinician IS NOT NULL ORDER BY 1"
+            "SELECT DISTINCT clinician FROM encounters WHERE clinician IS NOT NULL AND "
+            + VISIBLE
+            + " ORDER BY 1",
+            scope,
         ).fetchall()
         specialties = con.execute(
-            "SELECT DISTINCT specialty FROM encounters WHERE specialty IS NOT NULL ORDER BY 1"
+            "SELECT DISTINCT specialty FROM encounters WHERE specialty IS NOT NULL AND "
+            + VISIBLE
+            + " ORDER BY 1",
+            scope,
         ).fetchall()
     return [r[0] for r in clinicians], [r[0] for r in specialties]
 
@@ -272,21 +312,27 @@ def next_unsigned(
     """The oldest drafted-but-unsigned encounter matching the query's filters (its status
     filter aside), other than ``exclude``; None when every draft there is signed."""
     base = replace(query or WorklistQuery(), statuses=UNSIGNED_DRAFTS)
+    scope = _scope(store)
     with store.connect() as con:
-        row = con.execute(_NEXT_UNSIGNED_SQL, base.params() | {"exclude": exclude}).fetchone()
+        row = con.execute(
+            _NEXT_UNSIGNED_SQL, base.params() | scope | {"exclude": exclude}
+        ).fetchone()
     return row[0] if row else None
 
 
 def review_position(store: Store, query: WorklistQuery, encounter_id: str) -> ReviewPosition:
     """The encounter's worklist row and its previous and next openable neighbours under the
     query's filters and sort (no neighbours when the filters leave it out)."""
+    scope = _scope(store)
+    require(store, "encounter.view", encounter_id)
     with store.connect() as con:
         row = con.execute(
-            _POSITION_SQL[query.sort], query.params() | {"encounter_id": encounter_id}
+            _POSITION_SQL[query.sort], query.params() | scope | {"encounter_id": encounter_id}
         ).fetchone()
     if row is None:
         return ReviewPosition(row=None)
-    previous, following, position, total = row[15:]
+    previous, following, position, total = row[16:]
+    summary = _shown(store, [_summary(row)])[0]
     if position is None:
-        return ReviewPosition(row=_summary(row))
-    return ReviewPosition(_summary(row), previous, following, int(position), int(total))
+        return ReviewPosition(row=summary)
+    return ReviewPosition(summary, previous, following, int(position), int(total))

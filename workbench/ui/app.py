@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from workbench.store.access import allowed
 from workbench.ui import login, resources
 
 VIEWS = Path(__file__).resolve().parent / "views"
@@ -20,6 +21,11 @@ if not store.encrypted:
     st.sidebar.warning(UNENCRYPTED_WARNING, icon=":material/lock_open:")
 
 actor = login.signed_in_actor(store)
+# Admin pages: listed only for those the policy lets read the audit log.
+admin_pages = []
+if actor is not None and allowed(resources.session_store(), "audit.view"):
+    admin_pages.append(st.Page(str(VIEWS / "audit.py"), title="Audit log",
+                               icon=":material/policy:", url_path="audit"))
 # Navigation is built either way, so a link to a page (with its query) survives signing in.
 page = st.navigation(
     [
@@ -31,6 +37,7 @@ page = st.navigation(
                 url_path="new"),
         st.Page(str(VIEWS / "vocabulary.py"), title="My vocabulary", icon=":material/spellcheck:",
                 url_path="vocabulary"),
+        *admin_pages,
     ],
     position="sidebar" if actor else "hidden",
 )

@@ -154,7 +154,7 @@ def _problem_groups(
 # Cached until the database changes (Store.stamp): a rerun that changed nothing reads nothing.
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _decisions(
-    _store: db.Store, path: str, stamp: tuple, encounter_id: str, transcript_version: int
+    _store: db.Store, key: tuple, stamp: tuple, encounter_id: str, transcript_version: int
 ) -> tuple[dict, dict, int | None]:
     """Decisions per (problem, code) and per code, and the entity set version they are for."""
     with _store.connect():  # one open for the three reads
@@ -180,7 +180,7 @@ def code_suggestions_panel(
     shown = {c for g in groups for code in g.codes for c in (code.code, code.linked_code) if c}
     others = [s for s in suggest_codes(entities, transcript, draft) if s.code not in shown]
     by_problem, decisions, entity_version = _decisions(
-        store, str(store.path), store.content_stamp(), encounter_id, transcript_version
+        store, resources.cache_key(store), store.content_stamp(), encounter_id, transcript_version
     )
     count = sum(len(g.codes) for g in groups) + len(others)
     with st.expander(f"Code suggestions ({count})", icon=":material/label:"):

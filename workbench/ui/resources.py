@@ -116,6 +116,12 @@ def icd_catalog():
     return load_icd_catalog()
 
 
+def cache_key(store: db.Store) -> tuple:
+    """What cached reads are keyed by besides the stamp: the database and who reads it
+    (reads are filtered and de-identified per actor, so actors never share a cached read)."""
+    return (str(store.path), store.actor.cache_key())
+
+
 # -- reads cached until the database changes ----------------------------------------------
 # Each is keyed by the store's path and ``Store.content_stamp()`` (which changes with every
 # commit here or in another process, except this server's records of reviewer activity such
@@ -128,7 +134,7 @@ def icd_catalog():
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _review_position(
-    _store: db.Store, path: str, stamp: tuple, query: db.WorklistQuery, encounter_id: str
+    _store: db.Store, key: tuple, stamp: tuple, query: db.WorklistQuery, encounter_id: str
 ) -> db.ReviewPosition:
     return db.review_position(_store, query, encounter_id)
 
@@ -137,43 +143,43 @@ def review_position(
     store: db.Store, query: db.WorklistQuery, encounter_id: str
 ) -> db.ReviewPosition:
     """Where the encounter stands in the worklist (cached until the database changes)."""
-    return _review_position(store, str(store.path), store.content_stamp(), query, encounter_id)
+    return _review_position(store, cache_key(store), store.content_stamp(), query, encounter_id)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _users(_store: db.Store, path: str, stamp: tuple) -> tuple[tuple[str, str, str], ...]:
+def _users(_store: db.Store, key: tuple, stamp: tuple) -> tuple[tuple[str, str, str], ...]:
     return tuple(db.list_users(_store))
 
 
 def users(store: db.Store) -> tuple[tuple[str, str, str], ...]:
     """(user_id, display_name, role) of every user (cached until the database changes)."""
-    return _users(store, str(store.path), store.content_stamp())
+    return _users(store, cache_key(store), store.content_stamp())
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def _style_summary(_store: db.Store, path: str, stamp: tuple, clinician: str) -> str | None:
+def _style_summary(_store: db.Store, key: tuple, stamp: tuple, clinician: str) -> str | None:
     found = db.latest_style(_store, clinician)
     return found.summary if found else None
 
 
 def style_summary(store: db.Store, clinician: str) -> str | None:
     """The clinician's learned style in one line, if any (cached until the database changes)."""
-    return _style_summary(store, str(store.path), store.content_stamp(), clinician)
+    return _style_summary(store, cache_key(store), store.content_stamp(), clinician)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def _vocabulary(_store: db.Store, path: str, stamp: tuple, owner: str) -> tuple[str, ...]:
+def _vocabulary(_store: db.Store, key: tuple, stamp: tuple, owner: str) -> tuple[str, ...]:
     return tuple(db.list_terms(_store, owner))
 
 
 def vocabulary(store: db.Store, owner: str) -> tuple[str, ...]:
     """The owner's custom vocabulary (cached until the database changes)."""
-    return _vocabulary(store, str(store.path), store.content_stamp(), owner)
+    return _vocabulary(store, cache_key(store), store.content_stamp(), owner)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _sentence_decisions(
-    _store: db.Store, path: str, stamp: tuple, encounter_id: str
+    _store: db.Store, key: tuple, stamp: tuple, encounter_id: str
 ) -> dict[str, db.SentenceDecision]:
     return db.sentence_decisions(_store, encounter_id)
 
@@ -181,19 +187,19 @@ def _sentence_decisions(
 def sentence_decisions(store: db.Store, encounter_id: str) -> dict[str, db.SentenceDecision]:
     """Each sentence's newest decision (cached until the database changes; shared between
     sessions, so read it, never change it)."""
-    return _sentence_decisions(store, str(store.path), store.content_stamp(), encounter_id)
+    return _sentence_decisions(store, cache_key(store), store.content_stamp(), encounter_id)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _round_activity(
-    _store: db.Store, path: str, stamp: tuple, encounter_id: str
+    _store: db.Store, key: tuple, stamp: tuple, encounter_id: str
 ) -> db.RoundActivity:
     return db.round_activity(_store, encounter_id)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _note_history(
-    _store: db.Store, path: str, stamp: tuple, encounter_id: str, version: int
+    _store: db.Store, key: tuple, stamp: tuple, encounter_id: str, version: int
 ) -> db.NoteHistory:
     return db.note_history(_store, encounter_id, version)
 
@@ -204,8 +210,8 @@ def signoff_view(
     """The round's activity and the note's history, as the sign-off panel shows them (cached
     until the database changes; the history, which shows no activity, until its content
     does)."""
-    path = str(store.path)
+    key = cache_key(store)
     return (
-        _round_activity(store, path, store.stamp(), encounter_id),
-        _note_history(store, path, store.content_stamp(), encounter_id, version),
+        _round_activity(store, key, store.stamp(), encounter_id),
+        _note_history(store, key, store.content_stamp(), encounter_id, version),
     )

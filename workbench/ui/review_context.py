@@ -13,6 +13,7 @@ import streamlit as st
 
 from pipelines.types import Entity, Evidence, NoteSentence, SupportResult, Transcript
 from workbench import store as db
+from workbench.store.audit import record_view
 from workbench.support import is_current
 from workbench.ui import resources
 from workbench.ui import support_panel as sp
@@ -24,6 +25,7 @@ VIEWED = "sentence.viewed"
 # Counts play requests, so that asking for the same passage again replays it.
 PLAY_SEQ_KEY = "play_seq"
 VIEWS_KEY = "views-to-record"  # sentence.viewed events of ▶ presses, written next rerun
+VIEW_AUDITED_KEY = "view-audited"  # (encounter id, actor) whose opening is in the audit log
 
 
 def record_views(store: db.Store) -> None:
@@ -113,7 +115,7 @@ class _Stored:
 # pickled copy per rerun (1,500 words, 60 sentences, their checks) would cost most of the
 # time saved. The stamp changes with every commit, so an entry is never stale.
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _read(_store: db.Store, path: str, encounter_id: str, stamp: tuple) -> _Stored:
+def _read(_store: db.Store, key: tuple, encounter_id: str, stamp: tuple) -> _Stored:
     with _store.connect():  # one open of the database for all the reads below
         encounter = db.get_encounter(_store, encounter_id)
         if encounter is None:
@@ -141,7 +143,10 @@ def load_context(store: db.Store, encounter_id: str, user: str) -> ReviewContext
     typing reads nothing. A note without a current support check is checked (and the check
     stored) here.
     """
-    found = _read(store, str(store.path), encounter_id, store.content_stamp())
+    if st.session_state.get(VIEW_AUDITED_KEY) != (encounter_id, store.actor):
+        record_view(store, encounter_id)  # once per opening, not per (cached) rerun
+        st.session_state[VIEW_AUDITED_KEY] = (encounter_id, store.actor)
+    found = _read(store, resources.cache_key(store), encounter_id, store.content_stamp())
     support = found.support
     if support is None and not found.note.signed:
         support = sp.load_support(store, encounter_id, found.note, user)

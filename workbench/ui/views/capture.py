@@ -12,7 +12,7 @@ from pipelines.audio import SUPPORTED, AudioError
 from workbench.ingest import EncounterMeta, ingest_bytes, max_duration_s
 from workbench.ui import resources
 
-store = resources.session_store()
+store = resources.session_store()  # acts for the signed-in user
 runner = resources.get_runner()
 user = resources.current_user()
 

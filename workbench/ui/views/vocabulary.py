@@ -7,7 +7,7 @@ import streamlit as st
 from workbench import store as db
 from workbench.ui import resources
 
-store = resources.session_store()
+store = resources.session_store()  # acts for the signed-in user
 user = resources.current_user()
 
 st.title("My vocabulary")

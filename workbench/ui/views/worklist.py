@@ -8,6 +8,7 @@ from dataclasses import replace
 import streamlit as st
 
 from workbench import store as db
+from workbench.store.access import allowed
 from workbench.store.records import STATUSES
 from workbench.store.worklist import SORTS
 from workbench.ui import resources
@@ -23,13 +24,19 @@ SORT_LABELS = {
 }
 COLOURS = {"signed": "green", "in review": "orange", "drafted": "blue"}
 
-store = resources.session_store()
+store = resources.session_store()  # acts for the signed-in user
+if not allowed(store, "encounter.list"):  # an analyst sees counts, never titles or patients
+    st.title("Worklist")
+    for col, (status, n) in zip(
+        st.columns(len(STATUSES)), db.worklist_status_counts(store).items(), strict=True
+    ):
+        col.metric(status.capitalize(), n)
+    st.stop()
 clinicians, specialties = db.worklist_options(store)
 saved, problems = ws.restore_query()
 for problem in problems:
     st.warning(problem)
 ws.seed_widgets(saved, clinicians, specialties)
-resources.get_runner()  # once per server: resumes processing an earlier server left unfinished
 
 head, action = st.columns([4, 1], vertical_alignment="bottom")
 head.title("Worklist")
