@@ -39,7 +39,6 @@ ACTORS = {
 }
 # The de-identification stage of this checkout (a stage found elsewhere on the path does not
 # count: its data files would be missing).
-HAS_DEID = (Path(__file__).parents[1] / "pipelines" / "deid" / "__init__.py").is_file()
 UNAUTHORISED_READS: list[str] = []
 
 
@@ -168,24 +167,11 @@ def expected(actor: Actor, action: str, eid: str | None) -> bool:
     return actor.user_id in ASSIGNED_TO[eid]
 
 
-def _needs_deid(actor: Actor, action: str, eid: str | None) -> bool:
-    """An allowed read whose text reaches the actor only de-identified."""
-    if not (PROBES[action].reads and expected(actor, action, eid)):
-        return False
-    targets = [eid] if eid else [e for e in OWNER if expected(actor, "encounter.list", e)]
-    return any(not expected(actor, "text.phi", e) for e in targets)
-
-
 def _cells():
     for action, probe in PROBES.items():
-        for name, actor in ACTORS.items():
+        for name in ACTORS:
             for eid in OWNER if probe.per_encounter else [None]:
-                marks = []
-                if _needs_deid(actor, action, eid) and not HAS_DEID:
-                    marks.append(pytest.mark.xfail(strict=True, reason="needs pipelines.deid"))
-                yield pytest.param(
-                    action, name, eid, marks=marks, id=f"{action}-{name}-{eid or 'all'}"
-                )
+                yield pytest.param(action, name, eid, id=f"{action}-{name}-{eid or 'all'}")
 
 
 def _counts(store: st.Store) -> dict[str, int]:
@@ -232,7 +218,6 @@ def test_role_action_matrix(base: st.Store, action: str, role: str, eid: str | N
         assert {r.encounter.encounter_id for r in rows} == visible and total == len(visible)
 
 
-@pytest.mark.skipif(not HAS_DEID, reason="needs pipelines.deid")
 def test_deidentified_reads_hide_the_name_but_keep_the_clinical_text(base: st.Store) -> None:
     for actor in (ACTORS["annotator"], ACTORS["analyst"]):
         _, transcript = st.get_transcript(base.as_actor(actor), "enc-a")
