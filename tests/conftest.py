@@ -77,9 +77,11 @@ def seed_encounter(
     draft: Draft | None = None,
     nlp_version: str = "nlp.test",
     user: str = "dr-a",
+    clinician: str = "dr-test",
 ) -> st.Store:
     """A hand-built encounter in a real store at ``data``, with the ASR fixture clip as its
-    audio: transcript version 1, then its entity set and draft when given."""
+    audio: transcript version 1, then its entity set and draft when given. ``user`` made
+    them; the encounter is ``clinician``'s (the one ``open_review`` signs in as)."""
     import hashlib
     import shutil
 
@@ -90,7 +92,7 @@ def seed_encounter(
     st.add_audio(store, st.AudioRecord(sha, f"audio/{sha}.ogg", "clip.ogg", "ogg", 5.0, 16000, 1,
                                        CLIP.stat().st_size))
     st.add_encounter(store, st.EncounterRecord(encounter_id, f"Visit {encounter_id}",
-                                               audio_sha256=sha), user)
+                                               audio_sha256=sha, clinician_id=clinician), user)
     version = st.save_transcript(store, encounter_id, transcript, user)
     if entities:
         st.save_entities(store, encounter_id, version, entities, nlp_version, user)

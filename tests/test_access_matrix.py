@@ -29,9 +29,11 @@ from workbench.store.audit import search_audit
 
 PATIENT = "Walter Kowalski"
 OWNER = {"enc-a": "dr-a", "enc-b": "dr-b"}
-ASSIGNED_TO = {"enc-a": {"ann", "ann-phi"}, "enc-b": set()}
+# dr-c covers enc-b for its clinician: assigned, a clinician acts on it as on their own.
+ASSIGNED_TO = {"enc-a": {"ann", "ann-phi"}, "enc-b": {"dr-c"}}
 ACTORS = {
     "clinician": Actor("dr-a", "clinician"),
+    "covering clinician": Actor("dr-c", "clinician"),
     "annotator": Actor("ann", "annotator"),
     "annotator+phi": Actor("ann-phi", "annotator", frozenset({"phi"})),
     "analyst": Actor("ana", "analyst"),
@@ -58,6 +60,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for user, role in [
         ("dr-a", "clinician"),
         ("dr-b", "clinician"),
+        ("dr-c", "clinician"),
         ("ann", "annotator"),
         ("ann-phi", "annotator"),
         ("ana", "analyst"),
@@ -76,8 +79,9 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         entity = Entity(0, start, start + len(PATIENT), PATIENT, "PERSON")
         st.save_entities(store, eid, version, (entity,), "nlp.test", owner)
         st.save_draft(store, eid, make_draft(transcript), version, owner)
-    for user in ASSIGNED_TO["enc-a"]:
-        assign_encounter(store, "enc-a", user)
+    for eid, users in ASSIGNED_TO.items():
+        for user in users:
+            assign_encounter(store, eid, user)
     return data
 
 
@@ -163,7 +167,7 @@ def expected(actor: Actor, action: str, eid: str | None) -> bool:
     if eid is None or rule.scope not in (OWN, ASSIGNED):
         return True
     if rule.scope == OWN:
-        return OWNER[eid] == actor.user_id
+        return OWNER[eid] == actor.user_id or actor.user_id in ASSIGNED_TO[eid]
     return actor.user_id in ASSIGNED_TO[eid]
 
 

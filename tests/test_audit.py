@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from tests.conftest import APP
+from tests.conftest import APP, sign_in
 from workbench import export
 from workbench import store as st
 from workbench.cli import app
@@ -152,21 +151,19 @@ def test_cli_verify_and_search(store: st.Store, encounter: str) -> None:
 
 
 def _page(monkeypatch: pytest.MonkeyPatch, store: st.Store, actor: Actor, path: str) -> AppTest:
+    """``path`` (a page, or the app) with ``actor`` signed in (an account is made for it)."""
     monkeypatch.setenv("SCRIBE_HOME", str(store.path.parent))
-    from workbench.ui import login
-
-    at = AppTest.from_file(path, default_timeout=60)
-    # The page runs behind the app's sign-in gate: seed the session it leaves.
-    at.session_state[login.ACTOR_KEY] = actor
-    at.session_state[login.SEEN_KEY] = time.time()
-    return at
+    return sign_in(AppTest.from_file(path, default_timeout=60), store.path.parent,
+                   actor.user_id, actor.role)
 
 
 def test_admin_page_shows_the_log_and_the_chain(monkeypatch, store, encounter) -> None:
     at = _page(monkeypatch, store, ADMIN, AUDIT_PAGE).run()
     assert not at.exception, at.exception
-    assert "Hash chain intact: 3 rows" in at.success[0].value
+    # The encounter's three events, then the admin's account being made (newest first).
+    assert "Hash chain intact: 4 rows" in at.success[0].value
     assert list(at.dataframe[0].value["action"]) == [
+        "user.created",
         "note.drafted",
         "transcript.asr",
         "encounter.created",

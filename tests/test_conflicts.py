@@ -8,13 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import APP, edit_sentence, make_draft, make_transcript, seed_encounter
+from tests.conftest import (
+    APP,
+    edit_sentence,
+    make_draft,
+    make_transcript,
+    seed_encounter,
+    sign_in,
+)
 from workbench import store as st
-
-try:  # the sign-in helper, where accounts exist (auth branch)
-    from tests.conftest import sign_in
-except ImportError:
-    sign_in = None
 from workbench.store import autosave, conflicts
 
 
@@ -106,11 +108,7 @@ def _session(data: Path, encounter_id: str, user: str):
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(APP), default_timeout=60)
-    if sign_in is not None:  # with accounts and the sign-in gate
-        sign_in(at, data, user)
-    else:
-        st.ensure_user(st.open_store(data), user, user, "clinician")
-        at.session_state["user_id"] = user
+    sign_in(at, data, user)
     at.session_state["encounter_id"] = encounter_id
     at.run()
     at.switch_page("views/review.py").run()
@@ -119,7 +117,12 @@ def _session(data: Path, encounter_id: str, user: str):
 
 
 def _sessions(store: st.Store, data: Path, encounter_id: str, monkeypatch):
+    """Two clinicians on one note: Ada and Bob both cover the encounter (assigned)."""
+    from workbench.store.assignments import assign_encounter
+
     monkeypatch.setenv("SCRIBE_HOME", str(data))
+    for user in ("dr-ada", "dr-bob"):
+        assign_encounter(store, encounter_id, user)
     return _session(data, encounter_id, "dr-ada"), _session(data, encounter_id, "dr-bob")
 
 

@@ -100,6 +100,10 @@ def review_app(demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("SCRIBE_HOME", str(data))
     monkeypatch.setenv("SCRIBE_USER", "dr-test")
     encounter_id = demo_encounters()[0].meta.encounter_id
+    # The demo encounter is its demo clinician's; dr-test covers it (assigned by the admin).
+    from workbench.store.assignments import assign_encounter
+
+    assign_encounter(st.open_store(data), encounter_id, "dr-test")
     at = sign_in(AppTest.from_file(str(APP), default_timeout=60), data)
     at.session_state["encounter_id"] = encounter_id
     at.run()

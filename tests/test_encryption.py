@@ -235,6 +235,7 @@ def test_a_model_trained_from_corrections_leaves_no_transcript_text_on_disk(
     phrases = []
     for i in range(10):
         phrases += _processed_and_corrected(store, engine, f"enc-{i:02d}", i)
+        st.set_consent(store, f"enc-{i:02d}", True, "dr-a")  # training may use it
     options = TrainOptions(seed=3, max_epochs=12)
     record = train_and_register(store, data, "dr-a", options, engine.nlp_options(), activate=True)
 

@@ -42,7 +42,7 @@ from pipelines.schema import LABELS_PATH, SchemaError, load_label_schema
 from pipelines.transcript_edit import SegmentFix, apply_fix
 from pipelines.types import Entity, NoteSentence
 from tests import fuzz_inputs as fz
-from tests.conftest import APP, CLIP, make_draft, make_transcript
+from tests.conftest import APP, CLIP, make_draft, make_transcript, sign_in
 from workbench import store as st
 from workbench.dictation import decode_bytes
 from workbench.ingest import (
@@ -517,7 +517,9 @@ TURNS = [
 @pytest.fixture
 def drafted(sandbox: Sandbox) -> str:
     store = sandbox.store
-    st.add_encounter(store, st.EncounterRecord("enc-f", "Fuzz visit"), "dr-f")
+    # dr-f made it; it is dr-test's, who reviews it (open_review).
+    record = st.EncounterRecord("enc-f", "Fuzz visit", clinician_id="dr-test")
+    st.add_encounter(store, record, "dr-f")
     transcript = make_transcript(TURNS)
     version = st.save_transcript(store, "enc-f", transcript, "dr-f")
     st.save_entities(store, "enc-f", version, (), "nlp.test", "dr-f")
@@ -630,7 +632,7 @@ def capture_page(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(runner_module, "encounter_runner",
                         lambda store, data_dir, engine=None: runner_module.Runner(
                             lambda encounter_id, user_id, progress: None))  # fmt: skip
-    at = AppTest.from_file(str(APP), default_timeout=60)
+    at = sign_in(AppTest.from_file(str(APP), default_timeout=60), sandbox.data, "dr-f")
     at.run()
     at.switch_page("views/capture.py").run()
     at.radio(key="capture_source").set_value("Upload").run()
@@ -680,7 +682,7 @@ def test_capture_page_refuses_a_forged_suffix_before_our_code(
     monkeypatch.setenv("SCRIBE_USER", "dr-f")
     for name in ("../../etc/passwd", "visit.wav\0.exe", "visit.exe"):
         COUNTS["ui.capture"] += 1
-        at = AppTest.from_file(str(APP), default_timeout=60)
+        at = sign_in(AppTest.from_file(str(APP), default_timeout=60), sandbox.data, "dr-f")
         at.run()
         at.switch_page("views/capture.py").run()
         at.radio(key="capture_source").set_value("Upload").run()
@@ -724,7 +726,7 @@ def test_vocabulary_page_with_hostile_terms(
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("SCRIBE_USER", "dr-f")
-    at = AppTest.from_file(str(APP), default_timeout=60)
+    at = sign_in(AppTest.from_file(str(APP), default_timeout=60), sandbox.data, "dr-f")
     at.run()
     at.switch_page("views/vocabulary.py").run()
     terms = [t for t in fz.HOSTILE_TEXT if _sendable(t) and t.strip()][:20]

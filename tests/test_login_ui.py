@@ -32,7 +32,8 @@ def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SCRIBE_HOME", str(data))
     monkeypatch.setenv("SCRIBE_USER", "dr-test")
     transcript = make_transcript([("clinician", "Any cough?"), ("patient", "A dry cough.")])
-    store = seed_encounter(data, "enc-1", transcript, draft=make_draft(transcript))
+    store = seed_encounter(data, "enc-1", transcript, draft=make_draft(transcript),
+                           clinician="dr-lindqvist")
     users.create_account(
         store,
         "dr-lindqvist",

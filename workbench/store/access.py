@@ -2,7 +2,8 @@
 
 The policy is data (``POLICY``): for each action, the roles that may take it and on which
 encounters (``ANY``; ``OWN``: the clinician's own, ``encounters.clinician_id`` or, when that
-is empty, ``created_by``; ``ASSIGNED``: assigned to the annotator in ``assignments``), and
+is empty, ``created_by``, and those assigned to them in ``assignments`` (a covering
+clinician); ``ASSIGNED``: assigned to the annotator in ``assignments``), and
 the grant a role additionally needs. ``SYSTEM`` (the operator's CLI, background jobs) and
 admins may do everything. Every store function that reads or changes encounter data calls
 ``require`` first; a refusal raises ``Forbidden`` and is written to the audit log.
@@ -107,10 +108,12 @@ def _refusal(store: Store, action: str, encounter_id: str | None) -> str | None:
     if encounter_id is None or rule.scope == ANY:
         return None  # lists filter their rows by ``list_scope``
     with store.connect() as con:
-        if rule.scope == OWN:
+        if rule.scope == OWN:  # theirs, or assigned to them (a covering clinician)
             row = con.execute(_OWNER, [encounter_id]).fetchone()
-            if row is None or row[0] != actor.user_id:
-                return "the encounter is not theirs"
+            if row is not None and row[0] == actor.user_id:
+                return None
+            if con.execute(_ASSIGNED, [encounter_id, actor.user_id]).fetchone() is None:
+                return "the encounter is not theirs nor assigned to them"
             return None
         if con.execute(_ASSIGNED, [encounter_id, actor.user_id]).fetchone() is None:
             return "the encounter is not assigned to them"
@@ -157,7 +160,7 @@ def list_scope(store: Store, action: str = "encounter.list") -> tuple[str, str]:
 VISIBLE = (
     "($scope::VARCHAR = 'any'"
     " OR ($scope::VARCHAR = 'own' AND coalesce(clinician_id, created_by) = $me::VARCHAR)"
-    " OR ($scope::VARCHAR = 'assigned' AND encounter_id IN"
+    " OR ($scope::VARCHAR IN ('own', 'assigned') AND encounter_id IN"
     "     (SELECT encounter_id FROM assignments WHERE user_id = $me::VARCHAR)))"
 )
 

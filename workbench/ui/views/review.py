@@ -18,9 +18,8 @@ store = resources.session_store()  # acts for the signed-in user
 # changed), instead of one per read.
 with store.one_connection():
     record_views(store)  # what ▶ was pressed on, before anything is read
-    encounter_id = pick_encounter(store)  # header bar: previous/next, next unsigned, find
-
     try:
+        encounter_id = pick_encounter(store)  # header bar: previous/next, next unsigned, find
         ctx = load_context(store, encounter_id, resources.current_user())
     except Forbidden as exc:  # the refusal is in the audit log
         st.error(str(exc), icon=":material/lock:")
