@@ -142,3 +142,31 @@ def test_password_resets_a_password_and_a_lockout(scribe) -> None:
     events = [e for e in st.list_events(store) if e.kind == "user.password_set"]
     assert [e.after for e in events] == [{"password_set": True}]
     assert users.get_account(store, "dr-a").password_hash.startswith("$argon2id$")
+
+
+def test_assign_gives_a_covering_clinician_the_encounter_and_unassign_takes_it_back(
+    scribe,
+) -> None:
+    from workbench.store.access import Actor, Forbidden
+
+    store = st.open_store(scribe.data)
+    st.add_encounter(store, st.EncounterRecord("enc-1", "Visit", clinician_id="dr-a"), "dr-a")
+    for user, role in (("dr-c", "clinician"), ("ana", "analyst")):
+        assert scribe("add", user, "--role", role, "--no-password").exit_code == 0
+    covering = store.as_actor(Actor("dr-c", "clinician"))
+    with pytest.raises(Forbidden):
+        st.get_encounter(covering, "enc-1")
+
+    done = scribe("assign", "dr-c", "enc-1")
+    assert done.exit_code == 0 and "enc-1: assigned to dr-c" in done.output
+    assert st.get_encounter(covering, "enc-1").title == "Visit"
+    assert "already assigned" in scribe("assign", "dr-c", "enc-1").output
+
+    assert "only clinicians and annotators" in scribe("assign", "ana", "enc-1").output
+    assert "No account" in scribe("assign", "nobody", "enc-1").output
+    missing = scribe("assign", "dr-c", "enc-404")
+    assert missing.exit_code == 1 and "enc-404" in missing.output
+
+    assert "enc-1: unassigned" in scribe("unassign", "dr-c", "enc-1").output
+    with pytest.raises(Forbidden):
+        st.get_encounter(covering, "enc-1")

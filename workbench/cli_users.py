@@ -214,6 +214,49 @@ def unlock(ctx: typer.Context, user_id: Annotated[str, typer.Argument()]) -> Non
     _change(ctx, users.unlock_account, user_id, done="unlocked", same="was not locked")
 
 
+@user_app.command("assign")
+def assign(
+    ctx: typer.Context,
+    user_id: Annotated[str, typer.Argument()],
+    encounter_ids: Annotated[list[str], typer.Argument(help="Encounter ids.")],
+) -> None:
+    """Assign encounters to an annotator (tasks) or to a covering clinician (they act on
+    them as on their own)."""
+    _assignments(ctx, user_id, encounter_ids, assign=True)
+
+
+@user_app.command("unassign")
+def unassign(
+    ctx: typer.Context,
+    user_id: Annotated[str, typer.Argument()],
+    encounter_ids: Annotated[list[str], typer.Argument(help="Encounter ids.")],
+) -> None:
+    """Take assigned encounters back."""
+    _assignments(ctx, user_id, encounter_ids, assign=False)
+
+
+def _assignments(ctx: typer.Context, user_id: str, encounter_ids: list[str], assign: bool) -> None:
+    from workbench.store import StoreError, users
+    from workbench.store.assignments import assign_encounter, unassign_encounter
+
+    store = _store(ctx)
+    account = users.get_account(store, user_id)
+    if account is None:
+        raise _fail(f"No account {user_id}")
+    if account.role not in ("clinician", "annotator"):
+        raise _fail(f"{user_id} is {account.role}: only clinicians and annotators get encounters")
+    change = assign_encounter if assign else unassign_encounter
+    for encounter_id in encounter_ids:
+        try:
+            changed = change(store, encounter_id, user_id)
+        except StoreError as exc:
+            raise _fail(str(exc)) from None
+        word = ("assigned" if changed else "already assigned") if assign else (
+            "unassigned" if changed else "was not assigned")
+        console.print(f"{encounter_id}: {word} to {user_id}" if assign or changed
+                      else f"{encounter_id}: {word}")
+
+
 @user_app.command("list")
 def list_(
     ctx: typer.Context,
