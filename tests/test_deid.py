@@ -294,6 +294,10 @@ def test_eval_cli_on_aci_bench(monkeypatch: pytest.MonkeyPatch) -> None:
     assert report["name_recall_known_names"]["overall"]["recall"] >= 0.99
     assert report["sample"]["documents"] >= 15
     assert report["sample"]["precision"] >= 0.9
+    heldout = report["heldout"]
+    assert heldout["file"] == "gold_heldout.jsonl"
+    assert heldout["splits"] == ["test1", "test2"] and heldout["documents"] >= 12
+    assert heldout["labels"]["NAME"]["recall"] >= 0.95
     # Ids only: no metadata first name appears in the output.
     first_names = set()
     for split in ("train", "valid", "test1", "test2"):
@@ -310,3 +314,44 @@ def test_metadata_file_layout_is_what_the_eval_reads() -> None:
         header = next(csv.reader(f))
     assert {"encounter_id", "doctor_name", "patient_firstname", "patient_familyname"} <= set(header)
     assert len(read_aci(ACI, "valid")) == 20
+
+
+@pytest.mark.skipif(not ACI.is_dir(), reason="needs ../shared")
+def test_heldout_sample_is_well_formed_and_scored(tmp_path: Path) -> None:
+    from pipelines.deid import find_phi
+    from pipelines.deid.evaluate import HELDOUT_FILE, sample_scores
+
+    heldout = read_gold(HELDOUT_FILE)
+    assert len(heldout) >= 12
+    encounters = {s: read_aci(ACI, s) for s in ("test1", "test2")}
+    # The fixed rule: every 6th encounter of each test split, from the first.
+    chosen = {e.encounter_id for s in encounters for e in encounters[s][::6]}
+    assert {d.encounter_id for d in heldout} == chosen
+    tuning = {d.encounter_id for d in read_gold()}
+    assert not tuning & chosen
+    dialogues = {e.encounter_id: (s, e.dialogue) for s in encounters for e in encounters[s]}
+    for doc in heldout:
+        split, text = dialogues[doc.encounter_id]
+        assert doc.split == split
+        for span in doc.spans:
+            assert span.label in PHI_LABELS
+            assert span.text and text[span.start : span.end] == span.text
+    scores = sample_scores(ACI, HELDOUT_FILE, find_phi)
+    assert scores["splits"] == ["test1", "test2"]
+    assert scores["labels"]["NAME"]["gold"] >= 30
+    assert scores["labels"]["NAME"]["recall"] >= 0.95
+    # A span whose text does not match its offsets is refused, not scored.
+    first = heldout[0]
+    bad = tmp_path / "heldout.jsonl"
+    bad.write_text(
+        json.dumps(
+            {
+                "encounter_id": first.encounter_id,
+                "split": first.split,
+                "spans": [{"start": 0, "end": 4, "label": "NAME", "text": "zzzz"}],
+            }
+        )
+        + "\n"
+    )
+    with pytest.raises(DeidDataError, match="does not match the dialogue"):
+        sample_scores(ACI, bad, find_phi)

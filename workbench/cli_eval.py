@@ -254,13 +254,22 @@ def deid(
     gold: Annotated[Path | None, typer.Option(
         "--gold", help="Hand-labelled PHI spans (default annotations/deid/gold.jsonl).")
     ] = None,
+    heldout: Annotated[Path | None, typer.Option(
+        "--heldout", help="Held-out hand-labelled PHI spans, never tuned on "
+        "(default annotations/deid/gold_heldout.jsonl).")] = None,
 ) -> None:
     """De-identify the ACI-Bench dialogues and print name_recall (the metadata names found
     without being told them; per split and field; misses as encounter ids only),
-    name_recall_known_names (told them), span precision/recall per label on the labelled
-    sample, and speed."""
+    name_recall_known_names (told them), span precision/recall per label on the tuning
+    sample (sample) and on the held-out sample (heldout), and speed."""
     from pipelines.deid import find_phi
-    from pipelines.deid.evaluate import GOLD_FILE, SPLIT_FILES, DeidDataError, evaluate_aci
+    from pipelines.deid.evaluate import (
+        GOLD_FILE,
+        HELDOUT_FILE,
+        SPLIT_FILES,
+        DeidDataError,
+        evaluate_aci,
+    )
 
     splits = split or list(SPLIT_FILES)
     for name in splits:
@@ -270,7 +279,7 @@ def deid(
     try:
         with console.status("de-identifying ACI-Bench") as status:
             report = evaluate_aci(_named("synthetic-aci"), splits, find_phi, gold or GOLD_FILE,
-                                  progress=status.update)
+                                  progress=status.update, heldout_path=heldout or HELDOUT_FILE)
     except DeidDataError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None
@@ -285,4 +294,6 @@ def deid(
     typer.echo(f"{'with known names':>24}  {known['overall']['recall']}")
     typer.echo(f"{'sample precision':>24}  {report['sample']['precision']}")
     typer.echo(f"{'sample recall':>24}  {report['sample']['recall']}")
+    typer.echo(f"{'held-out precision':>24}  {report['heldout']['precision']}")
+    typer.echo(f"{'held-out recall':>24}  {report['heldout']['recall']}")
     typer.echo(f"{'words per second':>24}  {report['speed']['words_per_second']}")

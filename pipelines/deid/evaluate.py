@@ -11,7 +11,10 @@ are left out. Recall is reported per split, per field (patient first name, patie
 name, doctor) and overall, plus the share of (encounter, name) pairs with every occurrence
 found. Misses are reported as encounter ids and fields only: names never leave this module.
 
-Span precision/recall: against hand-labelled PHI spans (``annotations/deid/gold.jsonl``).
+Span precision/recall: against hand-labelled PHI spans, on two samples: ``sample``
+(``annotations/deid/gold.jsonl``, train/valid dialogues read while tuning the recognisers) and
+``heldout`` (``annotations/deid/gold_heldout.jsonl``, test1/test2 dialogues chosen by a fixed
+rule and never tuned on; see ``annotations/deid/README.md``).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ FIELDS = {
 }
 _TITLE_WORDS = frozenset({"dr", "doctor", "mr", "mrs", "ms", "miss"})
 GOLD_FILE = DATA_DIR / "gold.jsonl"
+HELDOUT_FILE = DATA_DIR / "gold_heldout.jsonl"
 EXCLUSIONS_FILE = DATA_DIR / "aci_name_exclusions.tsv"
 
 
@@ -266,15 +270,26 @@ def _span_report(tp_p, tp_r, exact, n_pred, n_gold, documents: int) -> dict:
     }
 
 
+def sample_scores(root: Path, gold_path: Path, find: Finder) -> dict:
+    """Span precision/recall per label on one hand-labelled file (its name, splits and
+    scores)."""
+    gold = read_gold(gold_path)
+    gold_splits = sorted({d.split for d in gold}, key=list(SPLIT_FILES).index)
+    dialogues = {e.encounter_id: e.dialogue for s in gold_splits for e in read_aci(root, s)}
+    return {"file": gold_path.name, "splits": gold_splits, **span_scores(gold, dialogues, find)}
+
+
 def evaluate_aci(
     root: Path,
     splits: Sequence[str],
     find: Finder,
     gold_path: Path = GOLD_FILE,
     progress: Callable[[str], None] | None = None,
+    heldout_path: Path = HELDOUT_FILE,
 ) -> dict:
     """The ``scribe eval deid`` report: name recall without and with the known names, span
-    precision/recall on the hand-labelled sample, and speed (words per second)."""
+    precision/recall on the tuning sample (``sample``) and on the held-out sample
+    (``heldout``), and speed (words per second)."""
     encounters = [e for split in splits for e in read_aci(root, split)]
     if progress:
         progress("name recall")
@@ -284,12 +299,10 @@ def evaluate_aci(
     if progress:
         progress("name recall with known names")
     with_known = name_recall(encounters, find, known=True)
-    gold = read_gold(gold_path)
-    gold_splits = sorted({d.split for d in gold})
-    dialogues = {e.encounter_id: e.dialogue for s in gold_splits for e in read_aci(root, s)}
     if progress:
-        progress("span precision on the labelled sample")
-    spans = span_scores(gold, dialogues, find)
+        progress("span precision on the labelled samples")
+    sample = sample_scores(root, gold_path, find)
+    heldout = sample_scores(root, heldout_path, find)
     words = sum(len(e.dialogue.split()) for e in encounters)
     return {
         "dataset": "aci-bench",
@@ -297,7 +310,8 @@ def evaluate_aci(
         "encounters": len(encounters),
         "name_recall": headline,
         "name_recall_known_names": {k: v for k, v in with_known.items()},
-        "sample": {"file": gold_path.name, "splits": gold_splits, **spans},
+        "sample": sample,
+        "heldout": heldout,
         "speed": {
             "words": words,
             "seconds": round(seconds, 3),
