@@ -96,7 +96,8 @@ def e2e_data(tmp_path: Path) -> Path:
     """A store with one drafted encounter (the fixture clip as its audio)."""
     data = tmp_path / "data"
     transcript = clip_transcript()
-    store = seed_encounter(data, ENCOUNTER, transcript, draft=clip_draft(transcript), user=USER)
+    store = seed_encounter(data, ENCOUNTER, transcript, draft=clip_draft(transcript), user=USER,
+                           clinician=USER)
     users.create_account(
         store,
         USER,
