@@ -275,9 +275,11 @@ def test_a_problem_without_its_sentence_id_writes_nothing(coded) -> None:
 def test_migration_0009_upgrades_older_decisions(tmp_path: Path) -> None:
     store = st.Store(tmp_path / "old.duckdb")
     migrate(store, [m for m in available_migrations() if m.version < 9])
-    st.ensure_user(store, "dr-o", "Dr O", "clinician")
-    st.add_encounter(store, st.EncounterRecord("enc-o", "Old"), "dr-o")
-    with store.connect() as con:  # a decision written by the older code
+    with store.connect() as con:  # an encounter and a decision written by the older code
+        con.execute(
+            "INSERT INTO encounters (encounter_id, title, created_at, created_by)"
+            " VALUES ('enc-o', 'Old', now(), 'dr-o')"
+        )
         con.execute(
             "INSERT INTO code_decisions (encounter_id, code_system, code, decision, decided_at,"
             " decided_by) VALUES ('enc-o', 'ICD-10-CM', 'I10', 'accepted', now(), 'dr-o')"

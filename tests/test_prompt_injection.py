@@ -286,11 +286,13 @@ def test_the_review_page_says_the_llm_draft_was_refused(
     tmp_path, monkeypatch: pytest.MonkeyPatch, stub: Stub
 ) -> None:
     from tests.conftest import open_review
+    from workbench.store.assignments import assign_encounter
 
     data = tmp_path / "data"
     store = st.open_store(data)
     encounter = _two_encounters(store, INJECTIONS["poem"])
     process_encounter(store, data, stub.engine("poem"), encounter, "dr-i")
+    assign_encounter(store, encounter, "dr-test")  # open_review's clinician covers it
     at = open_review(monkeypatch, data, encounter)
     warnings = [w.value for w in at.warning if "language model" in w.value]
     assert warnings == [

@@ -198,7 +198,7 @@ def test_a_stale_autosave_is_offered_not_applied(
     assert not again.exception, again.exception
     assert again.text_area(key="sent-2-s0").value == EDIT
     assert edit_sentence(again, "s1").value == "Start amoxicillin.", "theirs is kept"
-    assert not again.warning
+    assert not again.main.warning
     assert autosave.get_autosave(store, ENC, "dr-test").note_version == 2
 
 
@@ -215,7 +215,7 @@ def test_a_stale_autosave_can_be_discarded(
     assert autosave.get_autosave(store, ENC, "dr-test") is None
     (event,) = st.list_events(store, ENC, "note.autosave_discarded")
     assert event.user_id == "dr-test" and event.note_version == 1
-    assert not at.warning and at.text_area(key="sent-2-s0").value == TURNS[0][1]
+    assert not at.main.warning and at.text_area(key="sent-2-s0").value == TURNS[0][1]
 
 
 def _select_script() -> None:

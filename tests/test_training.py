@@ -404,7 +404,11 @@ def test_registry_migration_upgrades_an_older_database_with_data(tmp_path: Path)
     store = st.Store(tmp_path / "old.duckdb")
     older = [m for m in available_migrations() if m.version < 5]
     migrate(store, older)
-    st.add_encounter(store, st.EncounterRecord("e", "kept"), "u")
+    with store.connect() as con:  # written by the older code
+        con.execute(
+            "INSERT INTO encounters (encounter_id, title, created_at, created_by)"
+            " VALUES ('e', 'kept', now(), 'u')"
+        )
     assert 5 in migrate(store)
     assert st.get_encounter(store, "e").title == "kept"
     assert st.list_models(store) == [] and st.active_model(store) is None

@@ -19,10 +19,12 @@ from workbench.store.records import STATUSES
 FAKES = fake_encounters(250, seed=5)
 
 
-def _app(monkeypatch: pytest.MonkeyPatch, data: Path, **params) -> AppTest:
+def _app(monkeypatch: pytest.MonkeyPatch, data: Path, role: str = "clinician",
+         **params) -> AppTest:
+    """The app signed in as dr-test (an admin sees every clinician's encounters)."""
     monkeypatch.setenv("SCRIBE_HOME", str(data))
     monkeypatch.setenv("SCRIBE_USER", "dr-test")
-    at = sign_in(AppTest.from_file(str(APP), default_timeout=60), data)
+    at = sign_in(AppTest.from_file(str(APP), default_timeout=60), data, "dr-test", role)
     for name, value in params.items():
         at.query_params[name] = value
     return at.run()
@@ -50,7 +52,8 @@ def fake_data(tmp_path: Path) -> Path:
 
 
 def test_a_shared_link_restores_the_filters_and_the_page(monkeypatch, fake_data) -> None:
-    at = _app(monkeypatch, fake_data, status=["drafted", "in review"], sort="oldest", page="2")
+    at = _app(monkeypatch, fake_data, "admin", status=["drafted", "in review"], sort="oldest",
+              page="2")
     assert not at.exception, at.exception
     assert at.multiselect(key="wl_status").value == ["drafted", "in review"]
     assert at.selectbox(key="wl_sort").value == "oldest"
@@ -69,7 +72,7 @@ def test_a_shared_link_restores_the_filters_and_the_page(monkeypatch, fake_data)
 def test_filters_change_the_list_counts_and_url_and_survive_a_page_switch(
     monkeypatch, fake_data
 ) -> None:
-    at = _app(monkeypatch, fake_data)
+    at = _app(monkeypatch, fake_data, "admin")
     overall = {s: sum(e.status == s for e in FAKES) for s in STATUSES}
     assert _counts(at) == overall
     assert _listed(at) == expected(FAKES, st.WorklistQuery())[:50]
@@ -100,9 +103,9 @@ def test_filters_change_the_list_counts_and_url_and_survive_a_page_switch(
 
 
 def test_bad_url_values_are_ignored_with_a_warning(monkeypatch, fake_data) -> None:
-    at = _app(monkeypatch, fake_data, status="lost", sort="random", to="yesterday")
+    at = _app(monkeypatch, fake_data, "admin", status="lost", sort="random", to="yesterday")
     assert not at.exception, at.exception
-    assert [w.value for w in at.warning] == [
+    assert [w.value for w in at.main.warning] == [
         "Ignored the unknown status 'lost'.",
         "Ignored the unknown sort 'random'.",
         "Ignored the date 'yesterday': use YYYY-MM-DD.",
@@ -175,5 +178,5 @@ def test_review_of_an_unknown_encounter_says_so(monkeypatch, drafted_data) -> No
     at.query_params["encounter"] = "nope"
     at.switch_page("views/review.py").run()
     assert not at.exception, at.exception
-    assert [w.value for w in at.warning] == ["There is no encounter `nope`."]
+    assert [w.value for w in at.main.warning] == ["There is no encounter `nope`."]
     assert at.button(key="review_next_unsigned")  # the way on is still there

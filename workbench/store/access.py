@@ -108,9 +108,11 @@ def _refusal(store: Store, action: str, encounter_id: str | None) -> str | None:
     if encounter_id is None or rule.scope == ANY:
         return None  # lists filter their rows by ``list_scope``
     with store.connect() as con:
+        row = con.execute(_OWNER, [encounter_id]).fetchone()
+        if row is None:  # no such encounter: the caller says so (NotFound), nothing to read
+            return None
         if rule.scope == OWN:  # theirs, or assigned to them (a covering clinician)
-            row = con.execute(_OWNER, [encounter_id]).fetchone()
-            if row is not None and row[0] == actor.user_id:
+            if row[0] == actor.user_id:
                 return None
             if con.execute(_ASSIGNED, [encounter_id, actor.user_id]).fetchone() is None:
                 return "the encounter is not theirs nor assigned to them"

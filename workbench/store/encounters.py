@@ -64,9 +64,15 @@ def _require_audio(store: Store, sha256: str) -> None:
         return
     with store.connect() as con:
         ids = [r[0] for r in con.execute(_AUDIO_USERS, [sha256]).fetchall()]
+    if not ids:  # audio of no encounter: no one but the operator reads it
+        from workbench.store.audit import record
+
+        reason = "the audio belongs to no encounter"
+        record(store, "text.phi", "audio", sha256, "denied", {"reason": reason})
+        raise Forbidden(f"{store.actor.user_id} ({store.actor.role}) may not read it: {reason}")
     if any(allowed(store, "text.phi", eid) for eid in ids):
         return
-    require(store, "text.phi", ids[0] if ids else "(no encounter)")
+    require(store, "text.phi", ids[0])
 
 
 _AUDIO_USERS = "SELECT encounter_id FROM encounters WHERE audio_sha256 = ? ORDER BY 1"
