@@ -610,6 +610,15 @@ def test_backup_and_restore_round_trip_stays_encrypted(tmp_path: Path) -> None:
     made = backup(data, tmp_path / "b.tar", key)
     assert made.encrypted and made.files >= 2
     assert stat.S_IMODE(made.path.stat().st_mode) == 0o600
+    with tarfile.open(tmp_path / "b.tar") as tar:  # which member, if one leaks
+        leaks = [
+            (m.name, needle)
+            for m in tar.getmembers()
+            if m.isfile()
+            for needle in (b"zebrafinch", PATIENT.encode(), b"OggS")
+            if needle in tar.extractfile(m).read()
+        ]
+    assert leaks == []
     raw = (tmp_path / "b.tar").read_bytes()
     assert b"zebrafinch" not in raw and PATIENT.encode() not in raw and b"OggS" not in raw
     assert "scribe.duckdb" in verify(tmp_path / "b.tar")["files"]
