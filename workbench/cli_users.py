@@ -168,7 +168,10 @@ def role(
 def grant(
     ctx: typer.Context,
     user_id: Annotated[str, typer.Argument()],
-    name: Annotated[str, typer.Argument(help="phi: may see identifying text.")],
+    name: Annotated[
+        str,
+        typer.Argument(help="phi: sees identifying text; lead: assigns and reviews tasks."),
+    ],
 ) -> None:
     """Give an account a grant (e.g. phi for an annotator)."""
     from workbench.store import users
