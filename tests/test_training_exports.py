@@ -230,7 +230,7 @@ def test_preference_pairs_reject_the_ai_draft_for_the_signed_note(
 
 def test_corrections_are_typed_records_with_evidence(data: Path, tmp_path: Path) -> None:
     store = st.open_store(data)
-    st.append_event(store, st.new_event("annotator", "enc-a", "annotation.saved"))
+    st.append_event(store, st.new_event("annotator", "enc-a", "future.kind"))
     out = tmp_path / "corr"
     manifest = _export(data, "corrections", out)
     records = _jsonl(out / "corrections.jsonl")
@@ -263,7 +263,7 @@ def test_corrections_are_typed_records_with_evidence(data: Path, tmp_path: Path)
     assert rejected["before"]["text"] == TURNS[0][1] and rejected["evidence"][0]["segment_idx"] == 0
 
     details = manifest["details"]
-    assert details["events_unknown_kind"] == {"annotation.saved": 1}
+    assert details["events_unknown_kind"] == {"future.kind": 1}
     assert details["records_by_type"]["entity_relabel"] == 1
     assert sum(details["records_by_type"].values()) == manifest["counts"]["records"] == len(records)
     assert manifest["skipped_encounters"]["no_corrections"] == ["enc-c", "enc-u"]
@@ -509,3 +509,40 @@ def test_parse_since() -> None:
     for bad in ("2025-13-01", "01/03/2025", "yesterday"):
         with pytest.raises(ExportError, match="YYYY-MM-DD"):
             parse_since(bad)
+
+
+def test_adjudicated_gold_replaces_the_entity_set(data: Path, tmp_path: Path) -> None:
+    """enc-c's entities were never reviewed, but two annotators labelled it and a lead chose
+    a gold version: the NER export teaches that gold (and only its entity labels)."""
+    import spacy
+    from spacy.tokens import DocBin
+
+    from pipelines.types import Annotation
+    from workbench.store import annotation_tasks as tasks
+
+    store = st.open_store(data)
+    for user in ("ann", "lead"):
+        st.ensure_user(store, user, user, "annotator")
+    lead = store.as_actor(Actor("lead", "annotator", frozenset({"lead"})))
+    task = tasks.create_task(lead, "enc-c", "entities", "ann")
+    text = TURNS[2][1]
+    word = "amoxicillin"
+    start = text.index(word)
+    labels = [
+        Annotation("a", "span", "PROBLEM", 2, start, start + len(word)),  # the annotator's call
+        Annotation("d", "span", "DOSE", 2, text.index("500"), text.index("500") + 3),
+    ]
+    ann = store.as_actor(Actor("ann", "annotator", frozenset({"phi"})))
+    tasks.save_annotations(ann, task.task_id, labels, revision=0)
+    tasks.submit_task(ann, task.task_id, revision=1)
+    tasks.set_gold(lead, "enc-c", "entities", [], method="task", chosen_task=task.task_id)
+
+    out = tmp_path / "ner"
+    manifest = _export(data, "spacy", out)
+    assert manifest["details"]["span_sources"] == {"entity_set": 1, "gold": 1}
+    docs = DocBin().from_disk(out / "ner.spacy").get_docs(spacy.blank("en").vocab)
+    gold_doc = next(
+        d for d in docs if d.user_data["encounter_id"] == "enc-c" and d.user_data["segment_idx"] == 2
+    )
+    assert [(e.text, e.label_) for e in gold_doc.ents] == [("amoxicillin", "PROBLEM")]
+    assert "enc-c" not in manifest["skipped_encounters"].get("entities_not_reviewed", [])

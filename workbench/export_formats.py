@@ -206,12 +206,40 @@ def ner_spans(
 ) -> tuple[tuple[Entity, ...], str]:
     """The spans the NER export teaches for an encounter, and where they come from.
 
-    This is the one place where adjudicated annotation gold replaces the reviewed entity
-    set: once ``workbench.store.annotations.gold(store, encounter_id, "span")`` exists
-    (issue 8 core), its spans (as Entities on the same transcript version) are returned
-    with "gold" when present. Until then: the newest entity set, "entity_set".
+    This is the one place where adjudicated annotation gold (``annotation_tasks.gold``)
+    replaces the reviewed entity set: its entity-label spans, returned with "gold", when
+    every one of them still quotes the entity set's transcript (gold made on an older
+    transcript version is not trusted). Otherwise the newest entity set, "entity_set".
     """
-    return entity_set.entities, "entity_set"
+    from pipelines.schema import load_label_schema
+    from pipelines.types import Entity
+    from workbench.store.annotation_tasks import gold
+
+    choice = gold(store, encounter_id, "entities")
+    if choice is None:
+        return entity_set.entities, "entity_set"
+    found = db.get_transcript(store, encounter_id, entity_set.transcript_version)
+    labels = set(load_label_schema().names)
+    spans = [a for a in choice.annotations if a.kind == "span" and a.label in labels]
+    segments = found[1].segments if found else ()
+    if not all(
+        a.segment_idx is not None
+        and a.segment_idx < len(segments)
+        and segments[a.segment_idx].text[a.start_char : a.end_char] == a.text
+        for a in spans
+    ):
+        return entity_set.entities, "entity_set"
+    flags = ("negated", "historical", "family", "hypothetical", "uncertain")
+    entities = tuple(
+        Entity(
+            a.segment_idx, a.start_char, a.end_char, a.text or "", a.label or "",
+            **{f: f in a.value.get("context", ()) for f in flags},
+            attributes=dict(a.value.get("attributes") or {}),
+            source="human",
+        )
+        for a in sorted(spans, key=lambda a: (a.segment_idx, a.start_char))
+    )  # fmt: skip
+    return entities, "gold"
 
 
 def write_spacy(
@@ -232,11 +260,11 @@ def write_spacy(
         if entity_set is None:
             result.skip("no_entities", encounter_id)
             continue
-        if encounter_id not in reviewed:
+        entities, source = ner_spans(store, encounter_id, entity_set)
+        if source != "gold" and encounter_id not in reviewed:
             result.skip("entities_not_reviewed", encounter_id)
             continue
         _, transcript = db.get_transcript(store, encounter_id, entity_set.transcript_version)
-        entities, source = ner_spans(store, encounter_id, entity_set)
         sources[source] += 1
         annotated, dropped = ner_encounter(
             encounter_id,

@@ -106,6 +106,13 @@ NOT_CORRECTIONS: frozenset[str] = frozenset(
         "style.learned",
         "task.assigned",
         "task.unassigned",
+        # Annotation work: labels, not corrections of a model's output. They reach training
+        # data through the adjudicated gold (spacy) and the Label Studio export.
+        "task.created",
+        "annotation.saved",
+        "annotation.submitted",
+        "annotation.reviewed",
+        "annotation.adjudicated",
     }
 )
 _TRANSCRIPT_ID = re.compile(r"/transcript/(\d+)/segment/(\d+)$")
