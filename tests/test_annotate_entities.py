@@ -177,7 +177,7 @@ def test_suggestions_are_marked_and_accept_or_reject_is_stored(panel) -> None:
     assert _page_text(at).count(">suggested by nlp.test<") == 2
     _click(at, "accept-m1-0")  # cough
     _click(at, "reject-m1-1")  # asthma
-    assert "1 suggestions to decide" in _page_text(at)
+    assert "1 suggestion to decide" in _page_text(at)
     assert "rejected suggestion of nlp.test" in _page_text(at)
     _click(at, "-save")
     stored = {a.annotation_id: a for a in _stored(store, tid)}

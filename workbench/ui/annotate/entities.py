@@ -22,7 +22,21 @@ from workbench.store import annotation_tasks as at
 from workbench.store.records import AnnotationTask
 from workbench.ui.annotate import entity_links as links
 from workbench.ui.annotate import entity_widgets as widgets
-from workbench.ui.annotate.entity_state import STATE_PREFIX, get_draft, schemas, show_messages
+from workbench.ui.annotate.entity_state import (
+    STATE_PREFIX,
+    get_draft,
+    save_draft,
+    schemas,
+    show_messages,
+)
+
+__all__ = [
+    "has_unsaved_changes",
+    "pending_annotations",
+    "render",
+    "save_draft",
+    "unresolved_suggestions",
+]
 
 
 def render(store: db.Store, task: AnnotationTask) -> None:

@@ -69,7 +69,8 @@ def get_draft(store: db.Store, task: AnnotationTask) -> Draft:
         st.session_state[key] = draft
     elif draft.revision != task.revision and draft.conflict_revision != task.revision:
         stored = _stored(store, task.task_id)
-        if not draft.dirty or _same(stored, draft.annotations):
+        # A task no longer a draft cannot take changes: show what was handed in.
+        if task.status != at.DRAFT or not draft.dirty or _same(stored, draft.annotations):
             reload(draft, stored, task.revision)
         else:
             draft.conflict_revision = task.revision

@@ -74,8 +74,8 @@ def toolbar(store: db.Store, draft: Draft, editable: bool) -> None:
     )
     hidden = f" · {draft.hidden} over de-identified words not shown" if draft.hidden else ""
     st.markdown(
-        f"{state} {len(spans)} spans · {relations} relations · "
-        f"**{len(pending)} suggestions to decide** · {rejected} rejected{hidden}"
+        f"{state} {_count(len(spans), 'span')} · {_count(relations, 'relation')} · "
+        f"**{_count(len(pending), 'suggestion')} to decide** · {rejected} rejected{hidden}"
     )
     if not editable:
         return
@@ -197,11 +197,10 @@ def segment_editor(draft: Draft, idx: int, schema: Schemas, editable: bool) -> N
 
 
 def _span_row(draft: Draft, a: Annotation, schema: Schemas, editable: bool) -> None:
-    line, *controls = st.columns([0.4, 0.25, 0.2, 0.15], vertical_alignment="center")
-    line.markdown(mk.span_line(a, schema.colours), unsafe_allow_html=True)
+    st.markdown(mk.span_line(a, schema.colours), unsafe_allow_html=True)
     if not editable:
         return
-    label_col, context_col, button_col = controls
+    label_col, context_col, button_col = st.columns([0.35, 0.4, 0.25], vertical_alignment="center")
     aid = a.annotation_id
     if ed.is_rejected(a):
         button_col.button(
@@ -399,7 +398,11 @@ def _segment_option(draft: Draft, i: int, counts: tuple[int, int]) -> str:
     speaker = ui.SPEAKER_STYLE.get(seg.speaker, ui.SPEAKER_STYLE["unknown"])[0]
     text = seg.text if len(seg.text) <= 60 else seg.text[:59] + "…"
     labelled, suggested = counts
-    tail = (f" · {labelled} labels" if labelled else "") + (
+    tail = (f" · {_count(labelled, 'label')}" if labelled else "") + (
         f" · {suggested} suggested" if suggested else ""
     )
     return f"#{i + 1} {ui.fmt_time(seg.start)} {speaker}: {text}{tail}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
