@@ -542,7 +542,9 @@ def test_adjudicated_gold_replaces_the_entity_set(data: Path, tmp_path: Path) ->
     assert manifest["details"]["span_sources"] == {"entity_set": 1, "gold": 1}
     docs = DocBin().from_disk(out / "ner.spacy").get_docs(spacy.blank("en").vocab)
     gold_doc = next(
-        d for d in docs if d.user_data["encounter_id"] == "enc-c" and d.user_data["segment_idx"] == 2
+        d
+        for d in docs
+        if d.user_data["encounter_id"] == "enc-c" and d.user_data["segment_idx"] == 2
     )
     assert [(e.text, e.label_) for e in gold_doc.ents] == [("amoxicillin", "PROBLEM")]
     assert "enc-c" not in manifest["skipped_encounters"].get("entities_not_reviewed", [])

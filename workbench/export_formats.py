@@ -220,7 +220,11 @@ def ner_spans(
         return entity_set.entities, "entity_set"
     found = db.get_transcript(store, encounter_id, entity_set.transcript_version)
     labels = set(load_label_schema().names)
-    spans = [a for a in choice.annotations if a.kind == "span" and a.label in labels]
+    spans = [
+        a
+        for a in choice.annotations
+        if a.kind == "span" and a.label in labels and a.origin != "suggestion"
+    ]
     segments = found[1].segments if found else ()
     if not all(
         a.segment_idx is not None
