@@ -59,7 +59,7 @@ st.dataframe(
     tables.side_by_side(view.comparison, names),
     hide_index=True,
     key="adj_versions",
-    use_container_width=True,
+    width="stretch",
 )
 
 st.subheader("Choose the gold")

@@ -46,7 +46,7 @@ if report.spans:
         "character. F1 from the summed counts; mean F1 over (encounter, pair) units."
     )
     rows = tables.span_rows(report)
-    st.dataframe(rows, hide_index=True, key="agree_spans", use_container_width=True)
+    st.dataframe(rows, hide_index=True, key="agree_spans", width="stretch")
     st.bar_chart(
         [r for r in rows if r["label"] != "all labels"],
         x="label",
@@ -63,16 +63,12 @@ if report.kappas:
         "encounters per annotator pair, then averaged over pairs. Empty: undefined (both "
         "gave one category to every item)."
     )
-    st.dataframe(
-        tables.kappa_rows(report), hide_index=True, key="agree_kappas", use_container_width=True
-    )
+    st.dataframe(tables.kappa_rows(report), hide_index=True, key="agree_kappas", width="stretch")
 
 if report.ratings:
     st.subheader("PDQI-9 ratings")
     st.caption("Weighted kappa with linear weights over the 1 to 5 scale.")
-    st.dataframe(
-        tables.rating_rows(report), hide_index=True, key="agree_ratings", use_container_width=True
-    )
+    st.dataframe(tables.rating_rows(report), hide_index=True, key="agree_ratings", width="stretch")
 
 with st.expander("How these figures are computed"):
     st.markdown(ag.__doc__ or "")
