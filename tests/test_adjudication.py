@@ -17,7 +17,7 @@ from workbench.store import users
 from workbench.store.access import Actor, Forbidden
 from workbench.store.events import list_events
 
-from .conftest import APP, sign_in
+from .conftest import APP, make_transcript, sign_in
 from .test_agreement import LEAD, answer, encounter, labelled, span
 
 VIEWS = Path(APP).parent / "views"
@@ -181,3 +181,35 @@ def test_agreement_page_shows_the_tables_for_a_lead(monkeypatch, store, versions
     assert "mean over annotator pairs" in " ".join(c.value for c in at.caption)
     at.selectbox(key="agree_kind").set_value("quality").run()
     assert "No encounter has two or more" in at.info[0].value
+
+
+def test_merge_writes_stored_offsets_while_a_lead_sees_deidentified_text(
+    store: st.Store,
+) -> None:
+    """Annotators with the phi grant label the real text; a lead without it compares the
+    versions in the de-identified text, and the merged gold keeps the stored offsets."""
+    st.ensure_user(store, "dr-a", "dr-a", "clinician")
+    users.create_account(store, "lead", "annotator", "system", grants=("lead",))
+    for user in ("ann", "bob"):
+        users.create_account(store, user, "annotator", "system", grants=("phi",))
+    record = st.EncounterRecord("e9", "Visit", patient_label="Jane Okafor", clinician_id="dr-a")
+    st.add_encounter(store, record, "dr-a")
+    text = "Mrs Jane Okafor takes metformin daily."
+    st.save_transcript(store, "e9", make_transcript([("patient", text)]), "dr-a")
+    lead = store.as_actor(LEAD)
+    start = text.index("metformin")
+    for who, label in (("ann", "MEDICATION"), ("bob", "PROBLEM")):
+        task = an.create_task(lead, "e9", "entities", who)
+        me = store.as_actor(Actor(who, "annotator", frozenset({"phi"})))
+        saved = an.save_annotations(
+            me, task.task_id, [Annotation("m", "span", label, 0, start, start + 9)], revision=0
+        )
+        an.submit_task(me, task.task_id, revision=saved.revision)
+    (dispute,) = adj.compare(lead, "e9", "entities").comparison.disagreements
+    shown = dispute.variants[0].annotations[0]
+    assert (shown.start_char, shown.text) == (len("Mrs [NAME] takes "), "metformin")
+    gold = adj.merge_gold(lead, "e9", "entities", {dispute.key: 0})
+    (kept,) = gold.annotations
+    assert (kept.label, kept.start_char, kept.end_char) == ("MEDICATION", start, start + 9)
+    (current,) = adj.gold_history(lead, "e9", "entities")
+    assert current.annotations[0].start_char == len("Mrs [NAME] takes ")  # shown de-identified

@@ -100,11 +100,15 @@ class AgreementReport:
     ratings: tuple[RatingAgreement, ...]
 
 
-# Every query takes the named parameters $kind and $encounter (NULL: all encounters).
+# Every query's ``{scope}`` becomes one of these two fixed filters (``_scoped``): a plain
+# equality lets DuckDB push the encounter down into the views, three times faster on one
+# encounter than ``$encounter IS NULL OR encounter_id = $encounter``.
+_EVERY = "task_kind = $kind"
+_ONE = "task_kind = $kind AND encounter_id = $encounter"
 _COUNTS = """
 WITH p AS (
     SELECT * FROM agreement_pairs
-    WHERE task_kind = $kind AND ($encounter IS NULL OR encounter_id = $encounter)
+    WHERE {scope}
 )
 SELECT (SELECT count(DISTINCT encounter_id) FROM p), (SELECT count(*) FROM p),
        (SELECT count(DISTINCT annotator)
@@ -117,7 +121,7 @@ _SPANS = """
 WITH per_label AS (
     SELECT encounter_id, annotator_a, annotator_b, label, n_a, n_b, tp, overlap_a, overlap_b
     FROM agreement_span_pairs
-    WHERE task_kind = $kind AND ($encounter IS NULL OR encounter_id = $encounter)
+    WHERE {scope}
 ), overall AS (
     SELECT encounter_id, annotator_a, annotator_b, NULL AS label, sum(n_a) AS n_a,
            sum(n_b) AS n_b, sum(tp) AS tp, sum(overlap_a) AS overlap_a,
@@ -149,7 +153,7 @@ _KAPPAS = """
 WITH ip AS (
     SELECT measure, subject, annotator_a, annotator_b, category_a, category_b
     FROM agreement_item_pairs
-    WHERE task_kind = $kind AND ($encounter IS NULL OR encounter_id = $encounter)
+    WHERE {scope}
       AND measure <> 'ratings'
 ), totals AS (
     SELECT measure, subject, annotator_a, annotator_b, count(*) AS n,
@@ -194,7 +198,7 @@ WITH rp AS (
     SELECT subject, annotator_a, annotator_b,
            CAST(category_a AS INTEGER) AS a, CAST(category_b AS INTEGER) AS b
     FROM agreement_item_pairs
-    WHERE task_kind = $kind AND ($encounter IS NULL OR encounter_id = $encounter)
+    WHERE {scope}
       AND measure = 'ratings'
       AND category_a <> '(none)' AND category_b <> '(none)'
 ), totals AS (
@@ -228,12 +232,16 @@ def agreement(store: Store, task_kind: str, *, encounter_id: str | None = None) 
         raise InvalidEdit(
             f"No agreement for {task_kind!r} tasks: one of {', '.join(AGREEMENT_KINDS)}"
         )
-    params = {"kind": task_kind, "encounter": encounter_id}
+    params: dict[str, str] = {"kind": task_kind}
+    if encounter_id is not None:
+        params["encounter"] = encounter_id
     with store.connect() as con:
-        encounters, pairs, annotators = con.execute(_COUNTS, params).fetchone()
-        spans = con.execute(_SPANS, params).fetchall()
-        kappas = con.execute(_KAPPAS, params).fetchall()
-        ratings = con.execute(_RATINGS, params).fetchall()
+        encounters, pairs, annotators = con.execute(
+            _scoped(_COUNTS, encounter_id), params
+        ).fetchone()
+        spans = con.execute(_scoped(_SPANS, encounter_id), params).fetchall()
+        kappas = con.execute(_scoped(_KAPPAS, encounter_id), params).fetchall()
+        ratings = con.execute(_scoped(_RATINGS, encounter_id), params).fetchall()
     return AgreementReport(
         task_kind,
         encounters,
@@ -243,3 +251,8 @@ def agreement(store: Store, task_kind: str, *, encounter_id: str | None = None) 
         tuple(KappaAgreement(*r) for r in kappas),
         tuple(RatingAgreement(*r) for r in ratings),
     )
+
+
+def _scoped(sql: str, encounter_id: str | None) -> str:
+    """The query with its ``{scope}`` filter: every encounter of the kind, or one."""
+    return sql.replace("{scope}", _EVERY if encounter_id is None else _ONE)
