@@ -17,9 +17,9 @@ from datetime import datetime
 from pipelines.adjudication import Comparison, compare_versions, merge
 from workbench.store.access import SYSTEM, require
 from workbench.store.annotation_tasks import (
-    _present,  # the one place annotations are de-identified for a reader
     annotation_from_dict,
     get_task,
+    present_annotations,  # the one place annotations are de-identified for a reader
     set_gold,
     task_annotations,
 )
@@ -128,7 +128,7 @@ def gold_history(store: Store, encounter_id: str, kind: str) -> list[GoldChoice]
         GoldChoice(
             *r[:5],
             tuple(
-                _present(
+                present_annotations(
                     store, encounter_id, None, [annotation_from_dict(d) for d in json.loads(r[5])]
                 )
             ),

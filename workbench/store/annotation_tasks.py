@@ -158,7 +158,7 @@ def task_annotations(store: Store, task_id: str) -> list[Annotation]:
     task = get_task(store, task_id)
     with store.connect() as con:
         stored = _read_annotations(con, task_id)
-    return _present(store, task.encounter_id, task.transcript_version, stored)
+    return present_annotations(store, task.encounter_id, task.transcript_version, stored)
 
 
 def save_annotations(
@@ -342,7 +342,7 @@ def model_suggestions(
                 model_version=found.model_version,
             )
         )
-    return _present(store, encounter_id, found.transcript_version, out)
+    return present_annotations(store, encounter_id, found.transcript_version, out)
 
 
 def set_gold(
@@ -757,7 +757,7 @@ def _span_to_stored(
     return replace(a, start_char=mapped[0], end_char=mapped[1], text=None)
 
 
-def _present(
+def present_annotations(
     store: Store,
     encounter_id: str,
     transcript_version: int | None,
