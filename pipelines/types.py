@@ -205,3 +205,37 @@ class Omission:
     evidence: tuple[Evidence, ...]
     section: str
     suggestion: str
+
+
+AnnotationKind = Literal[
+    "span",  # an entity span in a transcript segment (label from labels.json or tasks.json)
+    "relation",  # value: {"from": annotation_id, "to": annotation_id}; label: the relation
+    "encounter_label",  # label: the question (audio_quality ...), value: {"choice": ...}
+    "section_label",  # a transcript segment's note section (segment_idx, label)
+    "transcript_check",  # a segment's check (label) and, when wrong, value["text"]
+    "rating",  # a PDQI-9 item (label) and value: {"score": 1..5}
+    "preference",  # pairwise: value: {"choice": "left"|"right"|"tie", "reason": ...}
+]
+AnnotationOrigin = Literal["human", "suggestion", "confirmed"]
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """One thing an annotator labelled in a task (see ``annotations/tasks.json``).
+
+    Span offsets are characters into the segment's text, as for ``Entity``, so they map
+    one-to-one onto Label Studio Paragraphs regions. ``origin`` keeps what is a machine
+    suggestion ("suggestion"), a suggestion a person accepted ("confirmed") and a person's
+    own label ("human") apart; ``model_version`` names the model a suggestion came from.
+    """
+
+    annotation_id: str
+    kind: AnnotationKind
+    label: str | None = None
+    segment_idx: int | None = None
+    start_char: int | None = None
+    end_char: int | None = None
+    text: str | None = None
+    value: dict[str, Any] = field(default_factory=dict)
+    origin: AnnotationOrigin = "human"
+    model_version: str | None = None

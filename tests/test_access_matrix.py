@@ -23,6 +23,7 @@ from pipelines.types import Entity
 from tests.conftest import make_draft, make_transcript
 from workbench import export
 from workbench import store as st
+from workbench.store import annotation_tasks as tasks
 from workbench.store.access import ASSIGNED, OWN, POLICY, SYSTEM, Actor, Forbidden
 from workbench.store.assignments import assign_encounter
 from workbench.store.audit import search_audit
@@ -36,6 +37,7 @@ ACTORS = {
     "covering clinician": Actor("dr-c", "clinician"),
     "annotator": Actor("ann", "annotator"),
     "annotator+phi": Actor("ann-phi", "annotator", frozenset({"phi"})),
+    "annotation lead": Actor("lead", "annotator", frozenset({"lead"})),
     "analyst": Actor("ana", "analyst"),
     "admin": Actor("adm", "admin"),
 }
@@ -63,6 +65,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("dr-c", "clinician"),
         ("ann", "annotator"),
         ("ann-phi", "annotator"),
+        ("lead", "annotator"),
         ("ana", "analyst"),
         ("adm", "admin"),
     ]:
@@ -153,6 +156,9 @@ PROBES: dict[str, Probe] = {
         lambda s, e: st.ensure_user(s, "new-user", "New", "clinician"), per_encounter=False
     ),
     "task.assign": Probe(lambda s, e: assign_encounter(s, e, "ann")),
+    # Someone else's tasks are a lead's business; one's own queue needs annotation.work.
+    "annotation.review": Probe(lambda s, e: tasks.list_tasks(s, assignee="x"), per_encounter=False),
+    "annotation.work": Probe(lambda s, e: tasks.list_tasks(s), per_encounter=False),
     "model.manage": Probe(
         lambda s, e: st.deactivate_model(s, "ner", s.actor.user_id), per_encounter=False
     ),

@@ -58,3 +58,31 @@ def render(text: str, spans: list[PhiSpan]) -> str:
         cursor = span.end
     parts.append(text[cursor:])
     return "".join(parts)
+
+
+def to_original(spans: list[PhiSpan], start: int, end: int) -> tuple[int, int] | None:
+    """Offsets ``start..end`` of the rendered (de-identified) text as offsets of the original
+    text; None when the range touches a placeholder (it would cover hidden text)."""
+    shift = 0
+    for span in spans:
+        rendered_start = span.start + shift
+        rendered_end = rendered_start + len(span.placeholder)
+        if end <= rendered_start:
+            break
+        if start < rendered_end:
+            return None
+        shift += len(span.placeholder) - (span.end - span.start)
+    return start - shift, end - shift
+
+
+def to_rendered(spans: list[PhiSpan], start: int, end: int) -> tuple[int, int] | None:
+    """Offsets of the original text as offsets of the rendered text; None when the range
+    overlaps a replaced span."""
+    shift = 0
+    for span in spans:
+        if end <= span.start:
+            break
+        if start < span.end:
+            return None
+        shift += len(span.placeholder) - (span.end - span.start)
+    return start + shift, end + shift

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from workbench.store.db import StoreError
 
 if TYPE_CHECKING:
+    from pipelines.deid.spans import Deidentified
     from pipelines.types import Draft, Entity, Transcript
     from workbench.store.db import Store
     from workbench.store.records import EncounterRecord, EncounterSummary
@@ -83,7 +84,10 @@ POLICY: dict[str, dict[str, Rule]] = {
     "analytics.view": {"analyst": Rule(ANY), "admin": Rule(ANY)},
     "audit.view": {"admin": Rule(ANY)},
     "user.manage": {"admin": Rule(ANY)},
-    "task.assign": {"admin": Rule(ANY)},
+    # Annotation leads: admins, and annotators holding the "lead" grant.
+    "task.assign": {"annotator": Rule(ANY, grant="lead"), "admin": Rule(ANY)},
+    "annotation.review": {"annotator": Rule(ANY, grant="lead"), "admin": Rule(ANY)},
+    "annotation.work": {"annotator": Rule(ASSIGNED), "admin": Rule(ANY)},
     "model.manage": {"admin": Rule(ANY)},
 }
 ACTIONS: tuple[str, ...] = tuple(POLICY)
@@ -174,8 +178,22 @@ def text_presenter(store: Store, encounter_id: str) -> Callable[[str], str]:
     """How the actor reads this encounter's text: unchanged with ``text.phi``, otherwise
     de-identified by ``pipelines.deid`` (the only place it is called). ``Forbidden`` when
     de-identification is not available: identified text is never the fallback."""
-    if allowed(store, "text.phi", encounter_id):
+    redact = phi_redactor(store, encounter_id)
+    if redact is None:
         return _same
+
+    def deidentified(text: str) -> str:
+        return redact(text).text
+
+    return deidentified
+
+
+def phi_redactor(store: Store, encounter_id: str) -> Callable[[str], Deidentified] | None:
+    """None when the actor reads this encounter's text as it is (``text.phi``); otherwise
+    the de-identifier with the encounter's known names, which also returns the replaced
+    spans (to map offsets between the two texts, ``pipelines.deid.spans``)."""
+    if allowed(store, "text.phi", encounter_id):
+        return None
     try:
         from pipelines.deid import deidentify
     except ImportError as exc:
@@ -185,10 +203,10 @@ def text_presenter(store: Store, encounter_id: str) -> Callable[[str], str]:
         row = con.execute(_NAMES, [encounter_id]).fetchone()
     names = tuple(n for n in (row or ()) if n)
 
-    def deidentified(text: str) -> str:
-        return deidentify(text, names).text
+    def redact(text: str) -> Deidentified:
+        return deidentify(text, names)
 
-    return deidentified
+    return redact
 
 
 def present_text(store: Store, text: str, encounter_id: str) -> str:

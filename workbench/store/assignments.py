@@ -21,12 +21,18 @@ def assign_encounter(store: Store, encounter_id: str, user_id: str) -> bool:
     with store.transaction() as con:
         if not con.execute(_EXISTS, [encounter_id]).fetchone():
             raise NotFound(f"No encounter {encounter_id}")
-        added = con.execute(
-            _INSERT, [encounter_id, user_id, store.actor.user_id, utcnow()]
-        ).fetchone()[0]
-        if added:
-            insert_events(con, [_event(store, encounter_id, "task.assigned", user_id)])
-        return bool(added)
+        return add_assignment(con, store, encounter_id, user_id)
+
+
+def add_assignment(con, store: Store, encounter_id: str, user_id: str) -> bool:
+    """Insert the assignment and its event inside the caller's transaction (the caller has
+    checked ``task.assign``); False if it existed."""
+    added = con.execute(_INSERT, [encounter_id, user_id, store.actor.user_id, utcnow()]).fetchone()[
+        0
+    ]
+    if added:
+        insert_events(con, [_event(store, encounter_id, "task.assigned", user_id)])
+    return bool(added)
 
 
 def unassign_encounter(store: Store, encounter_id: str, user_id: str) -> bool:

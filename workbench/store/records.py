@@ -105,3 +105,42 @@ class EntitySet:
     @property
     def confirmed(self) -> bool:
         return self.confirmed_at is not None
+
+
+@dataclass(frozen=True)
+class AnnotationTask:
+    """One task in an annotator's queue (``workbench.store.annotations``)."""
+
+    task_id: str
+    encounter_id: str
+    kind: str  # entities, sections, transcript, quality, pairwise
+    assignee: str
+    status: str  # draft, submitted, reviewed
+    transcript_version: int | None
+    note_version: int | None
+    payload: dict[str, Any]
+    source: str  # app or labelstudio
+    external_id: str | None
+    revision: int
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None = None
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
+    review_comment: str | None = None
+
+
+@dataclass(frozen=True)
+class GoldChoice:
+    """The gold annotation set a lead chose for an encounter and task kind."""
+
+    encounter_id: str
+    kind: str
+    seq: int
+    method: str  # task or merged
+    chosen_task: str | None
+    annotations: tuple[Any, ...]  # pipelines.types.Annotation
+    chosen_by: str
+    chosen_at: datetime
+    reason: str | None = None

@@ -18,7 +18,8 @@ from workbench.store.db import InvalidEdit, NotFound, Store, StoreError, utcnow
 from workbench.store.events import insert_events, new_event
 
 ROLES: tuple[str, ...] = ("clinician", "annotator", "analyst", "admin")
-GRANTS: tuple[str, ...] = ("phi",)  # annotators see identifying text only with "phi"
+# Annotators see identifying text only with "phi"; "lead" lets one assign and review tasks.
+GRANTS: tuple[str, ...] = ("phi", "lead")
 _USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _COLUMNS = (
