@@ -118,9 +118,16 @@ def record_tasks(
     for t in tasks:
         con.execute(
             _UPSERT_TASK,
-            [server, t.ls_task_id, ls_project_id, t.encounter_id, t.transcript_version,
-             t.task_sha256, now],
-        )  # fmt: skip
+            [
+                server,
+                t.ls_task_id,
+                ls_project_id,
+                t.encounter_id,
+                t.transcript_version,
+                t.task_sha256,
+                now,
+            ],
+        )
 
 
 def record_imports(
@@ -131,6 +138,15 @@ def record_imports(
     for r in rows:
         con.execute(
             _INSERT_IMPORT,
-            [server, r.ls_annotation_id, r.ls_updated_at, ls_project_id, r.ls_task_id,
-             r.encounter_id, r.user_id, r.submission_ref, now],
-        )  # fmt: skip
+            [
+                server,
+                r.ls_annotation_id,
+                r.ls_updated_at,
+                ls_project_id,
+                r.ls_task_id,
+                r.encounter_id,
+                r.user_id,
+                r.submission_ref,
+                now,
+            ],
+        )
