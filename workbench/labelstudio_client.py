@@ -113,19 +113,22 @@ def user_emails(client: Any, server: str) -> dict[int, str]:
 
 def plain_task(task: Any) -> dict:
     """A task from the SDK as the plain dict of a Label Studio JSON export."""
-    found = task.dict() if hasattr(task, "dict") else dict(task)
+
+    def field(name: str) -> Any:
+        return task.get(name) if isinstance(task, dict) else getattr(task, name, None)
+
     return {
-        "id": found.get("id"),
-        "data": found.get("data"),
-        "annotations": _dicts(found.get("annotations")),
-        "predictions": _dicts(found.get("predictions")),
+        "id": field("id"),
+        "data": field("data"),
+        "annotations": _dicts(field("annotations")),
+        "predictions": _dicts(field("predictions")),
     }
 
 
 def _dicts(items: Any) -> list:
     if not isinstance(items, list):
         return []
-    return [i.dict() if hasattr(i, "dict") else i for i in items]
+    return [i.model_dump() if hasattr(i, "model_dump") else i for i in items]
 
 
 def all_tasks(
