@@ -70,7 +70,7 @@ def server_env(data: Path) -> dict[str, str]:
     }
 
 
-def start_server(venv: Path, data: Path, log: Path, wait_s: float = 240.0) -> Server:
+def start_server(venv: Path, data: Path, log: Path, wait_s: float = 300.0) -> Server:
     """Start ``label-studio`` on 127.0.0.1 with a fresh admin, wait for ``/health`` and
     enable the admin's token for the API."""
     port = cached_venv.free_port()

@@ -407,3 +407,25 @@ def test_export_refuses_unknown_encounters_and_people_without_the_right(
     annotator = seeded.as_actor(Actor("ann", "annotator"))
     with pytest.raises(Forbidden):
         write_labelstudio_export(annotator, ["enc-1"], tmp_path / "b", deidentified=True)
+
+
+# -- command line --------------------------------------------------------------------------
+
+
+def test_cli_refuses_plain_http_elsewhere_and_a_missing_token(
+    seeded: st.Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from workbench.cli import app
+
+    data = str(seeded.path.parent)
+    monkeypatch.delenv("SCRIBE_LABELSTUDIO_TOKEN", raising=False)
+    result = CliRunner().invoke(app, ["--data-dir", data, "labelstudio", "push", "--url",
+                                      "http://ls.example:8080", "--project", "P", "--token",
+                                      "t", "enc-1"])  # fmt: skip
+    assert result.exit_code == 1 and "Refusing plain http to ls.example" in result.output
+    result = CliRunner().invoke(app, ["--data-dir", data, "labelstudio", "pull", "--url",
+                                      "http://127.0.0.1:9", "--project", "P"])  # fmt: skip
+    assert result.exit_code == 1 and "SCRIBE_LABELSTUDIO_TOKEN" in result.output
+    assert list_events(seeded, kind="labelstudio.pulled") == []

@@ -17,11 +17,13 @@ from pathlib import Path
 
 import pytest
 from label_studio_sdk import LabelStudio
+from typer.testing import CliRunner
 
 from pipelines.nlp import NLP_VERSION, NlpOptions, extract_entities, load_nlp
 from pipelines.types import Annotation
 from tests import labelstudio_server
 from workbench import store as st
+from workbench.cli import app
 from workbench.labelstudio_client import LabelStudioError
 from workbench.labelstudio_export import write_labelstudio_export
 from workbench.labelstudio_sync import pull, push
@@ -291,7 +293,7 @@ def test_push_annotate_pull_round_trip(
 
 
 def test_re_push_updates_tasks_in_place_and_refuses_a_foreign_config(
-    server: labelstudio_server.Server, seeded: st.Store
+    server: labelstudio_server.Server, seeded: st.Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store, url, token, project = seeded, server.url, server.token, "Scribe re-push"
     admin = LabelStudio(base_url=url, api_key=token)
@@ -322,6 +324,12 @@ def test_re_push_updates_tasks_in_place_and_refuses_a_foreign_config(
         pull(store, url, token, project)
     push(store, url, token, project, ["enc-1", "enc-2"])
     assert pull(store, url, token, project).imported == 0
+    # The command line, with the token from the setting rather than the command line.
+    monkeypatch.setenv("SCRIBE_LABELSTUDIO_TOKEN", token)
+    cli = CliRunner().invoke(app, ["--data-dir", str(store.path.parent), "labelstudio", "pull",
+                                   "--url", url, "--project", project])  # fmt: skip
+    assert cli.exit_code == 0, cli.output
+    assert "3 tasks, 1 completed annotations, 0 imported" in " ".join(cli.output.split())
     # A project of the same title that is not Scribe's is left alone.
     other = admin.projects.create(
         title="Someone else's", label_config="<View><Text name='t' value='$t'/></View>"
