@@ -24,11 +24,9 @@ def main() -> None:
 
 
 def _open(ctx: typer.Context):
-    from workbench import settings
-    from workbench import store as st
+    from workbench.cli_context import open_store
 
-    # The root command's --data-dir, read from the click context (see cli_models._open).
-    return st.open_store(settings.data_dir(ctx.find_root().params.get("data_dir")))
+    return open_store(ctx)
 
 
 @audit_app.command("verify")

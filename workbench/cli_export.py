@@ -1,4 +1,6 @@
-"""`scribe export note ID`: a signed note as plain text or FHIR JSON (registered in
+"""`scribe export`: a signed note as plain text or FHIR JSON (`note`), transcripts and notes
+for training (`training`), and the training-data formats of ``workbench.export_formats``
+(`scribe export FORMAT --out DIR`, one command per format) with `verify DIR` (registered in
 workbench.cli)."""
 
 from __future__ import annotations
@@ -8,8 +10,26 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
+
+from workbench.export_formats import FORMATS
+
+
+class ExportGroup(TyperGroup):
+    """`scribe export` with an error naming the formats for an unknown one."""
+
+    def resolve_command(self, ctx, args: list[str]):
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            ctx.fail(  # a usage error (exit 2), like click's "No such command"
+                f"Unknown export format {name!r}; choose one of {', '.join(FORMATS)} "
+                "(or: note, training, verify)"
+            )
+        return super().resolve_command(ctx, args)
+
 
 export_app = typer.Typer(
+    cls=ExportGroup,
     no_args_is_help=True,
     add_completion=False,
     help="Export signed notes (plain text or a FHIR R4 DocumentReference) and training data.",
@@ -19,7 +39,8 @@ console = Console(stderr=True)
 
 @export_app.callback()
 def main() -> None:
-    """Export signed notes (plain text or a FHIR R4 DocumentReference)."""
+    """Export signed notes (plain text or a FHIR R4 DocumentReference) and training data
+    (spacy, jsonl, parquet, preference, corrections: each into a folder with a manifest)."""
 
 
 @export_app.command("note")
@@ -113,10 +134,128 @@ def training(
         console.print(f"[red]Not exported[/red]: {exc}")
         raise typer.Exit(1) from None
     out.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    console.print(
-        f"{len(records)} encounters -> {out}" + (" (de-identified)" if deid else "")
-    )
+    console.print(f"{len(records)} encounters -> {out}" + (" (de-identified)" if deid else ""))
     skipped = training_skipped(store, ids)
     if skipped:
-        console.print(f"Skipped {len(skipped)} encounter(s) without training-use consent "
-                      "(see `scribe consent list`).")
+        console.print(
+            f"Skipped {len(skipped)} encounter(s) without training-use consent "
+            "(see `scribe consent list`)."
+        )
+
+
+def _format_command(name: str):
+    """The `scribe export NAME` command of one registered format."""
+
+    def command(
+        ctx: typer.Context,
+        out: Annotated[
+            Path,
+            typer.Option("--out", "-o", help="Folder to create (an existing one must be empty)."),
+        ],
+        since: Annotated[
+            str | None,
+            typer.Option(
+                "--since",
+                help="Only encounters created or changed on or after this date (YYYY-MM-DD, "
+                "UTC); for corrections, only those made since.",
+            ),
+        ] = None,
+        consented_only: Annotated[
+            bool,
+            typer.Option(
+                "--consented-only/--all-encounters",
+                help="Only encounters with training-use consent (default). --all-encounters "
+                "also takes those without and is refused unless --deidentified.",
+            ),
+        ] = True,
+        deidentified: Annotated[
+            bool,
+            typer.Option(
+                "--deidentified",
+                help="De-identify texts (pipelines.deid, each encounter's known names "
+                "everywhere); dates keep only their year.",
+            ),
+        ] = False,
+        force: Annotated[
+            bool, typer.Option("--force", help="Replace a non-empty --out folder.")
+        ] = False,
+    ) -> None:
+        _run_export(ctx, name, out, since, consented_only, deidentified, force)
+
+    command.__doc__ = (
+        f"Write {FORMATS[name].description} with a manifest.json (counts, schema versions, "
+        "sha256 of every file) into --out."
+    )
+    return command
+
+
+for _spec in FORMATS.values():
+    export_app.command(_spec.name)(_format_command(_spec.name))
+
+
+def _run_export(
+    ctx: typer.Context,
+    fmt: str,
+    out: Path,
+    since: str | None,
+    consented_only: bool,
+    deidentified: bool,
+    force: bool,
+) -> None:
+    from pipelines.export import ExportError
+    from workbench import settings
+    from workbench import store as st
+    from workbench.store.access import Forbidden
+    from workbench.training_export import ExportRequest, export_dataset, parse_since
+
+    data_dir = settings.data_dir(ctx.find_root().params.get("data_dir"))
+    user = settings.setting("SCRIBE_USER")
+    try:
+        request = ExportRequest(fmt, out, parse_since(since), consented_only, deidentified, force)
+        store = st.open_store(data_dir)
+        st.ensure_user(store, user, user, "clinician")
+        with console.status(f"exporting {fmt}"):
+            summary = export_dataset(store, request, user)
+    except (ExportError, Forbidden, st.StoreError) as exc:
+        console.print(f"[red]Not exported[/red]: {exc}")
+        raise typer.Exit(1) from None
+    counts = summary.manifest["counts"]
+    records = "" if counts["records"] is None else f", {counts['records']} records"
+    console.print(
+        f"{fmt}: {counts['encounters']} encounters{records} -> {summary.out} "
+        f"({summary.seconds:.1f} s)" + (" (de-identified)" if deidentified else "")
+    )
+    for reason, n in counts["skipped"].items():
+        console.print(f"  skipped {n} encounter(s): {reason.replace('_', ' ')}")
+    if counts["without_consent"]:
+        console.print(
+            f"  {counts['without_consent']} encounter(s) without training-use consent "
+            "included (de-identified)"
+        )
+    details = summary.manifest.get("details", {})
+    if details.get("spans_expanded_to_tokens"):
+        console.print(
+            f"  {details['spans_expanded_to_tokens']} span(s) widened to token "
+            "boundaries (see manifest.json)"
+        )
+    for reason, n in (details.get("spans_dropped") or {}).items():
+        if n:
+            console.print(f"  {n} span(s) left out: {reason.replace('_', ' ')}")
+    if details.get("events_unknown_kind"):
+        console.print(f"  events of unknown kinds (not exported): {details['events_unknown_kind']}")
+
+
+@export_app.command("verify")
+def verify(
+    folder: Annotated[Path, typer.Argument(help="An export folder (with manifest.json).")],
+) -> None:
+    """Check every file of an export against its manifest.json (size and sha256; missing or
+    added files); exit 1 when anything differs."""
+    from pipelines.export.manifest import verify_export
+
+    problems = verify_export(folder)
+    if problems:
+        for problem in problems:
+            console.print(f"[red]{problem}[/red]")
+        raise typer.Exit(1)
+    console.print(f"{folder}: every file matches its manifest")

@@ -28,19 +28,10 @@ console = Console(stderr=True)
 
 
 def _open(ctx: typer.Context) -> tuple[Any, Path, str]:
-    """(store, data dir, user) from the root command's options.
+    """(store, data dir, user) from the root command's options."""
+    from workbench.cli_context import open_as_user
 
-    Read from the click context rather than ``workbench.cli.State``: under ``python -m
-    workbench.cli`` that module runs as ``__main__`` and an import would see a second copy.
-    """
-    from workbench import settings
-    from workbench import store as st
-
-    data_dir = settings.data_dir(ctx.find_root().params.get("data_dir"))
-    user = settings.setting("SCRIBE_USER")
-    store = st.open_store(data_dir)
-    st.ensure_user(store, user, user, "clinician")
-    return store, data_dir, user
+    return open_as_user(ctx)
 
 
 def register(app: typer.Typer) -> None:

@@ -30,15 +30,10 @@ def register(app: typer.Typer) -> None:
 
 
 def _open(ctx: typer.Context) -> tuple[Any, Path, str]:
-    """(store, data dir, user) from the root command's options (see cli_models._open)."""
-    from workbench import settings
-    from workbench import store as st
+    """(store, data dir, user) from the root command's options."""
+    from workbench.cli_context import open_as_user
 
-    data_dir = settings.data_dir(ctx.find_root().params.get("data_dir"))
-    user = settings.setting("SCRIBE_USER")
-    store = st.open_store(data_dir)
-    st.ensure_user(store, user, user, "clinician")
-    return store, data_dir, user
+    return open_as_user(ctx)
 
 
 @consent_app.command("set")

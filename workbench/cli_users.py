@@ -38,11 +38,9 @@ def main() -> None:
 
 
 def _store(ctx: typer.Context) -> Any:
-    # The root command's --data-dir, read from the click context (see cli_models._open).
-    from workbench import settings
-    from workbench import store as st
+    from workbench.cli_context import open_store
 
-    return st.open_store(settings.data_dir(ctx.find_root().params.get("data_dir")))
+    return open_store(ctx)
 
 
 def _by() -> str:
@@ -170,7 +168,10 @@ def role(
 def grant(
     ctx: typer.Context,
     user_id: Annotated[str, typer.Argument()],
-    name: Annotated[str, typer.Argument(help="phi: may see identifying text.")],
+    name: Annotated[
+        str,
+        typer.Argument(help="phi: sees identifying text; lead: assigns and reviews tasks."),
+    ],
 ) -> None:
     """Give an account a grant (e.g. phi for an annotator)."""
     from workbench.store import users

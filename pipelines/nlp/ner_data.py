@@ -61,7 +61,12 @@ def encounter_docs(
     nlp: Language, encounter: AnnotatedEncounter, labels: Sequence[str]
 ) -> tuple[list[Doc], Counter[str]]:
     """One reference Doc per non-empty segment with its entities (token-aligned, fully
-    annotated: tokens outside entities are O) and counts of what was kept or dropped."""
+    annotated: tokens outside entities are O) and counts of what was kept or dropped.
+
+    A span whose ends fall inside tokens is widened to whole tokens and counted as
+    ``expanded_to_tokens`` (one that cannot be widened: ``dropped_misaligned``). Each Doc's
+    ``user_data`` names its encounter and segment (kept by ``DocBin(store_user_data=True)``).
+    """
     counts: Counter[str] = Counter()
     by_segment: dict[int, list[Span3]] = {}
     texts = dict(encounter.segments)
@@ -83,11 +88,15 @@ def encounter_docs(
         if not text.strip():
             continue
         doc = nlp.make_doc(text)
+        doc.user_data.update(encounter_id=encounter.encounter_id, segment_idx=idx)
         aligned = []
         for start, end, label in by_segment.get(idx, []):
             span = doc.char_span(start, end, label=label, alignment_mode="expand")
-            if span is not None:
-                aligned.append((span.start_char, span.end_char, label))
+            if span is None:
+                counts["dropped_misaligned"] += 1
+                continue
+            counts["expanded_to_tokens"] += (span.start_char, span.end_char) != (start, end)
+            aligned.append((span.start_char, span.end_char, label))
         kept, dropped = resolve_overlaps(aligned)
         counts["dropped_overlapping"] += dropped
         doc.set_ents([doc.char_span(s, e, label=label) for s, e, label in kept], default="outside")

@@ -356,7 +356,8 @@ def set_gold(
     reason: str | None = None,
 ) -> GoldChoice:
     """Record the gold annotation set of an encounter and task kind (``annotation.review``):
-    ``method`` "task" takes ``chosen_task``'s version, "merged" a set built by the lead.
+    ``method`` "task" takes ``chosen_task``'s labels (not the suggestions it rejected),
+    "merged" a set built by the lead.
     Earlier choices stay (append-only); the newest is the gold."""
     require(store, "annotation.review")
     if method not in ("task", "merged"):
@@ -371,7 +372,10 @@ def set_gold(
                 raise InvalidEdit(f"Task {chosen_task} is not a {kind} task of {encounter_id}")
             if chosen.status not in (SUBMITTED, REVIEWED):
                 raise TaskStateError(f"Task {chosen_task} has not been submitted")
-            annotations = _read_annotations(con, chosen_task)
+            # Labels only: a suggestion still in the set is one the annotator rejected.
+            annotations = [
+                a for a in _read_annotations(con, chosen_task) if a.origin != "suggestion"
+            ]
         else:
             transcript = _raw_transcript(store.as_actor(SYSTEM), encounter_id, None)
             try:
