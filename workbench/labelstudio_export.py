@@ -5,8 +5,9 @@ turns with speaker and times, the model's entities as predictions with their sta
 written to a folder with the labelling config beside them, for teams that import by hand.
 ``deidentified`` replaces PHI in every turn (with the encounter's known names) and moves the
 predictions with it, dropping those that covered a replaced piece. No audio URL: the
-recording is not part of the export. Which encounters go in (consent, dates) is the
-caller's choice; each one exported is a ``training.exported`` event.
+recording is not part of the export. Which encounters go in (consent, dates), the
+manifest and the events are the caller's (``workbench.training_export``, through
+``export_formats.files_only``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from pipelines.schema import load_label_schema
 from workbench.store.access import SYSTEM, require
 from workbench.store.annotation_tasks import model_suggestions
 from workbench.store.db import NotFound, Store
-from workbench.store.events import insert_events, new_event
 from workbench.store.known_names import encounter_names
 from workbench.store.transcripts import get_transcript
 
@@ -34,13 +34,14 @@ def write_labelstudio_export(
     """Write ``labelstudio_tasks.json`` (one task per encounter with a transcript, its
     newest version) and ``labelstudio_config.xml`` into ``out_dir``; returns both paths.
     Needs ``training.export``, and ``text.phi`` on each encounter unless ``deidentified``.
-    Unknown ids raise NotFound before anything is written."""
+    Encounters without a transcript are left out; unknown ids raise NotFound before
+    anything is written."""
     from pipelines.deid import deidentify
 
     require(store, "training.export")
     labels = load_label_schema()
     raw = store.as_actor(SYSTEM)  # the stored text; de-identified below when asked
-    tasks, events = [], []
+    tasks = []
     for encounter_id in dict.fromkeys(encounter_ids):
         if not deidentified:
             require(store, "text.phi", encounter_id)
@@ -49,28 +50,12 @@ def write_labelstudio_export(
             continue
         version, transcript = found
         suggestions = model_suggestions(raw, encounter_id, transcript_version=version)
-        dropped = 0
         if deidentified:
             names = encounter_names(raw, encounter_id)
-            transcript, suggestions, dropped = redact_inputs(
+            transcript, suggestions, _ = redact_inputs(
                 transcript, suggestions, lambda text, n=names: deidentify(text, n)
             )
         tasks.append(build_task(encounter_id, version, transcript, suggestions, labels))
-        events.append(
-            new_event(
-                store.actor.user_id,
-                encounter_id,
-                "training.exported",
-                object_type="encounter",
-                object_id=encounter_id,
-                after={
-                    "format": "labelstudio",
-                    "transcript_version": version,
-                    "deidentified": deidentified,
-                    "predictions_dropped": dropped,
-                },
-            )
-        )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     tasks_path, config_path = out_dir / TASKS_FILE, out_dir / CONFIG_FILE
@@ -78,8 +63,6 @@ def write_labelstudio_export(
     config_path.write_text(
         project_config(labels, load_task_schema(), audio=False), encoding="utf-8"
     )
-    with store.transaction() as con:
-        insert_events(con, events)
     return [tasks_path, config_path]
 
 
