@@ -1,7 +1,8 @@
 """The entity label schema (annotations/labels.json) as frozen dataclasses.
 
 One file drives the review UI's colours, the Label Studio labelling config
-(:func:`label_studio_config`) and the labels the NLP stage and training use.
+(:func:`label_studio_config`, with annotations/tasks.json for relations and encounter
+labels) and the labels the NLP stage and training use.
 """
 
 from __future__ import annotations
@@ -10,9 +11,12 @@ import json
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipelines.paths import ANNOTATIONS_DIR
+
+if TYPE_CHECKING:
+    from pipelines.annotation_schema import TaskSchema
 
 LABELS_PATH = ANNOTATIONS_DIR / "labels.json"
 
@@ -155,34 +159,48 @@ def label_studio_attribute_name(label: str, attribute: str) -> str:
     return f"{label.lower()}_{attribute}"
 
 
-def label_studio_config(schema: LabelSchema) -> str:
-    """The Label Studio labelling config (XML) for encounters, generated from ``schema``.
+def label_studio_question_name(question: str) -> str:
+    """The Choices tag of one encounter-level question ("encounter_audio_quality")."""
+    return f"encounter_{question}"
 
-    Audio synchronised with the transcript shown as dialogue paragraphs (speaker and text);
-    entity spans labelled with the schema's labels and colours; per selected region, the
-    context flags as multiple choices and, for labels that have them, one text box per
-    attribute (dose, route, ... value, unit), shown only for regions of that label.
+
+def label_studio_config(
+    schema: LabelSchema, tasks: TaskSchema | None = None, *, audio: bool = True
+) -> str:
+    """The Label Studio labelling config (XML) for encounters, generated from ``schema``
+    (annotations/labels.json) and ``tasks`` (annotations/tasks.json).
+
+    The transcript shown as dialogue paragraphs (speaker and text), synchronised with the
+    recording when ``audio``; entity spans labelled with the schema's labels and colours,
+    then the medication attribute labels (DOSE, ...) of ``tasks``; the relations of
+    ``tasks`` (MEDICATION has_dose DOSE ...); per selected region, the context flags as
+    multiple choices and, for labels that have them, one text box per attribute (dose,
+    route, ... value, unit), shown only for regions of that label; last, one single choice
+    per encounter-level question of ``tasks``.
     """
     view = ET.Element("View")
     ET.SubElement(view, "Header", value="Listen to the encounter and label the transcript")
-    ET.SubElement(view, "Audio", name=LS_AUDIO, value=f"${LS_AUDIO}", sync=LS_TRANSCRIPT)
+    if audio:
+        ET.SubElement(view, "Audio", name=LS_AUDIO, value=f"${LS_AUDIO}", sync=LS_TRANSCRIPT)
     labels = ET.SubElement(view, "ParagraphLabels", name=LS_ENTITIES, toName=LS_TRANSCRIPT)
     for spec in schema.labels:
         ET.SubElement(
             labels, "Label", value=spec.name, background=spec.color, hint=spec.description
         )
-    ET.SubElement(
-        view,
-        "Paragraphs",
-        name=LS_TRANSCRIPT,
-        value=f"${LS_TRANSCRIPT}",
-        layout="dialogue",
-        nameKey="speaker",
-        textKey="text",
-        audioUrl=f"${LS_AUDIO}",
-        sync=LS_AUDIO,
-        contextScroll="true",
-    )
+    for choice in tasks.attribute_labels if tasks else ():
+        ET.SubElement(
+            labels, "Label", value=choice.name, background=choice.color or "#555555",
+            hint=choice.description,
+        )  # fmt: skip
+    paragraphs = {"value": f"${LS_TRANSCRIPT}", "layout": "dialogue", "nameKey": "speaker",
+                  "textKey": "text"}  # fmt: skip
+    if audio:
+        paragraphs.update(audioUrl=f"${LS_AUDIO}", sync=LS_AUDIO, contextScroll="true")
+    ET.SubElement(view, "Paragraphs", name=LS_TRANSCRIPT, **paragraphs)
+    if tasks and tasks.relations:
+        relations = ET.SubElement(view, "Relations")
+        for relation in tasks.relations:
+            ET.SubElement(relations, "Relation", value=relation.name)
     selected = ET.SubElement(view, "View", visibleWhen="region-selected")
     ET.SubElement(selected, "Header", value="Context of the selected entity")
     choices = ET.SubElement(
@@ -219,5 +237,20 @@ def label_studio_config(schema: LabelSchema) -> str:
                 rows="1",
                 placeholder=attribute,
             )
+    if tasks and tasks.encounter_labels:
+        encounter = ET.SubElement(view, "View")
+        ET.SubElement(encounter, "Header", value="About the whole encounter")
+        for question in tasks.encounter_labels:
+            ET.SubElement(encounter, "Header", value=question.question, size="5")
+            choices = ET.SubElement(
+                encounter,
+                "Choices",
+                name=label_studio_question_name(question.name),
+                toName=LS_TRANSCRIPT,
+                choice="single",
+                showInline="true",
+            )
+            for value in question.choices:
+                ET.SubElement(choices, "Choice", value=value)
     ET.indent(view)
     return ET.tostring(view, encoding="unicode") + "\n"

@@ -95,8 +95,10 @@ def test_label_studio_config_wiring() -> None:
 
 
 def test_committed_label_studio_config_is_generated_from_the_schema() -> None:
+    from pipelines.annotation_schema import load_task_schema
+
     committed = (LABELS_PATH.parent / "label_studio.xml").read_text(encoding="utf-8")
-    assert committed == label_studio_config(load_label_schema())
+    assert committed == label_studio_config(load_label_schema(), load_task_schema())
 
 
 def test_ui_label_studio_and_nlp_use_the_same_labels() -> None:

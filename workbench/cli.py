@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from workbench import cli_admin, cli_models, cli_users, settings
+from workbench import cli_admin, cli_labelstudio, cli_models, cli_users, settings
 from workbench import store as st
 from workbench.cli_audit import audit_app
 from workbench.cli_eval import eval_app
@@ -31,6 +31,7 @@ app.add_typer(audit_app, name="audit")
 cli_models.register(app)
 cli_admin.register(app)
 cli_users.register(app)
+cli_labelstudio.register(app)  # scribe labelstudio push|pull
 app.command()(extract)
 register_privacy(app)  # scribe consent, scribe retention
 console = Console(stderr=True)

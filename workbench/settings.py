@@ -56,6 +56,9 @@ SETTINGS: tuple[Setting, ...] = (
             "How long a locked account refuses sign-in (`scribe user unlock` lifts it sooner)."),
     Setting("SCRIBE_SESSION_TIMEOUT_MINUTES", "15",
             "Minutes without activity after which the workbench signs the user out."),
+    Setting("SCRIBE_LABELSTUDIO_TOKEN", "",
+            "Label Studio API token for `scribe labelstudio push|pull` when `--token` is not "
+            "given (keeps it out of the shell history)."),
 )
 
 

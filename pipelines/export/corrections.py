@@ -113,6 +113,8 @@ NOT_CORRECTIONS: frozenset[str] = frozenset(
         "annotation.submitted",
         "annotation.reviewed",
         "annotation.adjudicated",
+        "labelstudio.pushed",  # tasks sent to Label Studio (its imports are annotation.*)
+        "labelstudio.pulled",
     }
 )
 _TRANSCRIPT_ID = re.compile(r"/transcript/(\d+)/segment/(\d+)$")
