@@ -23,7 +23,7 @@ from tests.conftest import make_draft, make_transcript
 from workbench import store as st
 from workbench.cli import app
 from workbench.corrections import correct_transcript
-from workbench.export_formats import FORMATS, ExportFormat, files_only
+from workbench.export_formats import FORMATS, ExportFormat
 from workbench.store.access import Actor, Forbidden
 from workbench.store.audit import search_audit
 from workbench.training_export import ExportRequest, export_dataset, parse_since
@@ -448,24 +448,17 @@ def test_a_failing_writer_leaves_nothing_behind(
     assert st.list_events(st.open_store(data), None, "dataset.exported") == []
 
 
-def test_a_files_only_writer_registers_in_one_line(
-    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """How the Label Studio tasks plug in: a writer that returns only its files."""
-
-    def write_tasks(store, encounter_ids, out_dir, *, deidentified):
-        path = out_dir / "tasks.json"
-        path.write_text(json.dumps([{"data": {"id": e}} for e in encounter_ids]))
-        return [path]
-
-    monkeypatch.setitem(
-        FORMATS,
-        "tasks",
-        ExportFormat("tasks", "tasks JSON", files_only(write_tasks, "test.tasks.v1")),
-    )
-    manifest = _export(data, "tasks", tmp_path / "t")
-    assert manifest["schema"] == "test.tasks.v1" and manifest["counts"]["records"] is None
+def test_labelstudio_tasks_export(data: Path, tmp_path: Path) -> None:
+    """The Label Studio format: one task per encounter with a transcript, the model's
+    entities as predictions, the labelling config beside it, all in the manifest."""
+    manifest = _export(data, "labelstudio", tmp_path / "t")
+    assert manifest["schema"] == "labelstudio.tasks.v1"
     assert manifest["encounter_ids"] == ["enc-a", "enc-b", "enc-c", "enc-u"]
+    assert manifest["counts"]["records"] == 4
+    tasks = json.loads((tmp_path / "t" / "labelstudio_tasks.json").read_text())
+    assert [t["data"]["encounter_id"] for t in tasks] == manifest["encounter_ids"]
+    assert all(t["predictions"] for t in tasks)
+    assert "<Paragraphs" in (tmp_path / "t" / "labelstudio_config.xml").read_text()
     assert verify_export(tmp_path / "t") == []
 
 
@@ -492,7 +485,7 @@ def test_cli_exports_and_refuses_bad_input(data: Path, tmp_path: Path) -> None:
     assert bad_date.exit_code == 1 and "--since must be a date as YYYY-MM-DD" in _said(bad_date)
     unknown = runner.invoke(app, [*base, "csv", "--out", str(tmp_path / "c")])
     assert unknown.exit_code == 2 and "Unknown export format 'csv'" in _said(unknown)
-    assert "spacy, jsonl, parquet, preference, corrections" in _said(unknown)
+    assert "spacy, jsonl, parquet, preference, corrections, labelstudio" in _said(unknown)
     no_consent = runner.invoke(
         app, [*base, "spacy", "--out", str(tmp_path / "s"), "--all-encounters"]
     )

@@ -6,10 +6,9 @@ A writer reads the chosen encounters through the store's functions, formats them
 the manifest and the export's events. A writer returns what it wrote, which encounters it
 holds and which it left out and why.
 
-Adding a format is one entry in ``FORMATS``. A writer that returns only its files
-(``write(store, encounter_ids, out_dir, *, deidentified) -> list[Path]``) is adapted with
-``files_only``. The writers import ``pipelines`` inside their bodies: the CLI lists the
-formats on every start, and the formatting modules take about a second to import.
+Adding a format is one entry in ``FORMATS``. The writers import ``pipelines`` inside their
+bodies: the CLI lists the formats on every start, and the formatting modules take about a
+second to import.
 """
 
 from __future__ import annotations
@@ -70,18 +69,26 @@ class ExportFormat:
     write: Writer
 
 
-def files_only(write: FilesWriter, schema: str) -> Writer:
-    """A writer for a function that returns only its files, given the encounter ids, the
-    folder and ``deidentified`` (e.g. the Label Studio tasks), whose records follow
-    ``schema``: every encounter counts as exported and the record count is not known."""
+def write_labelstudio(
+    store: db.Store, encounter_ids: list[str], out_dir: Path, options: ExportOptions
+) -> FormatResult:
+    """``labelstudio``: one Label Studio task per encounter with a transcript (its newest
+    version, the model's entities as predictions) and the labelling config
+    (``workbench.labelstudio_export``); encounters without a transcript are skipped."""
+    from workbench.labelstudio_export import SCHEMA, write_labelstudio_export
 
-    def adapted(
-        store: db.Store, encounter_ids: list[str], out_dir: Path, options: ExportOptions
-    ) -> FormatResult:
-        files = write(store, encounter_ids, out_dir, deidentified=options.deidentified)
-        return FormatResult(schema, [Path(f) for f in files], None, list(encounter_ids))
-
-    return adapted
+    result = FormatResult(SCHEMA, [], 0, [])
+    for encounter_id in encounter_ids:
+        if db.latest_transcript_version(store, encounter_id) is None:
+            result.skip("no_transcript", encounter_id)
+        else:
+            result.encounters.append(encounter_id)
+    files = write_labelstudio_export(
+        store, result.encounters, out_dir, deidentified=options.deidentified
+    )
+    result.files = [Path(f) for f in files]
+    result.records = len(result.encounters)
+    return result
 
 
 # -- transcript -> signed note pairs (jsonl, parquet) ------------------------------------------
@@ -439,6 +446,11 @@ FORMATS: dict[str, ExportFormat] = {
             "corrections",
             "typed correction records with evidence spans (corrections.jsonl)",
             write_corrections,
+        ),
+        ExportFormat(
+            "labelstudio",
+            "Label Studio tasks with model predictions, and the labelling config",
+            write_labelstudio,
         ),
     )
 }

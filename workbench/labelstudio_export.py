@@ -7,7 +7,7 @@ written to a folder with the labelling config beside them, for teams that import
 predictions with it, dropping those that covered a replaced piece. No audio URL: the
 recording is not part of the export. Which encounters go in (consent, dates), the
 manifest and the events are the caller's (``workbench.training_export``, through
-``export_formats.files_only``).
+``export_formats.write_labelstudio``).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from workbench.store.known_names import encounter_names
 from workbench.store.transcripts import get_transcript
 
 TASKS_FILE, CONFIG_FILE = "labelstudio_tasks.json", "labelstudio_config.xml"
+SCHEMA = "labelstudio.tasks.v1"  # the manifest's record schema
 
 
 def write_labelstudio_export(
