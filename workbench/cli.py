@@ -20,6 +20,7 @@ from workbench.cli_audit import audit_app
 from workbench.cli_eval import eval_app
 from workbench.cli_export import export_app
 from workbench.cli_nlp import extract
+from workbench.cli_pairwise import register as register_pairwise
 from workbench.cli_privacy import register as register_privacy
 
 # No local variables in tracebacks: they would print transcript text.
@@ -33,6 +34,7 @@ cli_admin.register(app)
 cli_users.register(app)
 app.command()(extract)
 register_privacy(app)  # scribe consent, scribe retention
+register_pairwise(app)  # scribe pairwise create, scribe pairwise stats
 console = Console(stderr=True)
 
 APP_PATH = Path(__file__).resolve().parent / "ui" / "app.py"
