@@ -21,7 +21,7 @@ from workbench.cli import app
 from workbench.store import annotation_tasks as an
 from workbench.store import users
 from workbench.store.access import Actor, Forbidden
-from workbench.store.draft_variants import SIGNED_VERSION, blind_drafts, list_variants
+from workbench.store.draft_variants import SIGNED_VERSION, list_variants
 from workbench.store.events import list_events
 from workbench.store.pairwise_stats import comparison_csv, win_rates
 
@@ -71,6 +71,16 @@ def seeded(tmp_path_factory: pytest.TempPathFactory, entities) -> Path:
 @pytest.fixture
 def data(seeded: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(seeded, tmp_path / "data"))
+
+
+def sign_with_name(store: st.Store, encounter_id: str) -> None:
+    """The clinician edits the first sentence to name the patient, then signs."""
+    note = st.get_note(store, encounter_id)
+    named = replace(note.draft.sentences[0], text="Jane Okafor reports a cough.")
+    st.save_note(store, encounter_id, 1, (named, *note.draft.sentences[1:]), "dr-test")
+    ids = [s.sentence_id for s in note.draft.sentences]
+    st.accept_sentences(store, encounter_id, 2, ids, "dr-test")
+    st.sign_note(store, encounter_id, 2, "dr-test")
 
 
 def judge(store: st.Store, task: an.AnnotationTask, choice: str, reason: str = "more accurate"):
@@ -182,12 +192,7 @@ def test_panel_is_blind_deidentified_and_submits_the_preference(
 ) -> None:
     store = st.open_store(data)
     # The signed note names the patient: the reviewer (no phi grant) must not read it.
-    note = st.get_note(store, "e1")
-    first = note.draft.sentences[0]
-    named = replace(first, text="Jane Okafor reports a cough for three days.")
-    st.save_note(store, "e1", 1, (named, *note.draft.sentences[1:]), "dr-test")
-    st.accept_sentences(store, "e1", 2, [s.sentence_id for s in note.draft.sentences], "dr-test")
-    st.sign_note(store, "e1", 2, "dr-test")
+    sign_with_name(store, "e1")
     (task,) = pw.create_pairwise_tasks(store.as_actor(LEAD), ["e1"], "signed", "rules", "ann", 3)
     variants = list_variants(store.as_actor(LEAD), "e1")
     secrets = {"rules", "learned", "soap", "aci_visit", "signed", SIGNED_VERSION, "Okafor",
@@ -200,6 +205,10 @@ def test_panel_is_blind_deidentified_and_submits_the_preference(
     for secret in secrets:
         assert secret.lower() not in shown.lower(), secret
     assert at.expander[0].label.startswith("Transcript")
+    # A lead reading the task sees the same blind drafts and no form: it is ann's to judge.
+    as_lead = panel(data, monkeypatch, task.task_id, "lead")
+    assert not as_lead.radio and "holds no judgement yet" in as_lead.info[0].value
+    assert "Okafor" not in rendered_text(as_lead)
 
     # Submitting without a reason is refused on the page; nothing is written.
     at.radio(key=f"pw-choice-{task.task_id}").set_value("right")
@@ -247,6 +256,24 @@ def test_preference_checks(data: Path) -> None:
     # Someone else's task is not theirs to judge.
     with pytest.raises(Forbidden):
         pw.save_preference(store.as_actor(Actor("ann2", "annotator")), saved, "left", None)
+
+
+def test_retention_de_identifies_the_variants_too(data: Path) -> None:
+    from datetime import timedelta
+
+    from pipelines.deid import deidentify
+    from workbench.retention import RetentionPolicy, apply_retention
+    from workbench.store.db import utcnow
+
+    store = st.open_store(data)
+    sign_with_name(store, "e1")
+    signed = pw.ensure_variant(store.as_actor(LEAD), "e1", "signed")
+    assert "Jane Okafor" in signed.draft.sentences[0].text  # stored as written
+    with store.transaction() as con:  # back-dated: a test-only write
+        con.execute("UPDATE encounters SET created_at = ?", [utcnow() - timedelta(days=40)])
+    apply_retention(store, data, RetentionPolicy(365, 30), "admin", deidentify=deidentify)
+    (kept,) = [v for v in list_variants(store, "e1") if v.variant_id == signed.variant_id]
+    assert kept.draft.sentences[0].text == "[NAME] reports a cough."
 
 
 def test_comparison_page_shows_aggregates_and_csv(
@@ -326,10 +353,10 @@ pairwise.render(store, an.get_task(store, st.session_state["task_id"]))
 """
 
 
-def panel(data: Path, monkeypatch: pytest.MonkeyPatch, task_id: str) -> AppTest:
-    """The pairwise panel for ``task_id``, signed in as the annotator ``ann``."""
+def panel(data: Path, monkeypatch: pytest.MonkeyPatch, task_id: str, user: str = "ann") -> AppTest:
+    """The pairwise panel for ``task_id``, signed in as ``user`` (an annotator)."""
     monkeypatch.setenv("SCRIBE_HOME", str(data))
-    at = sign_in(AppTest.from_string(PANEL_SCRIPT, default_timeout=60), data, "ann", "annotator")
+    at = sign_in(AppTest.from_string(PANEL_SCRIPT, default_timeout=60), data, user, "annotator")
     at.session_state["task_id"] = task_id
     at.run()
     assert not at.exception, at.exception

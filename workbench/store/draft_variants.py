@@ -158,21 +158,24 @@ def variants_of(store: Store, variant_ids: list[str]) -> dict[str, DraftVariant]
     return {vid: v for vid, v in found.items() if v is not None}
 
 
-def blind_drafts(store: Store, task_payload: dict[str, Any], encounter_id: str) -> list[Draft]:
-    """The drafts a pairwise task shows, in the order shown (left, right), as the actor may
-    read them and stripped of what would tell them apart other than their text: model
-    version, options and input hash are blank. The caller has read the task through
-    ``annotation_tasks.get_task`` (which checks the actor may)."""
-    ids = list(task_payload.get("variants") or [])
-    if len(ids) != 2:
-        raise InvalidEdit("This pairwise task does not name two drafts")
+def blind_drafts(store: Store, task_id: str) -> list[Draft]:
+    """The two drafts a pairwise task shows, in the order shown (left, right), for its
+    annotator or a lead (``annotation_tasks.get_task`` checks), as the actor may read them
+    and stripped of what would tell them apart other than their text: the model version,
+    options and input hash are blank."""
+    from workbench.store.annotation_tasks import get_task
+
+    task = get_task(store, task_id)
+    ids = list(task.payload.get("variants") or [])
+    if task.kind != "pairwise" or len(ids) != 2:
+        raise InvalidEdit(f"Task {task_id} is not a comparison of two drafts")
     found = variants_of(store, ids)
     out = []
     for vid in ids:
         variant = found[vid]
-        if variant.encounter_id != encounter_id:
-            raise InvalidEdit(f"Draft variant {vid} is not of encounter {encounter_id}")
-        shown = present_draft(store, encounter_id, variant.draft)
+        if variant.encounter_id != task.encounter_id:
+            raise InvalidEdit(f"Draft variant {vid} is not of encounter {task.encounter_id}")
+        shown = present_draft(store, task.encounter_id, variant.draft)
         out.append(replace(shown, model_version="", input_sha256="", options={}))
     return out
 

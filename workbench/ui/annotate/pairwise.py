@@ -36,7 +36,7 @@ def render(store: Store, task: AnnotationTask) -> None:
     """The two drafts, the transcript to check them against, and the judgement form (Save,
     Submit) while the task is a draft; the judgement read-only once submitted."""
     try:
-        left, right = blind_drafts(store, task.payload, task.encounter_id)
+        left, right = blind_drafts(store, task.task_id)
     except StoreError as exc:
         st.error(f"This comparison cannot be shown: {exc}", icon=":material/error:")
         return
@@ -49,7 +49,9 @@ def render(store: Store, task: AnnotationTask) -> None:
     if flash := st.session_state.pop(_FLASH, None):
         st.success(flash, icon=":material/check_circle:")
     current = current_preference(store, task)
-    if task.status != tasks.DRAFT:
+    # Only the task's annotator (or an admin) judges; a lead reading it sees the judgement.
+    mine = task.assignee == store.actor.user_id or store.actor.role == "admin"
+    if task.status != tasks.DRAFT or not mine:
         _read_only(task, current)
         return
     _form(store, task, current)
@@ -132,7 +134,7 @@ def _form(store: Store, task: AnnotationTask, current: dict | None) -> None:
 
 def _read_only(task: AnnotationTask, current: dict | None) -> None:
     if not current:
-        st.info(f"This task is {task.status}; it holds no judgement.")
+        st.info(f"This task is {task.status} ({task.assignee}'s); it holds no judgement yet.")
         return
     line = f"**{CHOICE_LABELS.get(current.get('choice'), current.get('choice'))}**"
     if current.get("reason"):
@@ -143,10 +145,15 @@ def _read_only(task: AnnotationTask, current: dict | None) -> None:
 
 
 def _transcript(store: Store, task: AnnotationTask) -> None:
+    from workbench.store.access import allowed
     from workbench.store.transcripts import get_transcript
 
-    found = get_transcript(store, task.encounter_id, task.transcript_version)
     with st.expander("Transcript (to check the drafts against)", icon=":material/notes:"):
+        # A lead looking at someone else's task may not open the encounter itself.
+        if not allowed(store, "encounter.view", task.encounter_id):
+            st.caption("The transcript is for the task's annotator.")
+            return
+        found = get_transcript(store, task.encounter_id, task.transcript_version)
         if found is None:
             st.caption("This visit has no transcript.")
             return
