@@ -301,8 +301,19 @@ def test_comparison_page_shows_aggregates_and_csv(
     assert f"version,{rules},all,rules,2,2,0,0,1.0," in lines[1]
     assert len(lines) == 1 + 2 + 1 + 1
 
+    # A lead also gets the form that makes tasks; bad input makes none and says why.
     lead = page(data, monkeypatch, "lead", "annotator")
     assert lead.expander[0].label == "Create pairwise tasks"
+    lead.text_input(key="pairwise-encounters").set_value("e3, nope")
+    lead.selectbox(key="pairwise-a").set_value("rules")
+    lead.selectbox(key="pairwise-b").set_value("learned")
+    lead.selectbox(key="pairwise-annotator").set_value("ann")
+    lead.button[0].click().run()
+    assert "No encounter nope" in lead.error[0].value
+    lead.text_input(key="pairwise-encounters").set_value("e3")
+    lead.button[0].click().run()
+    assert not lead.error and "1 pairwise task(s) for ann" in lead.success[0].value
+    assert [t.encounter_id for t in an.list_tasks(store, kind="pairwise")] == ["e1", "e2", "e3"]
 
     denied = page(data, monkeypatch, "ann", "annotator")
     assert "may not" in denied.error[0].value
