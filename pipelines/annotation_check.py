@@ -101,6 +101,8 @@ def _check_one(
         choice = a.value.get("choice")
         if choice not in tasks.pairwise_choices:
             return f"choice must be one of {list(tasks.pairwise_choices)}", a
+        if a.value.get("reason") not in (None, "", *tasks.pairwise_reasons):
+            return f"reason must be one of {list(tasks.pairwise_reasons)}", a
         return None, a
     return f"unknown kind {a.kind!r}", a
 

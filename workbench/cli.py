@@ -20,6 +20,7 @@ from workbench.cli_audit import audit_app
 from workbench.cli_eval import eval_app
 from workbench.cli_export import export_app
 from workbench.cli_nlp import extract
+from workbench.cli_pairwise import register as register_pairwise
 from workbench.cli_privacy import register as register_privacy
 
 # No local variables in tracebacks: they would print transcript text.
@@ -34,6 +35,7 @@ cli_users.register(app)
 cli_labelstudio.register(app)  # scribe labelstudio push|pull
 app.command()(extract)
 register_privacy(app)  # scribe consent, scribe retention
+register_pairwise(app)  # scribe pairwise create, scribe pairwise stats
 console = Console(stderr=True)
 
 APP_PATH = Path(__file__).resolve().parent / "ui" / "app.py"

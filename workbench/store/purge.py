@@ -252,6 +252,7 @@ _JSON_TABLES = (
     ("events", ("event_id",), ("before", "after")),
     ("note_autosaves", ("user_id",), ("sentences",)),
     ("note_conflicts", ("conflict_id",), ("sentences",)),
+    ("draft_variants", ("variant_id",), ("draft",)),  # pairwise comparison's drafts
 )
 
 
