@@ -208,3 +208,42 @@ def test_command_dry_run_and_apply(tmp_path: Path) -> None:
     assert not _audio_file(store, data, "old").exists()
     bad = runner.invoke(app, ["--data-dir", str(data), "retention", "apply", "--audio-days", "-1"])
     assert bad.exit_code == 2 and "0 or more" in bad.output
+
+
+def test_annotations_follow_the_de_identified_text(tmp_path: Path) -> None:
+    """Annotators' spans move with the shorter text; their free texts and the gold lose the
+    names too."""
+    from pipelines.types import Annotation
+    from workbench.store import annotation_tasks as tasks
+    from workbench.store.access import Actor
+
+    data = tmp_path / "data"
+    store = _seed(data, "old", 40)
+    for user in ("ann", "lead"):
+        st.ensure_user(store, user, user, "annotator")
+    lead = store.as_actor(Actor("lead", "annotator", frozenset({"lead"})))
+    task = tasks.create_task(lead, "old", "entities", "ann")
+    cough = TURNS[0][1].index("cough")
+    ann = store.as_actor(Actor("ann", "annotator", frozenset({"phi"})))
+    span = Annotation("c", "span", "PROBLEM", 0, cough, cough + 5)
+    tasks.save_annotations(ann, task.task_id, [span], revision=0)
+    check = tasks.create_task(lead, "old", "transcript", "ann")
+    fixed = {"text": "Better, Doctor Jones. Call me on 555 0101."}
+    tasks.save_annotations(
+        ann, check.task_id, [Annotation("w", "transcript_check", "words_wrong", 1, value=fixed)],
+        revision=0,
+    )
+    tasks.submit_task(ann, check.task_id, revision=1)
+    tasks.set_gold(lead, "old", "transcript", [], method="task", chosen_task=check.task_id)
+    with store.connect() as con:
+        assert "Jones" in con.execute("SELECT annotations FROM annotation_gold").fetchone()[0]
+
+    apply_retention(store, data, RetentionPolicy(365, 30), "admin", deidentify=_stub_deid)
+    [moved] = tasks.task_annotations(store, task.task_id)
+    text = st.get_transcript(store, "old")[1].segments[0].text
+    assert "Smith" not in text and text[moved.start_char : moved.end_char] == "cough" == moved.text
+    [check_label] = tasks.task_annotations(store, check.task_id)
+    assert "Jones" not in check_label.value["text"]
+    with store.connect() as con:
+        gold = con.execute("SELECT annotations FROM annotation_gold").fetchone()[0]
+    assert "Jones" not in gold and "[NAME]" in gold

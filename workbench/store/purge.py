@@ -174,6 +174,19 @@ def _segments(con: duckdb.DuckDBPyConnection, encounter_id: str, rewrite: Rewrit
                 [start, end, new[start:end], encounter_id, row[0], row[1]],
             )
         for row in con.execute(
+            "SELECT a.task_id, a.annotation_id, a.start_char, a.end_char FROM annotations a"
+            " JOIN annotation_tasks t ON t.task_id = a.task_id"
+            " WHERE a.encounter_id = ? AND t.transcript_version = ? AND a.segment_idx = ?"
+            " AND a.start_char IS NOT NULL",
+            [encounter_id, t_version, idx],
+        ).fetchall():
+            start, end = shift(row[2], edits), shift(row[3], edits, end=True)
+            con.execute(
+                "UPDATE annotations SET start_char = ?, end_char = ?, text = ?"
+                " WHERE task_id = ? AND annotation_id = ?",
+                [start, end, new[start:end], row[0], row[1]],
+            )
+        for row in con.execute(
             "SELECT e.note_version, e.sentence_idx, e.idx, e.start_char, e.end_char"
             " FROM evidence e JOIN notes n"
             "  ON n.encounter_id = e.encounter_id AND n.version = e.note_version"
@@ -253,6 +266,11 @@ _JSON_TABLES = (
     ("note_autosaves", ("user_id",), ("sentences",)),
     ("note_conflicts", ("conflict_id",), ("sentences",)),
     ("draft_variants", ("variant_id",), ("draft",)),  # pairwise comparison's drafts
+    # Annotation values (a corrected transcript text, comments) and adjudicated gold sets.
+    # Gold span offsets are not shifted: the NER export drops gold that no longer quotes
+    # the transcript (``export_formats.ner_spans``).
+    ("annotations", ("task_id", "annotation_id"), ("value",)),
+    ("annotation_gold", ("kind", "seq"), ("annotations",)),
 )
 
 
