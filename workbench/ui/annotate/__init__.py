@@ -1,2 +1,2 @@
 """Task panels of the annotation page: one module per task kind, each with
-``render(store, task) -> None`` (``workbench/ui/views/annotate.py`` dispatches on the kind)."""
+``render(store, task) -> None`` (``views/annotate.py`` dispatches on ``task.kind``)."""
