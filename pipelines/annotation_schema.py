@@ -59,6 +59,7 @@ class TaskSchema:
     scale: tuple[int, int]
     pairwise_choices: tuple[str, ...]
     pairwise_reasons: tuple[str, ...]
+    scale_labels: tuple[str, str] = ("", "")  # what the scale's ends mean (low, high)
 
     def question(self, name: str) -> Question:
         """The encounter-level question or quality item called ``name`` (KeyError if none)."""
@@ -102,6 +103,7 @@ def load_task_schema(path: Path = TASKS_PATH) -> TaskSchema:
             scale=(low, high),
             pairwise_choices=tuple(data["pairwise"]["choices"]),
             pairwise_reasons=tuple(data["pairwise"]["reasons"]),
+            scale_labels=(quality["scale"].get("low", ""), quality["scale"].get("high", "")),
         )
     except KeyError as exc:
         raise ValueError(f"{path.name} lacks {exc.args[0]!r}") from None

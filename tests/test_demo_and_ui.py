@@ -61,6 +61,15 @@ def test_demo_accounts_are_the_encounters_clinicians_and_one_per_role(demo_dir: 
                                                                      "admin"}
     assert len(roles) >= len(DEMO_ACCOUNTS)
     assert auth.authenticate(store, "dr-okafor", "demo").role == "clinician"
+    # An annotation lead, and work in the annotators' queues (one encounter for both).
+    from workbench.store.annotation_tasks import list_tasks
+
+    assert "lead" in auth.authenticate(store, "lead", "demo").grants
+    made = list_tasks(store)
+    assert {t.kind for t in made if t.assignee == "annotator"} >= {"entities", "sections",
+                                                                   "quality"}
+    both = {t.encounter_id for t in made if t.assignee == "annotator" and t.kind == "entities"}
+    assert both & {t.encounter_id for t in made if t.assignee == "annotator2"}
 
 
 def test_every_demo_draft_sentence_points_at_transcript_text(demo_dir: Path) -> None:

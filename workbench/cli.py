@@ -202,7 +202,7 @@ def demo(
     port: Annotated[int, typer.Option(help="Port for the workbench.")] = 8501,
 ) -> None:
     """Create the database, ingest and process the demo encounters, then serve the app."""
-    from workbench.demo import demo_encounters, ensure_demo_accounts
+    from workbench.demo import demo_encounters, ensure_demo_accounts, ensure_demo_tasks
     from workbench.ingest import ingest_file
     from workbench.store.access import SYSTEM
 
@@ -219,6 +219,8 @@ def demo(
         result = ingest_file(store, State.data_dir, item.audio, State.user, item.meta)
         ids.append(result.encounter_id)
     _process_ids(store, ids)
+    if tasks := ensure_demo_tasks(store, encounters):
+        console.print(f"Annotation tasks for `annotator` and `annotator2` (lead `lead`): {tasks}")
     console.print(json.dumps(st.status_counts(store)))
     if not no_serve:
         serve(port=port)

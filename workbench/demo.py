@@ -10,7 +10,8 @@ from workbench.ingest import EncounterMeta
 from workbench.store import Store, users
 
 # The demo's accounts, all with the password DEMO_PASSWORD (demo data only): the demo
-# encounters' clinicians ("Dr. Lindqvist" -> dr-lindqvist) and one of each other role.
+# encounters' clinicians ("Dr. Lindqvist" -> dr-lindqvist), one of each other role, an
+# annotation lead and a second annotator (two people labelling one encounter give agreement).
 DEMO_PASSWORD = "demo"
 DEMO_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
     ("dr-lindqvist", "Dr. Lindqvist", "clinician"),
@@ -19,8 +20,22 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
     ("dr-haddad", "Dr. Haddad", "clinician"),
     ("dr-okafor", "Dr. Okafor", "clinician"),
     ("annotator", "Demo annotator", "annotator"),
+    ("annotator2", "Second demo annotator", "annotator"),
+    ("lead", "Demo annotation lead", "annotator"),
     ("analyst", "Demo analyst", "analyst"),
     ("admin", "Demo admin", "admin"),
+)
+
+DEMO_GRANTS: dict[str, tuple[str, ...]] = {"lead": ("lead",)}
+# The demo's annotation tasks: (task id, index into demo_encounters(), kind, annotator). The
+# first encounter's entities and the second's sections go to two annotators (agreement).
+DEMO_TASKS: tuple[tuple[str, int, str, str], ...] = (
+    ("demo-entities-1", 0, "entities", "annotator"),
+    ("demo-entities-2", 0, "entities", "annotator2"),
+    ("demo-sections-1", 1, "sections", "annotator"),
+    ("demo-sections-2", 1, "sections", "annotator2"),
+    ("demo-quality-1", 2, "quality", "annotator"),
+    ("demo-transcript-1", 3, "transcript", "annotator"),
 )
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "demo" / "encounters"
@@ -86,8 +101,32 @@ def ensure_demo_accounts(store: Store, by: str) -> list[str]:
                 display_name=name,
                 password_hash=hash_password(DEMO_PASSWORD),
             )
+            for grant in DEMO_GRANTS.get(user_id, ()):
+                users.set_grant(store, user_id, grant, True, by)
             created.append(user_id)
     return created
+
+
+def ensure_demo_tasks(store: Store, encounters: list[DemoEncounter] | None = None) -> int:
+    """Put the demo encounters in the demo annotators' queues (``DEMO_TASKS``), assigned by
+    the demo lead while it still holds the "lead" grant (else by the operator). Fixed task
+    ids make a rerun add nothing. Returns how many tasks were created."""
+    from workbench.store import annotation_tasks
+    from workbench.store.access import SYSTEM
+
+    encounters = demo_encounters() if encounters is None else encounters
+    lead = users.get_account(store, "lead")
+    by = lead.actor() if lead is not None and "lead" in lead.grants else SYSTEM
+    assigner = store.as_actor(by)
+    before = {t.task_id for t in annotation_tasks.list_tasks(store)}
+    made = 0
+    for task_id, index, kind, assignee in DEMO_TASKS:
+        if index >= len(encounters) or users.get_account(store, assignee) is None:
+            continue
+        encounter_id = encounters[index].meta.encounter_id
+        annotation_tasks.create_task(assigner, encounter_id, kind, assignee, task_id=task_id)
+        made += task_id not in before
+    return made
 
 
 def demo_sign_in_hint(store: Store) -> str | None:

@@ -21,24 +21,66 @@ if not store.encrypted:
     st.sidebar.warning(UNENCRYPTED_WARNING, icon=":material/lock_open:")
 
 actor = login.signed_in_actor(store)
+session = resources.session_store() if actor is not None else None
+
+
+def may(action: str) -> bool:
+    """Whether the signed-in user's pages include those for ``action``. Before sign-in every
+    page is registered (hidden), so a link to any page (with its query) survives signing in."""
+    return session is None or allowed(session, action)
+
+
+def page(view: str, title: str, icon: str, url_path: str | None = None, **kw) -> st.Page:
+    return st.Page(str(VIEWS / view), title=title, icon=icon, url_path=url_path, **kw)
+
+
+# Annotators land on their queue; everyone else on the worklist.
+annotator_first = actor is not None and actor.role == "annotator"
+clinical = [
+    page("worklist.py", "Worklist", ":material/checklist:", default=not annotator_first),
+    page("review.py", "Review", ":material/edit_note:", "review"),
+]
+if may("encounter.create"):
+    clinical += [
+        page("capture.py", "New encounter", ":material/mic:", "new"),
+        page("vocabulary.py", "My vocabulary", ":material/spellcheck:", "vocabulary"),
+    ]
+annotation = []
+if may("annotation.work"):
+    annotation.append(
+        page(
+            "annotation_queue.py",
+            "My annotation queue",
+            ":material/inbox:",
+            "queue",
+            default=annotator_first,
+        )
+    )
+if may("task.assign"):
+    annotation.append(
+        page(
+            "annotation_leads.py",
+            "Annotation tasks",
+            ":material/assignment_ind:",
+            "annotation-tasks",
+        )
+    )
+if may("annotation.work") or may("annotation.review"):
+    # Opened from a queue or the leads' page with ?task=ID, so not listed in the sidebar.
+    annotation.append(
+        page("annotate.py", "Annotate", ":material/label:", "annotate", visibility="hidden")
+    )
 # Admin pages: listed only for those the policy lets read the audit log.
-admin_pages = []
-if actor is not None and allowed(resources.session_store(), "audit.view"):
-    admin_pages.append(st.Page(str(VIEWS / "audit.py"), title="Audit log",
-                               icon=":material/policy:", url_path="audit"))
-# Navigation is built either way, so a link to a page (with its query) survives signing in.
-page = st.navigation(
-    [
-        st.Page(str(VIEWS / "worklist.py"), title="Worklist", icon=":material/checklist:",
-                default=True),
-        st.Page(str(VIEWS / "review.py"), title="Review", icon=":material/edit_note:",
-                url_path="review"),
-        st.Page(str(VIEWS / "capture.py"), title="New encounter", icon=":material/mic:",
-                url_path="new"),
-        st.Page(str(VIEWS / "vocabulary.py"), title="My vocabulary", icon=":material/spellcheck:",
-                url_path="vocabulary"),
-        *admin_pages,
-    ],
+admin = []
+if actor is not None and may("audit.view"):
+    admin.append(page("audit.py", "Audit log", ":material/policy:", "audit"))
+order = ("Annotation", "Encounters") if annotator_first else ("Encounters", "Annotation")
+sections = {"Encounters": clinical, "Annotation": annotation, "Admin": admin}
+sections = {name: sections[name] for name in (*order, "Admin") if sections[name]}
+# Navigation is built either way, so a link to a page (with its query) survives signing in;
+# someone with one section of pages gets a plain list.
+page_run = st.navigation(
+    sections if len(sections) > 1 else next(iter(sections.values())),
     position="sidebar" if actor else "hidden",
 )
 if actor is None:
@@ -53,4 +95,4 @@ with st.sidebar:
         st.rerun()
     st.caption(f"Data: `{resources.data_dir()}` · nothing leaves this machine")
 
-page.run()
+page_run.run()
