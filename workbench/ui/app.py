@@ -65,6 +65,15 @@ if may("task.assign"):
             "annotation-tasks",
         )
     )
+if may("annotation.review"):
+    annotation += [
+        page("agreement.py", "Annotation agreement", ":material/join_inner:", "agreement"),
+        page("adjudicate.py", "Adjudication", ":material/gavel:", "adjudicate"),
+    ]
+if may("annotation.review") or may("analytics.view"):
+    annotation.append(
+        page("draft_comparison.py", "Draft comparison", ":material/compare:", "draft-comparison")
+    )
 if may("annotation.work") or may("annotation.review"):
     # Opened from a queue or the leads' page with ?task=ID, so not listed in the sidebar.
     annotation.append(
