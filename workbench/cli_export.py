@@ -72,15 +72,11 @@ def note(
 ) -> None:
     """Export the newest signed version of an encounter's note; unsigned notes are refused."""
     from pipelines.export import ExportError
-    from workbench import settings
     from workbench import store as st
+    from workbench.cli_context import open_as_user
     from workbench.export import export_note
 
-    # The root command's --data-dir, read from the click context (see cli_models._open).
-    data_dir = settings.data_dir(ctx.find_root().params.get("data_dir"))
-    user = settings.setting("SCRIBE_USER")
-    store = st.open_store(data_dir)
-    st.ensure_user(store, user, user, "clinician")
+    store, _, user = open_as_user(ctx)
     try:
         exported = export_note(store, encounter_id, fmt, user, deid=deid)
     except (ExportError, st.NotFound) as exc:
@@ -118,14 +114,11 @@ def training(
     consent (`scribe consent`), are skipped."""
     import json
 
-    from workbench import settings
     from workbench import store as st
+    from workbench.cli_context import open_as_user
     from workbench.export import export_training, training_skipped
 
-    data_dir = settings.data_dir(ctx.find_root().params.get("data_dir"))
-    user = settings.setting("SCRIBE_USER")
-    store = st.open_store(data_dir)
-    st.ensure_user(store, user, user, "clinician")
+    store, _, user = open_as_user(ctx)
     ids = encounter_ids or [e.encounter.encounter_id for e in st.list_encounters(store)]
     try:
         with console.status("exporting"):
@@ -203,17 +196,14 @@ def _run_export(
     force: bool,
 ) -> None:
     from pipelines.export import ExportError
-    from workbench import settings
     from workbench import store as st
+    from workbench.cli_context import open_as_user
     from workbench.store.access import Forbidden
     from workbench.training_export import ExportRequest, export_dataset, parse_since
 
-    data_dir = settings.data_dir(ctx.find_root().params.get("data_dir"))
-    user = settings.setting("SCRIBE_USER")
     try:
         request = ExportRequest(fmt, out, parse_since(since), consented_only, deidentified, force)
-        store = st.open_store(data_dir)
-        st.ensure_user(store, user, user, "clinician")
+        store, _, user = open_as_user(ctx)
         with console.status(f"exporting {fmt}"):
             summary = export_dataset(store, request, user)
     except (ExportError, Forbidden, st.StoreError) as exc:

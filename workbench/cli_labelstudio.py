@@ -100,11 +100,9 @@ def pull_command(ctx: typer.Context, url: Url, project: Project, token: Token = 
 
 
 def _store(ctx: typer.Context) -> Any:
-    # The root command's --data-dir, read from the click context (see cli_models._open).
-    from workbench import settings
-    from workbench import store as st
+    from workbench.cli_context import open_store
 
-    return st.open_store(settings.data_dir(ctx.find_root().params.get("data_dir")))
+    return open_store(ctx)
 
 
 def _token(given: str | None) -> str:

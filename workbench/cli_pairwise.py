@@ -23,13 +23,12 @@ def register(app: typer.Typer) -> None:
 
 
 def _open(ctx: typer.Context):
-    """The store, acting as the operator (read from the root command's options; see
-    ``cli_models._open`` for why not ``workbench.cli.State``)."""
-    from workbench import settings
+    """The store, acting as the operator."""
     from workbench import store as st
+    from workbench.cli_context import open_store
 
     try:
-        return st.open_store(settings.data_dir(ctx.find_root().params.get("data_dir")))
+        return open_store(ctx)
     except st.StoreError as exc:
         console.print(f"[red]Cannot open the data[/red]: {exc}")
         raise typer.Exit(1) from None
