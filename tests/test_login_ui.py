@@ -94,6 +94,23 @@ def test_signing_in_through_the_form_opens_the_page_asked_for(data: Path) -> Non
     )
 
 
+def test_an_annotator_signing_in_on_the_start_page_lands_on_their_queue(data: Path) -> None:
+    users.create_account(
+        st.open_store(data),
+        "ann",
+        "annotator",
+        "system",
+        password_hash=auth.hash_password(PASSWORD),
+    )
+    at = app().run()
+    assert [t.value for t in at.title] == ["Scribe Workbench"]  # the form, on the worklist
+    submit(at, "ann", PASSWORD)
+    assert not at.exception, at.exception
+    assert [t.value for t in at.main.title] == ["My annotation queue"]
+    at.run()  # later runs stay where the annotator is
+    assert [t.value for t in at.main.title] == ["My annotation queue"]
+
+
 def test_a_wrong_password_is_refused_with_one_message(data: Path) -> None:
     at = submit(app().run(), "dr-lindqvist", "not the password")
     assert is_sign_in_page(at) and not page_content(at)

@@ -36,26 +36,24 @@ def page(view: str, title: str, icon: str, url_path: str | None = None, **kw) ->
 
 # Annotators land on their queue; everyone else on the worklist.
 annotator_first = actor is not None and actor.role == "annotator"
-clinical = [
-    page("worklist.py", "Worklist", ":material/checklist:", default=not annotator_first),
-    page("review.py", "Review", ":material/edit_note:", "review"),
-]
+worklist = page("worklist.py", "Worklist", ":material/checklist:", default=not annotator_first)
+clinical = [worklist, page("review.py", "Review", ":material/edit_note:", "review")]
 if may("encounter.create"):
     clinical += [
         page("capture.py", "New encounter", ":material/mic:", "new"),
         page("vocabulary.py", "My vocabulary", ":material/spellcheck:", "vocabulary"),
     ]
 annotation = []
+queue = None
 if may("annotation.work"):
-    annotation.append(
-        page(
-            "annotation_queue.py",
-            "My annotation queue",
-            ":material/inbox:",
-            "queue",
-            default=annotator_first,
-        )
+    queue = page(
+        "annotation_queue.py",
+        "My annotation queue",
+        ":material/inbox:",
+        "queue",
+        default=annotator_first,
     )
+    annotation.append(queue)
 if may("task.assign"):
     annotation.append(
         page(
@@ -95,6 +93,11 @@ page_run = st.navigation(
 if actor is None:
     login.sign_in_page(store)
     st.stop()
+# The sign-in form sat on the default page of someone not yet known (the worklist): the run
+# after signing in keeps that page, so an annotator who signed in there goes to their queue.
+# A link to another page followed before signing in is kept.
+if login.just_signed_in() and annotator_first and queue is not None and page_run is worklist:
+    st.switch_page(queue)
 
 with st.sidebar:
     name = next((u[1] for u in resources.users(store) if u[0] == actor.user_id), actor.user_id)

@@ -27,6 +27,7 @@ SEEN_KEY = "auth_seen"  # time.time() of the last full rerun (or review heartbea
 NOTICE_KEY = "auth_notice"  # why the last session ended, shown on the sign-in page
 REFUSED_KEY = "auth_oidc_refused"  # an identity-provider sign-in we could not match
 ERROR_KEY = "auth_error"  # why the last password sign-in was refused
+FRESH_KEY = "auth_fresh"  # set by a sign-in, taken by the next run (``just_signed_in``)
 
 
 def signed_in_actor(store: db.Store, now: float | None = None) -> Actor | None:
@@ -69,8 +70,14 @@ def start_session(actor: Actor) -> None:
     """Make ``actor`` the signed-in user of this browser session."""
     st.session_state[ACTOR_KEY] = actor
     st.session_state[SEEN_KEY] = time.time()
+    st.session_state[FRESH_KEY] = True
     st.session_state.pop(NOTICE_KEY, None)
     st.session_state.pop(REFUSED_KEY, None)
+
+
+def just_signed_in() -> bool:
+    """Whether this is the first run since a sign-in (true once per sign-in)."""
+    return bool(st.session_state.pop(FRESH_KEY, False))
 
 
 def sign_out(store: db.Store, reason: str, notice: str | None = None) -> None:
