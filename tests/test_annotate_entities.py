@@ -306,6 +306,31 @@ def test_a_submitted_task_is_read_only(panel) -> None:
     assert any("submitted; it is shown read-only" in c.value for c in at.caption)
 
 
+def test_submit_saves_unsaved_work_then_hands_the_task_in(panel) -> None:
+    at, store, tid = panel
+    at.selectbox(key=seg_key(tid)).select(1)
+    _click(_run(at), "accept-m1-0")  # cough, not saved yet
+    _click(at, "-submit")
+    task = an.get_task(store.as_actor(SYSTEM), tid)
+    assert task.status == "submitted"
+    assert [(a.annotation_id, a.origin) for a in _stored(store, tid)] == [("m1-0", "confirmed")]
+    kinds = [e.kind for e in list_events(store, ENC) if e.kind.startswith("annotation.")]
+    assert kinds == ["annotation.saved", "annotation.submitted"]
+    assert any("undecided suggestions left out: 2" in s.value for s in at.success)
+    assert any("submitted; it is shown read-only" in c.value for c in at.caption)
+    assert not any(b.key.endswith("-submit") for b in at.button)
+
+
+def test_submit_of_a_task_saved_elsewhere_is_refused_and_keeps_the_work(panel) -> None:
+    at, store, tid = panel
+    _click(at, "-accept-all")
+    an.save_annotations(store.as_actor(Actor("ann", "annotator")), tid, [], revision=0)
+    _click(at, "-submit")
+    assert an.get_task(store.as_actor(SYSTEM), tid).status == "draft"
+    assert any(e.startswith("Not submitted:") and "saved elsewhere" in e for e in _errors(at))
+    assert len(_stored_draft(at, tid)) == 3, "the unsaved labels stay in the panel"
+
+
 # -- helpers -------------------------------------------------------------------------------
 
 

@@ -208,3 +208,22 @@ def save_draft(store: db.Store, task_id: str) -> None:
         return
     draft.revision, draft.saved = saved.revision, draft.annotations
     say("success", f"Saved ({len(labels(draft.annotations))} labels).")
+
+
+def submit_draft(store: db.Store, task_id: str) -> None:
+    """Save the set if it changed, then hand the task in for review (a button callback);
+    undecided suggestions are not labels, and the message says how many were left."""
+    draft: Draft = st.session_state[STATE_PREFIX + task_id]
+    try:
+        revision = draft.revision
+        if draft.dirty:
+            saved = at.save_annotations(store, task_id, draft.annotations, revision=revision)
+            draft.revision, draft.saved = saved.revision, draft.annotations
+        submitted = at.submit_task(store, task_id, revision=draft.revision)
+    except SAVE_ERRORS as exc:
+        say("error", f"Not submitted: {exc}")
+        return
+    draft.revision = submitted.revision
+    left = len(draft.pending())
+    undecided = f"; undecided suggestions left out: {left}" if left else ""
+    say("success", f"Submitted for review ({len(labels(draft.annotations))} labels{undecided}).")

@@ -29,6 +29,7 @@ from workbench.ui.annotate.entity_state import (
     save_draft,
     say,
     stored_set,
+    submit_draft,
     take,
 )
 
@@ -62,7 +63,8 @@ def words_key(task_id: str, idx: int) -> str:
 
 
 def toolbar(store: db.Store, draft: Draft, editable: bool) -> None:
-    """Counts, unsaved state, 'Accept all remaining', 'Next suggestion' and 'Save draft'."""
+    """Counts, unsaved state, 'Accept all remaining', 'Next suggestion', 'Save draft' and
+    'Submit for review'."""
     pending = draft.pending()
     spans = [a for a in labels(draft.annotations) if a.kind == "span"]
     rejected = sum(1 for a in draft.annotations if ed.is_rejected(a))
@@ -79,7 +81,7 @@ def toolbar(store: db.Store, draft: Draft, editable: bool) -> None:
     )
     if not editable:
         return
-    accept_col, next_col, save_col = st.columns(3)
+    accept_col, next_col, save_col, submit_col = st.columns(4)
     accept_col.button(
         f"Accept all remaining ({len(pending)})",
         key=f"annent-{draft.task_id}-accept-all",
@@ -105,6 +107,14 @@ def toolbar(store: db.Store, draft: Draft, editable: bool) -> None:
         on_click=save_draft,
         args=(store, draft.task_id),
         disabled=not draft.dirty,
+    )
+    submit_col.button(
+        "Submit for review",
+        key=f"annent-{draft.task_id}-submit",
+        icon=":material/send:",
+        on_click=submit_draft,
+        args=(store, draft.task_id),
+        help="Saves unsaved changes, then hands the task to a lead; it can no longer change.",
     )
     st.caption(HINT)
 
