@@ -306,6 +306,19 @@ def test_a_submitted_task_is_read_only(panel) -> None:
     assert any("submitted; it is shown read-only" in c.value for c in at.caption)
 
 
+def test_the_selected_segment_stays_selected_when_its_labels_change(panel) -> None:
+    at, store, tid = panel
+    at.selectbox(key=seg_key(tid)).select(1)
+    shown = _run(at).selectbox(key=seg_key(tid)).options
+    _click(at, "accept-m1-0")
+    # A browser names the chosen option by its text: the texts must not change with labels.
+    assert at.selectbox(key=seg_key(tid)).options == shown
+    assert at.selectbox(key=seg_key(tid)).value == 1
+    assert "This segment: 1 label · 1 suggested" in [c.value for c in at.caption]
+    _click(at, "-next")  # Next segment
+    assert at.selectbox(key=seg_key(tid)).value == 2 and not _errors(at)
+
+
 def test_submit_saves_unsaved_work_then_hands_the_task_in(panel) -> None:
     at, store, tid = panel
     at.selectbox(key=seg_key(tid)).select(1)

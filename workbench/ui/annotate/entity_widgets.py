@@ -161,13 +161,13 @@ def segment_picker(draft: Draft) -> int:
     key = seg_key(draft.task_id)
     if st.session_state.get(key, 0) not in range(len(segments)):
         st.session_state.pop(key, None)
-    counts = _counts(draft)
+    # The browser names the chosen option by its text: a text that changed with the
+    # segment's label counts lost the selection (and the value became that text).
     idx = st.selectbox(
-        "Segment",
-        range(len(segments)),
-        key=key,
-        format_func=lambda i: _segment_option(draft, i, counts.get(i, (0, 0))),
+        "Segment", range(len(segments)), key=key, format_func=lambda i: _segment_option(draft, i)
     )
+    labelled, suggested = _counts(draft).get(idx, (0, 0))
+    st.caption(f"This segment: {_count(labelled, 'label')} · {suggested} suggested")
     prev_col, next_col = st.columns(2)
     prev_col.button(
         "Previous segment",
@@ -403,15 +403,12 @@ def _counts(draft: Draft) -> dict[int, tuple[int, int]]:
     return out
 
 
-def _segment_option(draft: Draft, i: int, counts: tuple[int, int]) -> str:
+def _segment_option(draft: Draft, i: int) -> str:
+    """A segment as the picker lists it; it never changes while the task is open."""
     seg = draft.transcript.segments[i]
     speaker = ui.SPEAKER_STYLE.get(seg.speaker, ui.SPEAKER_STYLE["unknown"])[0]
     text = seg.text if len(seg.text) <= 60 else seg.text[:59] + "…"
-    labelled, suggested = counts
-    tail = (f" · {_count(labelled, 'label')}" if labelled else "") + (
-        f" · {suggested} suggested" if suggested else ""
-    )
-    return f"#{i + 1} {ui.fmt_time(seg.start)} {speaker}: {text}{tail}"
+    return f"#{i + 1} {ui.fmt_time(seg.start)} {speaker}: {text}"
 
 
 def _count(n: int, noun: str) -> str:
