@@ -96,8 +96,9 @@ def e2e_data(tmp_path: Path) -> Path:
     """A store with one drafted encounter (the fixture clip as its audio)."""
     data = tmp_path / "data"
     transcript = clip_transcript()
-    store = seed_encounter(data, ENCOUNTER, transcript, draft=clip_draft(transcript), user=USER,
-                           clinician=USER)
+    store = seed_encounter(
+        data, ENCOUNTER, transcript, draft=clip_draft(transcript), user=USER, clinician=USER
+    )
     users.create_account(
         store,
         USER,
@@ -109,16 +110,18 @@ def e2e_data(tmp_path: Path) -> Path:
     return data
 
 
-def open_signed_in(page, url: str, timeout_ms: float = 180_000) -> None:
-    """Go to ``url`` and sign in as USER through the sign-in form, as a person does (every
-    page load is a new Streamlit session, so a reload signs in again)."""
+def open_signed_in(
+    page, url: str, timeout_ms: float = 180_000, user: str = USER, password: str = PASSWORD
+) -> None:
+    """Go to ``url`` and sign in (as USER unless told) through the sign-in form, as a person
+    does (every page load is a new Streamlit session, so a reload signs in again)."""
     from playwright.sync_api import expect
 
     page.goto(url)
     user_box = page.locator(".st-key-login_user input")
     expect(user_box).to_be_visible(timeout=timeout_ms)
-    user_box.fill(USER)
-    page.locator(".st-key-login_password input").fill(PASSWORD)
+    user_box.fill(user)
+    page.locator(".st-key-login_password input").fill(password)
     page.locator(".st-key-login_submit button").click()
     expect(user_box).to_have_count(0, timeout=timeout_ms)
 
