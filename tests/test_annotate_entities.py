@@ -307,7 +307,7 @@ def test_a_submitted_task_is_read_only(panel) -> None:
 
 
 def test_the_selected_segment_stays_selected_when_its_labels_change(panel) -> None:
-    at, store, tid = panel
+    at, _, tid = panel
     at.selectbox(key=seg_key(tid)).select(1)
     shown = _run(at).selectbox(key=seg_key(tid)).options
     _click(at, "accept-m1-0")
