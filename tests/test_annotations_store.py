@@ -53,6 +53,11 @@ def test_task_lifecycle_queue_and_events(store: st.Store, enc: str) -> None:
     assert (task.status, task.revision, task.transcript_version) == ("draft", 0, 1)
     # Creating it again gives the same open task; the encounter is now assigned to ann.
     assert an.create_task(lead, enc, "entities", "ann").task_id == task.task_id
+    # Taken back and given again: the same task, and the annotator can open it again.
+    from workbench.store.assignments import unassign_encounter
+
+    unassign_encounter(lead, enc, "ann")
+    assert an.create_task(lead, enc, "entities", "ann").task_id == task.task_id
     assert [t.task_id for t in an.list_tasks(ann)] == [task.task_id]
     assert st.get_encounter(ann, enc) is not None
 
@@ -211,3 +216,26 @@ def test_gold_choice_is_recorded(store: st.Store, enc: str) -> None:
     assert merged.seq == 2
     assert [a.text for a in an.gold(lead, enc).annotations] == ["500 mg"]
     assert any(e.kind == "annotation.adjudicated" for e in list_events(store, enc))
+
+
+def test_a_lead_reads_any_task_de_identified_and_the_gold_too(store: st.Store, enc: str) -> None:
+    """A lead (no phi, encounter not assigned to them) opens a task to review it: the
+    transcript and the model's suggestions through the task, and the gold, de-identified."""
+    lead = store.as_actor(LEAD)
+    task = an.create_task(lead, enc, "entities", "ann")
+    with pytest.raises(Forbidden):
+        st.get_transcript(lead, enc)  # not through encounter.view
+    shown = an.task_transcript(lead, task.task_id)
+    assert "Okafor" not in shown.segments[0].text and "[NAME]" in shown.segments[0].text
+    assert [s.text for s in an.model_suggestions(lead, enc, task.transcript_version)] == [
+        "metformin"
+    ]
+    first = TURNS[0][1]
+    name = Annotation("n", "span", "PROBLEM", 0, first.index("Okafor"), first.index("Okafor") + 6)
+    an.set_gold(store, enc, "entities", [name], method="merged")  # the operator, say
+    (seen,) = an.gold(lead, enc).annotations
+    assert "Okafor" not in repr(seen)
+    (stored,) = an.gold(store, enc).annotations
+    assert stored.text == "Okafor"
+    with pytest.raises(Forbidden):
+        an.task_transcript(store.as_actor(ANN2), task.task_id)

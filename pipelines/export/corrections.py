@@ -115,6 +115,7 @@ NOT_CORRECTIONS: frozenset[str] = frozenset(
         "annotation.adjudicated",
         "labelstudio.pushed",  # tasks sent to Label Studio (its imports are annotation.*)
         "labelstudio.pulled",
+        "draft_variant.created",  # a draft stored for a blind pairwise comparison
     }
 )
 _TRANSCRIPT_ID = re.compile(r"/transcript/(\d+)/segment/(\d+)$")

@@ -33,7 +33,14 @@ from pipelines.annotation_check import TASK_ANNOTATIONS, InvalidAnnotation, chec
 from pipelines.annotation_schema import load_task_schema
 from pipelines.schema import load_label_schema
 from pipelines.types import Annotation, Transcript
-from workbench.store.access import SYSTEM, Forbidden, allowed, phi_redactor, require
+from workbench.store.access import (
+    SYSTEM,
+    Forbidden,
+    allowed,
+    phi_redactor,
+    present_transcript,
+    require,
+)
 from workbench.store.assignments import add_assignment
 from workbench.store.db import ConcurrentEdit, InvalidEdit, NotFound, Store, utcnow
 from workbench.store.events import insert_events, new_event
@@ -108,10 +115,12 @@ def create_task(
         ).fetchone()
         if role is None or role[0] not in ASSIGNEE_ROLES:
             raise InvalidEdit(f"{assignee} is not an enabled annotator or admin account")
-        existing = _existing_task(con, encounter_id, kind, assignee, task_id)
-        if existing is not None:
-            return existing
-        task = _insert_task(con, store, encounter_id, kind, assignee, payload, "app", None, task_id)
+        task = _existing_task(con, encounter_id, kind, assignee, task_id)
+        if task is None:
+            task = _insert_task(
+                con, store, encounter_id, kind, assignee, payload, "app", None, task_id
+            )
+        # Also for an existing task: the encounter may have been unassigned since.
         add_assignment(con, store, encounter_id, assignee)
         return task
 
@@ -312,7 +321,8 @@ def model_suggestions(
     read them; empty when there is no entity set for that transcript version."""
     from workbench.store.entities import get_entity_set  # entities import access too
 
-    require(store, "encounter.view", encounter_id)
+    if not allowed(store, "annotation.review"):  # a lead reads any task's encounter
+        require(store, "encounter.view", encounter_id)
     found = get_entity_set(
         store.as_actor(SYSTEM), encounter_id, transcript_version=transcript_version
     )
@@ -446,8 +456,18 @@ def gold(store: Store, encounter_id: str, kind: str = "entities") -> GoldChoice 
         ).fetchone()
     if row is None:
         return None
-    annotations = tuple(annotation_from_dict(d) for d in json.loads(row[5]))
-    return GoldChoice(*row[:5], annotations, *row[6:])
+    annotations = [annotation_from_dict(d) for d in json.loads(row[5])]
+    # A lead without text.phi reads the gold de-identified, like the versions it came from.
+    annotations = present_annotations(store, encounter_id, None, annotations)
+    return GoldChoice(*row[:5], tuple(annotations), *row[6:])
+
+
+def task_transcript(store: Store, task_id: str) -> Transcript | None:
+    """The transcript version the task's spans point into, as the actor may read it; for
+    the task's assignee or a lead (``get_task``), also on encounters not assigned to them."""
+    task = get_task(store, task_id)
+    found = _raw_transcript(store.as_actor(SYSTEM), task.encounter_id, task.transcript_version)
+    return present_transcript(store, task.encounter_id, found) if found else None
 
 
 # -- plain conversions ---------------------------------------------------------------------

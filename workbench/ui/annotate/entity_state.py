@@ -78,14 +78,14 @@ def get_draft(store: db.Store, task: AnnotationTask) -> Draft:
 
 
 def _load(store: db.Store, task: AnnotationTask) -> Draft:
-    found = db.get_transcript(store, task.encounter_id, task.transcript_version)
+    transcript = at.task_transcript(store, task.task_id)  # leads read it through the task
     suggestions = at.model_suggestions(store, task.encounter_id, task.transcript_version)
     shown = tuple(s for s in suggestions if s.start_char is not None)
     stored = _stored(store, task.task_id)
     return Draft(
         task.task_id,
         task.revision,
-        found[1] if found else None,
+        transcript,
         not allowed(store, "text.phi", task.encounter_id),
         shown,
         len(suggestions) - len(shown),
