@@ -73,28 +73,68 @@ _EVENTS = [
     ("note.drafted", "g", "t0 + INTERVAL 1 MINUTE", "eid", "NULL", "'{}'", "1"),
     ("note.verified", "g", "t0 + INTERVAL 1 MINUTE", "eid", "NULL", "'{}'", "1"),
     ("note.saved", "g", "t0 + INTERVAL 2 MINUTE", "eid", "NULL", "'{}'", "2"),
-    ("note.signed", "g WHERE signed", "t0 + to_minutes((30 + r * 3)::BIGINT)", "eid", "NULL",
-     "'{}'", "2"),
-    ("sentence.viewed", "gs WHERE h % 2 = 0", "t0 + INTERVAL 3 MINUTE", "sid", "NULL", "NULL",
-     "1"),
-    ("sentence.accepted", "gs WHERE h >= 15", "t0 + INTERVAL 4 MINUTE", "sid", "NULL", "NULL",
-     "1"),
-    ("sentence.edited", "gs WHERE h BETWEEN 5 AND 14", "t0 + INTERVAL 2 MINUTE", "sid",
-     "json_object('text', text)", "json_object('text', text || ' Edited.')", "2"),
-    ("sentence.deleted", "gs WHERE h < 5", "t0 + INTERVAL 2 MINUTE", "sid",
-     "json_object('text', text)", "NULL", "2"),
-    ("entity.relabelled", "g WHERE r % 5 = 0", "t0 + INTERVAL 2 MINUTE", "eid",
-     "json_object('label', 'PROBLEM')", "json_object('label', 'TEST')", "NULL"),
-    ("entity.removed", "g WHERE r % 7 = 0", "t0 + INTERVAL 2 MINUTE", "eid",
-     "json_object('label', 'MEDICATION')", "NULL", "NULL"),
-    ("transcript.word_corrected", "g WHERE r % 4 = 0", "t0 + INTERVAL 2 MINUTE", "eid",
-     "json_object('text', 'the patient reports a dry cough')",
-     "json_object('text', 'the patient reports a wet cough')", "NULL"),
+    (
+        "note.signed",
+        "g WHERE signed",
+        "t0 + to_minutes((30 + r * 3)::BIGINT)",
+        "eid",
+        "NULL",
+        "'{}'",
+        "2",
+    ),
+    ("sentence.viewed", "gs WHERE h % 2 = 0", "t0 + INTERVAL 3 MINUTE", "sid", "NULL", "NULL", "1"),
+    ("sentence.accepted", "gs WHERE h >= 15", "t0 + INTERVAL 4 MINUTE", "sid", "NULL", "NULL", "1"),
+    (
+        "sentence.edited",
+        "gs WHERE h BETWEEN 5 AND 14",
+        "t0 + INTERVAL 2 MINUTE",
+        "sid",
+        "json_object('text', text)",
+        "json_object('text', text || ' Edited.')",
+        "2",
+    ),
+    (
+        "sentence.deleted",
+        "gs WHERE h < 5",
+        "t0 + INTERVAL 2 MINUTE",
+        "sid",
+        "json_object('text', text)",
+        "NULL",
+        "2",
+    ),
+    (
+        "entity.relabelled",
+        "g WHERE r % 5 = 0",
+        "t0 + INTERVAL 2 MINUTE",
+        "eid",
+        "json_object('label', 'PROBLEM')",
+        "json_object('label', 'TEST')",
+        "NULL",
+    ),
+    (
+        "entity.removed",
+        "g WHERE r % 7 = 0",
+        "t0 + INTERVAL 2 MINUTE",
+        "eid",
+        "json_object('label', 'MEDICATION')",
+        "NULL",
+        "NULL",
+    ),
+    (
+        "transcript.word_corrected",
+        "g WHERE r % 4 = 0",
+        "t0 + INTERVAL 2 MINUTE",
+        "eid",
+        "json_object('text', 'the patient reports a dry cough')",
+        "json_object('text', 'the patient reports a wet cough')",
+        "NULL",
+    ),
 ]
 
 
-def generate(store: st.Store, encounters: int, seed: int = 1, clinicians: int = 40,
-             beats: int = 3) -> None:
+def generate(
+    store: st.Store, encounters: int, seed: int = 1, clinicians: int = 40, beats: int = 3
+) -> None:
     """Write ``encounters`` generated encounters (see the module docstring) in one
     transaction."""
     params = {"n": encounters, "k": clinicians, "seed": seed}
@@ -103,9 +143,20 @@ def generate(store: st.Store, encounters: int, seed: int = 1, clinicians: int = 
             con.execute(sql, {k: v for k, v in params.items() if "$" + k in sql})
         for kind, rows, ts, object_id, before, after, version in _EVENTS:
             con.execute(
-                "INSERT INTO events SELECT uuid(), " + ts + ", clin, eid, '" + kind + "', NULL, "
-                + object_id + ", " + before + ", " + after + ", NULL, " + version
-                + " FROM " + rows
+                "INSERT INTO events SELECT uuid(), "
+                + ts
+                + ", clin, eid, '"
+                + kind
+                + "', NULL, "
+                + object_id
+                + ", "
+                + before
+                + ", "
+                + after
+                + ", NULL, "
+                + version
+                + " FROM "
+                + rows
             )
         con.execute(
             "INSERT INTO events SELECT uuid(), t0 + to_seconds((10 + b)::BIGINT), clin, eid,"

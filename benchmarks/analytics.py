@@ -25,8 +25,8 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 
-from workbench import store as st  # noqa: E402
-from workbench.store import analytics as an  # noqa: E402
+from workbench import store as st
+from workbench.store import analytics as an
 
 TARGET_MS = 1000.0
 BUILD = "analytics-bench.v1"

@@ -71,8 +71,9 @@ def support(store, eid: str, version: int, labels: dict[str, str]) -> None:
 
 
 def add(store, eid, owner, specialty, source=None):
-    record = st.EncounterRecord(eid, f"Visit {eid}", specialty=specialty, clinician_id=owner,
-                                source=source)
+    record = st.EncounterRecord(
+        eid, f"Visit {eid}", specialty=specialty, clinician_id=owner, source=source
+    )
     st.add_encounter(store, record, owner)
     transcript = make_transcript(TURNS)
     return transcript, st.save_transcript(store, eid, transcript, owner)
@@ -81,21 +82,45 @@ def add(store, eid, owner, specialty, source=None):
 def build_enc1(store, nlp) -> None:
     transcript, tv = add(store, "enc-1", "dr-a", "Cardiology")
     st.save_entities(store, "enc-1", tv, (), "nlp.test", "dr-a")
-    st.save_draft(store, "enc-1", draft(transcript, [
-        ("s0", "Subjective", "Cough for three days."),
-        ("s1", "Assessment", "Viral illness."),
-        ("s2", "Plan", "abc"),
-    ]), tv, "dr-a")
+    st.save_draft(
+        store,
+        "enc-1",
+        draft(
+            transcript,
+            [
+                ("s0", "Subjective", "Cough for three days."),
+                ("s1", "Assessment", "Viral illness."),
+                ("s2", "Plan", "abc"),
+            ],
+        ),
+        tv,
+        "dr-a",
+    )
     support(store, "enc-1", 1, {"s0": "supported", "s1": "partly_supported", "s2": "unsupported"})
-    correct_transcript(store, nlp, "enc-1", 1, [
-        SegmentFix(1, text="I have had a bad cough for three days."),
-        SegmentFix(2, text="We will start amoxicillin 250 milligrams three times a day."),
-    ], "dr-a")
+    correct_transcript(
+        store,
+        nlp,
+        "enc-1",
+        1,
+        [
+            SegmentFix(1, text="I have had a bad cough for three days."),
+            SegmentFix(2, text="We will start amoxicillin 250 milligrams three times a day."),
+        ],
+        "dr-a",
+    )
     note = st.get_note(store, "enc-1")
     s0, s1, s2 = note.draft.sentences
-    st.append_event(store, st.new_event("dr-a", "enc-1", "sentence.viewed",
-                                        object_type="sentence", object_id="s1",
-                                        note_version=note.version))
+    st.append_event(
+        store,
+        st.new_event(
+            "dr-a",
+            "enc-1",
+            "sentence.viewed",
+            object_type="sentence",
+            object_id="s1",
+            note_version=note.version,
+        ),
+    )
     st.accept_sentences(store, "enc-1", note.version, ["s1"], "dr-a")
     v = st.save_note(store, "enc-1", note.version, (s0, s1, replace(s2, text="abd")), "dr-a")
     st.sign_note(store, "enc-1", v, "dr-a")
@@ -108,10 +133,19 @@ def build_enc2(store) -> None:
         Entity(1, text.index(w), text.index(w) + len(w), w, "PROBLEM") for w in ("cough", "days")
     )
     st.save_entities(store, "enc-2", tv, machine, "nlp.test", "pipeline")
-    st.save_draft(store, "enc-2", draft(transcript, [
-        ("s0", "Subjective", "Patient reports headache."),
-        ("s1", "Plan", "Start ibuprofen."),
-    ]), tv, "dr-b")
+    st.save_draft(
+        store,
+        "enc-2",
+        draft(
+            transcript,
+            [
+                ("s0", "Subjective", "Patient reports headache."),
+                ("s1", "Plan", "Start ibuprofen."),
+            ],
+        ),
+        tv,
+        "dr-b",
+    )
     support(store, "enc-2", 1, {"s0": "supported", "s1": "partly_supported"})
     v = st.relabel_entity(store, "enc-2", 1, 1, "TEST", "dr-b")  # "days" (sorted by position)
     st.remove_entity(store, "enc-2", v, 0, "dr-b")  # "cough"
@@ -124,15 +158,25 @@ def build_enc2(store) -> None:
 
 def build_enc3(store) -> None:
     transcript, tv = add(store, "enc-3", "dr-a", "Cardiology", source="simulated")
-    st.save_draft(store, "enc-3", draft(transcript, [("s0", "Subjective", "Cough.")],
-                                        template="progress", model="test-v2"), tv, "dr-a")
+    st.save_draft(
+        store,
+        "enc-3",
+        draft(transcript, [("s0", "Subjective", "Cough.")], template="progress", model="test-v2"),
+        tv,
+        "dr-a",
+    )
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, nlp) -> st.Store:
     store = st.open_store(tmp_path_factory.mktemp("analytics") / "data")
-    for user, role in [("dr-a", "clinician"), ("dr-b", "clinician"), ("ana", "analyst"),
-                       ("adm", "admin"), ("x", "admin")]:
+    for user, role in [
+        ("dr-a", "clinician"),
+        ("dr-b", "clinician"),
+        ("ana", "analyst"),
+        ("adm", "admin"),
+        ("x", "admin"),
+    ]:
         st.ensure_user(store, user, user.upper(), role)
     build_enc1(store, nlp)
     build_enc2(store)
@@ -247,9 +291,9 @@ def test_figures_carry_no_encounter_ids_or_text(built) -> None:
 def test_analyst_sees_aggregates_admin_drills_down_clinician_sees_nothing(built) -> None:
     analyst = built.as_actor(ANALYST)
     assert an.filter_options(analyst).simulated == 1
-    with pytest.raises(Forbidden, match="analytics.drilldown"):
+    with pytest.raises(Forbidden, match=r"analytics\.drilldown"):
         an.drilldown(analyst, an.Filters())
-    with pytest.raises(Forbidden, match="analytics.view"):
+    with pytest.raises(Forbidden, match=r"analytics\.view"):
         an.figures(built.as_actor(Actor("dr-a", "clinician")), an.Filters())
     admin = built.as_actor(ADMIN)
     fast = an.drilldown(admin, an.Filters(), fast_sign=True)
@@ -270,15 +314,17 @@ def test_filter_options(built) -> None:
 
 def test_incremental_refresh_picks_up_a_new_signature_only(built) -> None:
     with built.connect() as con:
-        before = dict(con.execute(
-            "SELECT encounter_id, refreshed_at FROM analytics_encounters").fetchall())
+        before = dict(
+            con.execute("SELECT encounter_id, refreshed_at FROM analytics_encounters").fetchall()
+        )
     assert an.refresh(built).encounters == 0
     st.sign_note(built, "enc-3", 1, "dr-a")
     result = an.refresh(built.as_actor(ANALYST))
     assert result.encounters == 1
     with built.connect() as con:
-        after = dict(con.execute(
-            "SELECT encounter_id, refreshed_at FROM analytics_encounters").fetchall())
+        after = dict(
+            con.execute("SELECT encounter_id, refreshed_at FROM analytics_encounters").fetchall()
+        )
     assert after["enc-1"] == before["enc-1"] and after["enc-2"] == before["enc-2"]
     assert after["enc-3"] > before["enc-3"]
     assert an.figure(built, "volume", an.Filters(simulated=True)).signed.sum() == 1

@@ -12,7 +12,8 @@ from __future__ import annotations
 # (Brysbaert 2019, J. Mem. Lang. 109); skimming is roughly twice that.
 READING_WPM = 450
 
-# The filters (workbench.store.analytics.Filters) on ``analytics_encounters e``; $end is the
+# The filters (workbench.store.analytics.Filters) on alias ``e`` of any facts table (each has
+# the encounter's filter columns); $end is the
 # day after the inclusive end date.
 WHERE_ENCOUNTERS = """
     ($start::TIMESTAMP IS NULL OR e.created_at >= $start::TIMESTAMP)
@@ -66,43 +67,43 @@ GROUP BY period ORDER BY period
 
 EDIT_BURDEN = (
     """
-SELECT s.section, count(*) AS sections, avg(s.ned) AS mean_ned, median(s.ned) AS median_ned,
-       avg(CASE WHEN s.distance = 0 THEN 1.0 ELSE 0.0 END) AS accept_as_is_rate
-FROM analytics_sections s JOIN analytics_encounters e USING (encounter_id)
+SELECT e.section, count(*) AS sections, avg(e.ned) AS mean_ned, median(e.ned) AS median_ned,
+       avg(CASE WHEN e.distance = 0 THEN 1.0 ELSE 0.0 END) AS accept_as_is_rate
+FROM analytics_sections e
 WHERE """
     + WHERE_ENCOUNTERS
     + """
-GROUP BY s.section ORDER BY sections DESC, s.section
+GROUP BY e.section ORDER BY sections DESC, e.section
 """
 )
 
 SENTENCE_OUTCOMES = (
     """
-SELECT s.support_label, count(*) AS sentences,
-       count(*) FILTER (WHERE s.outcome = 'accepted') AS accepted,
-       count(*) FILTER (WHERE s.outcome = 'edited') AS edited,
-       count(*) FILTER (WHERE s.outcome = 'rejected') AS rejected,
-       avg(CASE WHEN s.outcome = 'accepted' THEN 1.0 ELSE 0.0 END) AS accepted_rate,
-       avg(CASE WHEN s.outcome = 'edited' THEN 1.0 ELSE 0.0 END) AS edited_rate,
-       avg(CASE WHEN s.outcome = 'rejected' THEN 1.0 ELSE 0.0 END) AS rejected_rate
-FROM analytics_sentences s JOIN analytics_encounters e USING (encounter_id)
+SELECT e.support_label, count(*) AS sentences,
+       count(*) FILTER (WHERE e.outcome = 'accepted') AS accepted,
+       count(*) FILTER (WHERE e.outcome = 'edited') AS edited,
+       count(*) FILTER (WHERE e.outcome = 'rejected') AS rejected,
+       avg(CASE WHEN e.outcome = 'accepted' THEN 1.0 ELSE 0.0 END) AS accepted_rate,
+       avg(CASE WHEN e.outcome = 'edited' THEN 1.0 ELSE 0.0 END) AS edited_rate,
+       avg(CASE WHEN e.outcome = 'rejected' THEN 1.0 ELSE 0.0 END) AS rejected_rate
+FROM analytics_sentences e
 WHERE """
     + WHERE_ENCOUNTERS
     + """
-GROUP BY s.support_label
+GROUP BY e.support_label
 ORDER BY list_position(['supported', 'partly_supported', 'unsupported', 'unchecked'],
-                       s.support_label) NULLS LAST, s.support_label
+                       e.support_label) NULLS LAST, e.support_label
 """
 )
 
 ENTITY_CONFUSION = (
     """
-SELECT c.model_label, c.final_label, sum(c.n)::BIGINT AS n
-FROM analytics_entity_changes c JOIN analytics_encounters e USING (encounter_id)
+SELECT e.model_label, e.final_label, sum(e.n)::BIGINT AS n
+FROM analytics_entity_changes e
 WHERE """
     + WHERE_ENCOUNTERS
     + """
-GROUP BY c.model_label, c.final_label ORDER BY c.model_label, c.final_label
+GROUP BY e.model_label, e.final_label ORDER BY e.model_label, e.final_label
 """
 )
 

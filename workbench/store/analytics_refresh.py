@@ -107,6 +107,23 @@ LEFT JOIN newest_note nn USING (encounter_id)
 LEFT JOIN signed s USING (encounter_id)
 """
 
+# What the figures filter on, copied into every facts table so no figure needs a join.
+_DIMS = """
+CREATE OR REPLACE TEMP TABLE an_dims AS
+SELECT c.encounter_id,
+       coalesce(e.clinician_id, e.created_by, '(none)') AS clinician,
+       coalesce(nullif(e.specialty, ''), '(none)') AS specialty,
+       coalesce(n.template, '(none)') AS note_type,
+       coalesce(n.model_version, '(none)') AS drafter_version,
+       coalesce(e.source = 'simulated', false) AS simulated,
+       e.created_at
+FROM an_changed c
+JOIN encounters e USING (encounter_id)
+JOIN an_base b USING (encounter_id)
+LEFT JOIN notes n ON n.encounter_id = b.encounter_id AND n.version = b.draft_version
+"""
+DIMS = "dm.clinician, dm.specialty, dm.note_type, dm.drafter_version, dm.simulated, dm.created_at"
+
 # Per encounter: first review event, active seconds (when the signature has none), ASR
 # word errors found by transcript fixes.
 _EVENT_MEASURES = """
@@ -172,7 +189,8 @@ FROM note_sentences ns
 JOIN an_base b ON b.encounter_id = ns.encounter_id AND b.signed_version = ns.note_version
 """
 
-_INSERT_SENTENCES = """
+_INSERT_SENTENCES = (
+    """
 INSERT INTO analytics_sentences
 WITH viewed AS (
     SELECT DISTINCT ev.encounter_id, ev.object_id AS sentence_id FROM events ev
@@ -182,16 +200,21 @@ WITH viewed AS (
 SELECT d.encounter_id, d.sentence_id, d.section, d.support_label,
        CASE WHEN s.sentence_id IS NULL THEN 'rejected'
             WHEN s.text = d.text THEN 'accepted' ELSE 'edited' END,
-       v.sentence_id IS NOT NULL
+       v.sentence_id IS NOT NULL, """
+    + DIMS
+    + """
 FROM an_draft d
 JOIN an_base b ON b.encounter_id = d.encounter_id AND b.signed_version IS NOT NULL
+JOIN an_dims dm ON dm.encounter_id = d.encounter_id
 LEFT JOIN an_signed s ON s.encounter_id = d.encounter_id AND s.sentence_id = d.sentence_id
 LEFT JOIN viewed v ON v.encounter_id = d.encounter_id AND v.sentence_id = d.sentence_id
 """
+)
 
 # Sentences paired by id within a section: equal text costs 0, an edited sentence its
 # character Levenshtein distance, a removed or added one its length.
-_INSERT_SECTIONS = """
+_INSERT_SECTIONS = (
+    """
 INSERT INTO analytics_sections
 WITH d AS (
     SELECT d.encounter_id, d.section, d.sentence_id, d.text FROM an_draft d
@@ -212,11 +235,15 @@ WITH d AS (
 )
 SELECT encounter_id, section, draft_chars, signed_chars, distance,
        CASE WHEN greatest(draft_chars, signed_chars) = 0 THEN 0.0
-            ELSE least(1.0, distance / greatest(draft_chars, signed_chars)) END
-FROM agg WHERE greatest(draft_chars, signed_chars) > 0
+            ELSE least(1.0, distance / greatest(draft_chars, signed_chars)) END, """
+    + DIMS
+    + """
+FROM agg JOIN an_dims dm USING (encounter_id) WHERE greatest(draft_chars, signed_chars) > 0
 """
+)
 
-_INSERT_ENTITY_CHANGES = """
+_INSERT_ENTITY_CHANGES = (
+    """
 INSERT INTO analytics_entity_changes
 WITH changes AS (
     SELECT ev.encounter_id,
@@ -236,20 +263,22 @@ WITH changes AS (
     SELECT encounter_id, model_label AS label, count(*) AS n FROM changes
     WHERE model_label <> '(none)' GROUP BY encounter_id, model_label
 )
-SELECT encounter_id, model_label, final_label, count(*)::INTEGER FROM changes
-GROUP BY encounter_id, model_label, final_label
-UNION ALL
-SELECT m.encounter_id, m.label, m.label, (m.n - coalesce(a.n, 0))::INTEGER
-FROM machine m LEFT JOIN changed_away a USING (encounter_id, label)
-WHERE m.n > coalesce(a.n, 0)
+SELECT x.*, """
+    + DIMS
+    + """ FROM (
+    SELECT encounter_id, model_label, final_label, count(*)::INTEGER FROM changes
+    GROUP BY encounter_id, model_label, final_label
+    UNION ALL
+    SELECT m.encounter_id, m.label, m.label, (m.n - coalesce(a.n, 0))::INTEGER
+    FROM machine m LEFT JOIN changed_away a USING (encounter_id, label)
+    WHERE m.n > coalesce(a.n, 0)
+) x JOIN an_dims dm USING (encounter_id)
 """
+)
 
 _INSERT_ENCOUNTERS = """
 INSERT INTO analytics_encounters
-WITH draft_note AS (
-    SELECT n.encounter_id, n.template, n.model_version FROM notes n
-    JOIN an_base b ON b.encounter_id = n.encounter_id AND b.draft_version = n.version
-), words AS (
+WITH words AS (
     SELECT ns.encounter_id,
            sum(len(regexp_split_to_array(trim(ns.text), '\\s+')))::INTEGER AS n
     FROM note_sentences ns
@@ -292,14 +321,9 @@ WITH draft_note AS (
     FROM analytics_sections SEMI JOIN an_changed USING (encounter_id)
     GROUP BY encounter_id
 )
-SELECT e.encounter_id,
-       coalesce(e.clinician_id, e.created_by, '(none)'),
-       coalesce(nullif(e.specialty, ''), '(none)'),
-       coalesce(dn.template, '(none)'),
-       coalesce(dn.model_version, '(none)'),
-       t.model, nlp.version,
-       coalesce(e.source = 'simulated', false),
-       e.created_at, ev.first_review_at, b.signed_at, b.draft_version, b.signed_version,
+SELECT dm.encounter_id, dm.clinician, dm.specialty, dm.note_type, dm.drafter_version,
+       t.model, nlp.version, dm.simulated, dm.created_at, ev.first_review_at,
+       b.signed_at, b.draft_version, b.signed_version,
        coalesce(b.active_seconds, ev.active_seconds, 0.0),
        coalesce(w.n, 0), coalesce(d.sentences, 0), coalesce(d.flagged, 0),
        o.accepted, o.edited, o.rejected, o.flagged_accepted, o.flagged_unopened_accepted,
@@ -307,10 +331,9 @@ SELECT e.encounter_id,
        aw.n, CASE WHEN aw.n IS NULL THEN NULL ELSE ev.word_errors END,
        c.events_n, c.events_max_ts, c.signatures_n, c.notes_n, $now
 FROM an_changed c
-JOIN encounters e USING (encounter_id)
+JOIN an_dims dm USING (encounter_id)
 JOIN an_base b USING (encounter_id)
 JOIN an_ev ev USING (encounter_id)
-LEFT JOIN draft_note dn USING (encounter_id)
 LEFT JOIN words w USING (encounter_id)
 LEFT JOIN transcript t USING (encounter_id)
 LEFT JOIN asr_words aw USING (encounter_id)
@@ -326,12 +349,10 @@ INSERT OR REPLACE INTO analytics_state
 VALUES ('facts', $now, (SELECT max(events_max_ts) FROM an_fp), $n, $seconds, $full)
 """
 
-_DROP_TEMP = ("an_fp", "an_changed", "an_base", "an_ev", "an_draft", "an_signed")
+_DROP_TEMP = ("an_fp", "an_changed", "an_base", "an_dims", "an_ev", "an_draft", "an_signed")
 
 
-def rebuild(
-    con: duckdb.DuckDBPyConnection, full: bool, now: datetime
-) -> int:
+def rebuild(con: duckdb.DuckDBPyConnection, full: bool, now: datetime) -> int:
     """Recompute the facts of changed encounters (all with ``full``) inside the caller's
     transaction; returns how many encounters were recomputed."""
     con.execute(_FINGERPRINT)
@@ -341,6 +362,7 @@ def rebuild(
         con.execute(sql)
     if changed:
         con.execute(_BASE)
+        con.execute(_DIMS)
         con.execute(_EVENT_MEASURES, {"review_kinds": list(REVIEW_KINDS)})
         for sql in (_DRAFT_SENTENCES, _SIGNED_SENTENCES):
             con.execute(sql)
