@@ -353,3 +353,15 @@ def test_figures_at_a_few_thousand_encounters_stay_small(tmp_path) -> None:
     assert got["adoption"].encounters.sum() == 3000
     assert sum(len(df) for df in got.values()) < 500
     assert 0 < got["edit_burden"].mean_ned.max() <= 1
+
+
+def test_benchmark_reports_page_and_figure_percentiles(tmp_path, monkeypatch) -> None:
+    """The benchmark at a tiny scale: builds its cached store, then reuses it."""
+    from benchmarks import analytics as bench
+
+    monkeypatch.setenv("SCRIBE_CACHE", str(tmp_path))
+    report = bench.run(encounters=200, seed=3, repeats=20)
+    assert report["encounters"] == 200 and report["events"] > 200 * 40
+    assert 0 < report["p50_ms"] <= report["p95_ms"]
+    assert set(report["figures"]) == set(an.FIGURES)
+    assert bench.run(encounters=200, seed=3, repeats=20)["build_s"] < report["build_s"]

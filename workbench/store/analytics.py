@@ -21,7 +21,8 @@ Definitions (what the figures mean):
   sentences and an upper bound otherwise. Only sections with text in either note count.
 - accept-as-is rate: the share of sections (or sentences) signed exactly as drafted.
 - sentence outcome (signed notes): accepted = in the signed note with the draft's text,
-  edited = with other text, rejected = not in the signed note.
+  edited = with other text (a person's, or the machine's re-draft after a transcript
+  correction), rejected = not in the signed note.
 - support label: the label of the newest support check of the machine draft's version
   (``unchecked`` without one); flagged = partly_supported or unsupported.
 - opened: a ``sentence.viewed`` event (evidence played) for the sentence before signing.
