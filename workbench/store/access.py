@@ -83,6 +83,8 @@ POLICY: dict[str, dict[str, Rule]] = {
     },
     "training.export": {"admin": Rule(ANY)},
     "analytics.view": {"analyst": Rule(ANY), "admin": Rule(ANY)},
+    # The encounters behind an analytics figure: analysts see aggregates only.
+    "analytics.drilldown": {"admin": Rule(ANY)},
     "audit.view": {"admin": Rule(ANY)},
     "user.manage": {"admin": Rule(ANY)},
     # Annotation leads: admins, and annotators holding the "lead" grant.
