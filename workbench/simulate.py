@@ -94,7 +94,11 @@ ENTITY_CONFUSION = {
     "VITAL": ("TEST", 0.10),
 }
 ENTITY_MISS = {
-    "PROBLEM": 0.04, "MEDICATION": 0.03, "TEST": 0.08, "PROCEDURE": 0.10, "ANATOMY": 0.12,
+    "PROBLEM": 0.04,
+    "MEDICATION": 0.03,
+    "TEST": 0.08,
+    "PROCEDURE": 0.10,
+    "ANATOMY": 0.12,
     "VITAL": 0.05,
 }
 
@@ -114,10 +118,10 @@ class SimulationSpec:
     clinicians: int = 24
     rubber_stamp_share: float = 0.12
     specialties: tuple[str, ...] = tuple(SPECIALTIES)
-    review_seconds_median: float = 260.0
+    review_seconds_median: float = 330.0
     review_delay_hours: float = 4.0
     sign_rate: float = 0.96
-    accept_p: float = 0.55
+    accept_p: float = 0.65
     transcript_fix_p: float = 0.55
     entity_review_p: float = 0.6
     base_wer: float = 0.012  # per word; x ~9 words per segment
@@ -191,9 +195,32 @@ class Clinician:
 
 
 _SURNAMES = (
-    "Abara", "Berg", "Castillo", "Dunn", "Eriksen", "Fofana", "Grant", "Haddad", "Ito", "Jensen",
-    "Kowalski", "Lindqvist", "Moreau", "Nakamura", "Okafor", "Patel", "Quinn", "Rossi", "Sato",
-    "Tanaka", "Usman", "Varga", "Weber", "Xu", "Yilmaz", "Zamora",
+    "Abara",
+    "Berg",
+    "Castillo",
+    "Dunn",
+    "Eriksen",
+    "Fofana",
+    "Grant",
+    "Haddad",
+    "Ito",
+    "Jensen",
+    "Kowalski",
+    "Lindqvist",
+    "Moreau",
+    "Nakamura",
+    "Okafor",
+    "Patel",
+    "Quinn",
+    "Rossi",
+    "Sato",
+    "Tanaka",
+    "Usman",
+    "Varga",
+    "Weber",
+    "Xu",
+    "Yilmaz",
+    "Zamora",
 )
 
 
@@ -247,7 +274,8 @@ def simulate(store: Store, spec: SimulationSpec) -> SimulationResult:
     counts: dict[str, int] = {}
     for lo in range(0, spec.encounters, spec.chunk):
         hi = min(spec.encounters, lo + spec.chunk)
-        for table, n in sim_sql.write_chunk(store, spec, run, clinicians, templates, lo, hi).items():
+        written = sim_sql.write_chunk(store, spec, run, clinicians, templates, lo, hi)
+        for table, n in written.items():
             counts[table] = counts.get(table, 0) + n
     seconds = time.perf_counter() - started
     sim_sql.finish_run(store, run, counts, seconds)

@@ -9,10 +9,11 @@ all sentence edits in one saved note version; a corrected transcript is one new 
 
 Randomness is ``hash('salt/key/tag')`` (``sim_u``: uniform in (0, 1); ``sim_z``: standard
 normal by Box-Muller), salted by seed and run (one string: DuckDB's several-argument
-``hash(a, b, c)`` gives strongly correlated low bits for different tags), so a spec gives identical rows on any store,
-event ids included (md5 of the salt and the event's key, in uuid form). Each chunk of
-encounters is one transaction building temporary tables and inserting from them: no Python
-loop per row, bounded memory, and a run killed midway leaves whole encounters only.
+``hash(a, b, c)`` gives strongly correlated low bits for different tags), so a spec gives
+identical rows on any store, event ids included (the md5 of the event's key, whose encounter
+id holds the run number, in uuid form). Each chunk of encounters is one transaction building
+temporary tables and inserting from them: no Python loop per row, bounded memory, and a run
+killed midway leaves whole encounters only.
 """
 
 from __future__ import annotations
@@ -41,12 +42,20 @@ HEARTBEAT_S = 15.0  # workbench.review_time.HEARTBEAT_S: one review.active event
 # misheard word (POST's last word) never moves it.
 _PRE = {
     "clinician": (
-        "So tell me more about the ", "Let's take a look at the ", "I'd like to order ",
-        "We talked last time about ", "I'm going to write down ", "Any change with the ",
+        "So tell me more about the ",
+        "Let's take a look at the ",
+        "I'd like to order ",
+        "We talked last time about ",
+        "I'm going to write down ",
+        "Any change with the ",
     ),
     "patient": (
-        "I've been having trouble with ", "My other doctor mentioned ", "It's mostly the ",
-        "Honestly I worry about ", "They told me to ask about ", "I keep thinking about ",
+        "I've been having trouble with ",
+        "My other doctor mentioned ",
+        "It's mostly the ",
+        "Honestly I worry about ",
+        "They told me to ask about ",
+        "I keep thinking about ",
     ),
 }
 _POST = (  # (heard right, misheard: same number of words, one differs)
@@ -60,41 +69,89 @@ _POST = (  # (heard right, misheard: same number of words, one differs)
     (" right now.", " write now."),
 )
 _TERMS = {
-    "PROBLEM": ("chest pain", "shortness of breath", "hypertension", "knee pain",
-                "type 2 diabetes", "migraine", "low back pain", "a cough"),
-    "MEDICATION": ("metoprolol", "lisinopril", "ibuprofen", "metformin", "atorvastatin",
-                   "albuterol"),
+    "PROBLEM": (
+        "chest pain",
+        "shortness of breath",
+        "hypertension",
+        "knee pain",
+        "type 2 diabetes",
+        "migraine",
+        "low back pain",
+        "a cough",
+    ),
+    "MEDICATION": (
+        "metoprolol",
+        "lisinopril",
+        "ibuprofen",
+        "metformin",
+        "atorvastatin",
+        "albuterol",
+    ),
     "TEST": ("an ECG", "a chest x-ray", "an A1c", "a lipid panel", "an MRI"),
     "PROCEDURE": ("a knee injection", "physical therapy", "a stress test", "an echocardiogram"),
     "ANATOMY": ("left knee", "lower back", "right shoulder", "chest wall"),
     "VITAL": ("blood pressure of 142 over 88", "heart rate of 78", "oxygen saturation of 97"),
 }
 _SENTENCES = {
-    "complaint": ("Follow-up of chronic conditions.", "Knee pain for two weeks.",
-                  "Chest discomfort on exertion.", "Medication review."),
-    "history": ("The patient reports intermittent symptoms over the past month.",
-                "Symptoms are worse at night and improve with rest.",
-                "The patient denies fever or weight loss.",
-                "The patient has tried ibuprofen with partial relief.",
-                "There is a family history of heart disease.",
-                "The patient walks daily and does not smoke."),
-    "exam": ("Blood pressure is 142/88 and heart rate is 78.", "Lungs are clear bilaterally.",
-             "There is mild tenderness over the medial joint line.",
-             "Heart sounds are regular without murmur.", "Gait is normal."),
-    "results": ("ECG shows normal sinus rhythm.", "A1c was 7.2 percent last month.",
-                "X-ray shows mild degenerative change."),
-    "meds": ("Continue metoprolol 25 mg twice daily.", "Lisinopril 10 mg once daily.",
-             "Metformin 500 mg with meals.", "Ibuprofen as needed for pain."),
-    "assessment": ("Hypertension, not at goal.", "Likely osteoarthritis of the left knee.",
-                   "Stable angina, symptoms controlled.", "Type 2 diabetes, improving."),
-    "plan": ("Increase lisinopril to 20 mg daily.", "Refer to physical therapy.",
-             "Order a lipid panel and an A1c.", "Return in three months.",
-             "Start a home blood pressure log."),
+    "complaint": (
+        "Follow-up of chronic conditions.",
+        "Knee pain for two weeks.",
+        "Chest discomfort on exertion.",
+        "Medication review.",
+    ),
+    "history": (
+        "The patient reports intermittent symptoms over the past month.",
+        "Symptoms are worse at night and improve with rest.",
+        "The patient denies fever or weight loss.",
+        "The patient has tried ibuprofen with partial relief.",
+        "There is a family history of heart disease.",
+        "The patient walks daily and does not smoke.",
+    ),
+    "exam": (
+        "Blood pressure is 142/88 and heart rate is 78.",
+        "Lungs are clear bilaterally.",
+        "There is mild tenderness over the medial joint line.",
+        "Heart sounds are regular without murmur.",
+        "Gait is normal.",
+    ),
+    "results": (
+        "ECG shows normal sinus rhythm.",
+        "A1c was 7.2 percent last month.",
+        "X-ray shows mild degenerative change.",
+    ),
+    "meds": (
+        "Continue metoprolol 25 mg twice daily.",
+        "Lisinopril 10 mg once daily.",
+        "Metformin 500 mg with meals.",
+        "Ibuprofen as needed for pain.",
+    ),
+    "assessment": (
+        "Hypertension, not at goal.",
+        "Likely osteoarthritis of the left knee.",
+        "Stable angina, symptoms controlled.",
+        "Type 2 diabetes, improving.",
+    ),
+    "plan": (
+        "Increase lisinopril to 20 mg daily.",
+        "Refer to physical therapy.",
+        "Order a lipid panel and an A1c.",
+        "Return in three months.",
+        "Start a home blood pressure log.",
+    ),
 }
-_ADDITIONS = "['Discussed with the patient.', 'Per patient report.', 'Reviewed today.'," \
+_ADDITIONS = (
+    "['Discussed with the patient.', 'Per patient report.', 'Reviewed today.',"
     " 'Will reassess at follow-up.']"
-_SECTION_FACTOR = {"complaint": 0.6, "history": 1.0, "exam": 0.8, "results": 0.7, "meds": 1.1,
-                   "assessment": 1.5, "plan": 1.4}
+)
+_SECTION_FACTOR = {
+    "complaint": 0.6,
+    "history": 1.0,
+    "exam": 0.8,
+    "results": 0.7,
+    "meds": 1.1,
+    "assessment": 1.5,
+    "plan": 1.4,
+}
 
 
 def category(section: str) -> str:
@@ -151,7 +208,10 @@ def finish_run(store: Store, run: int, counts: dict[str, int], seconds: float) -
             con,
             [
                 new_event(
-                    store.actor.user_id, None, RUN_EVENT, object_type="simulation",
+                    store.actor.user_id,
+                    None,
+                    RUN_EVENT,
+                    object_type="simulation",
                     object_id=str(run),
                     after={"run": run, "counts": counts, "seconds": round(seconds, 3)},
                 )
@@ -192,8 +252,19 @@ def write_chunk(
 
 
 _TEMP = (
-    "sim_clin", "sim_types", "sim_sections", "sim_bank", "sim_terms", "sim_pre", "sim_post",
-    "sim_labels", "sim_enc", "sim_seg", "sim_ent", "sim_sent", "sim_ev",
+    "sim_clin",
+    "sim_types",
+    "sim_sections",
+    "sim_bank",
+    "sim_terms",
+    "sim_pre",
+    "sim_post",
+    "sim_labels",
+    "sim_enc",
+    "sim_seg",
+    "sim_ent",
+    "sim_sent",
+    "sim_ev",
 )
 
 
@@ -234,56 +305,103 @@ def _lookups(con, spec, run, clinicians, templates) -> None:
         " || '-' || substr(m, 13, 4) || '-' || substr(m, 17, 4) || '-' || substr(m, 21, 12)"
     )
     lo, hi = _cumulative([c.weight for c in clinicians])
-    _table(con, "sim_clin", {
-        "cid": [c.user_id for c in clinicians],
-        "cname": [c.display_name for c in clinicians],
-        "specialty": [c.specialty for c in clinicians],
-        "lo": lo, "hi": hi,
-        "start_frac": [c.start_frac for c in clinicians],
-        "speed": [c.speed for c in clinicians],
-        "delay_hours": [c.delay_hours for c in clinicians],
-        "wer_factor": [c.wer_factor for c in clinicians],
-        "rubber": [c.rubber_stamp for c in clinicians],
-    })
+    _table(
+        con,
+        "sim_clin",
+        {
+            "cid": [c.user_id for c in clinicians],
+            "cname": [c.display_name for c in clinicians],
+            "specialty": [c.specialty for c in clinicians],
+            "lo": lo,
+            "hi": hi,
+            "start_frac": [c.start_frac for c in clinicians],
+            "speed": [c.speed for c in clinicians],
+            "delay_hours": [c.delay_hours for c in clinicians],
+            "wer_factor": [c.wer_factor for c in clinicians],
+            "rubber": [c.rubber_stamp for c in clinicians],
+        },
+    )
     rows: dict[str, list] = {"specialty": [], "note_type": [], "lo": [], "hi": [], "wer_spec": []}
     for specialty in spec.specialties:
         types, weights, wer = SPECIALTIES[specialty]
         kept = [(t, w) for t, w in zip(types, weights, strict=True) if t in templates]
         t_lo, t_hi = _cumulative([w for _, w in kept])
         for (name, _), a, b in zip(kept, t_lo, t_hi, strict=True):
-            for key, value in (("specialty", specialty), ("note_type", name), ("lo", a),
-                               ("hi", b), ("wer_spec", wer)):
+            for key, value in (
+                ("specialty", specialty),
+                ("note_type", name),
+                ("lo", a),
+                ("hi", b),
+                ("wer_spec", wer),
+            ):
                 rows[key].append(value)
     _table(con, "sim_types", rows)
-    sections: dict[str, list] = {k: [] for k in ("note_type", "pos", "section", "n_sections",
-                                                 "sections_json", "category", "n_bank", "sec_f")}
+    sections: dict[str, list] = {
+        k: []
+        for k in (
+            "note_type",
+            "pos",
+            "section",
+            "n_sections",
+            "sections_json",
+            "category",
+            "n_bank",
+            "sec_f",
+        )
+    }
     for name, keys in templates.items():
         for pos, key in enumerate(keys):
             cat = category(key)
-            for col, value in (("note_type", name), ("pos", pos), ("section", key),
-                               ("n_sections", len(keys)), ("sections_json", json.dumps(keys)),
-                               ("category", cat), ("n_bank", len(_SENTENCES[cat])),
-                               ("sec_f", _SECTION_FACTOR[cat])):
+            for col, value in (
+                ("note_type", name),
+                ("pos", pos),
+                ("section", key),
+                ("n_sections", len(keys)),
+                ("sections_json", json.dumps(keys)),
+                ("category", cat),
+                ("n_bank", len(_SENTENCES[cat])),
+                ("sec_f", _SECTION_FACTOR[cat]),
+            ):
                 sections[col].append(value)
     _table(con, "sim_sections", sections)
     bank = [(cat, j, text) for cat, texts in _SENTENCES.items() for j, text in enumerate(texts)]
-    _table(con, "sim_bank", {"category": [b[0] for b in bank], "j": [b[1] for b in bank],
-                             "text": [b[2] for b in bank]})
+    _table(
+        con,
+        "sim_bank",
+        {"category": [b[0] for b in bank], "j": [b[1] for b in bank], "text": [b[2] for b in bank]},
+    )
     terms = [(label, t) for label, found in _TERMS.items() for t in found]
-    _table(con, "sim_terms", {"j": list(range(len(terms))), "label": [t[0] for t in terms],
-                              "term": [t[1] for t in terms]})
+    _table(
+        con,
+        "sim_terms",
+        {
+            "j": list(range(len(terms))),
+            "label": [t[0] for t in terms],
+            "term": [t[1] for t in terms],
+        },
+    )
     pre = [(speaker, j, text) for speaker, texts in _PRE.items() for j, text in enumerate(texts)]
-    _table(con, "sim_pre", {"speaker": [p[0] for p in pre], "j": [p[1] for p in pre],
-                            "pre": [p[2] for p in pre]})
-    _table(con, "sim_post", {"j": list(range(len(_POST))), "good": [p[0] for p in _POST],
-                             "bad": [p[1] for p in _POST]})
+    _table(
+        con,
+        "sim_pre",
+        {"speaker": [p[0] for p in pre], "j": [p[1] for p in pre], "pre": [p[2] for p in pre]},
+    )
+    _table(
+        con,
+        "sim_post",
+        {"j": list(range(len(_POST))), "good": [p[0] for p in _POST], "bad": [p[1] for p in _POST]},
+    )
     labels = sorted(ENTITY_CONFUSION)
-    _table(con, "sim_labels", {
-        "label": labels,
-        "conf_label": [ENTITY_CONFUSION[x][0] for x in labels],
-        "conf_p": [ENTITY_CONFUSION[x][1] for x in labels],
-        "miss_p": [ENTITY_MISS[x] for x in labels],
-    })
+    _table(
+        con,
+        "sim_labels",
+        {
+            "label": labels,
+            "conf_label": [ENTITY_CONFUSION[x][0] for x in labels],
+            "conf_p": [ENTITY_CONFUSION[x][1] for x in labels],
+            "miss_p": [ENTITY_MISS[x] for x in labels],
+        },
+    )
 
 
 def _rollout(versions: Sequence[tuple], tag: str, ramp: float, column: int) -> tuple[str, str]:
@@ -307,8 +425,14 @@ def _build(con: duckdb.DuckDBPyConnection, spec: SimulationSpec, run: int, lo: i
     _, edit_f = _rollout(DRAFTERS, "drafter", spec.rollout_ramp, 3)
     asr, asr_f = _rollout(ASR_MODELS, "asr", spec.rollout_ramp, 2)
     nlp, nlp_f = _rollout(NLP_VERSIONS, "nlp", spec.rollout_ramp, 2)
-    params = {"start": start, "end": end, "days": spec.days, "lo": lo, "hi": hi,
-              "prefix": f"sim-{run}-"}
+    params = {
+        "start": start,
+        "end": end,
+        "days": spec.days,
+        "lo": lo,
+        "hi": hi,
+        "prefix": f"sim-{run}-",
+    }
     # Encounters: clinician by volume weight, a day after the clinician's start, working hours.
     con.execute(
         "CREATE OR REPLACE TEMP TABLE sim_enc AS"
@@ -348,8 +472,14 @@ def _build(con: duckdb.DuckDBPyConnection, spec: SimulationSpec, run: int, lo: i
         " JOIN sim_sections s ON s.note_type = t.note_type AND s.pos = 0",
         params,
     )
-    _derive(con, "sim_enc", "signed", "reviewed AND signs",
-            fixes="reviewed AND fixes", ent_review="reviewed AND ent_review")
+    _derive(
+        con,
+        "sim_enc",
+        "signed",
+        "reviewed AND signs",
+        fixes="reviewed AND fixes",
+        ent_review="reviewed AND ent_review",
+    )
     # Segments: PRE + TERM + POST, alternating speakers; some carry a misheard word.
     con.execute(
         "CREATE OR REPLACE TEMP TABLE sim_seg AS"
@@ -376,10 +506,15 @@ def _build(con: duckdb.DuckDBPyConnection, spec: SimulationSpec, run: int, lo: i
         "   ::INT"
         " JOIN sim_labels l ON l.label = t.label"
     )
-    _derive(con, "sim_seg", "fixed", "err AND fixes",
-            added="ent_review AND NOT found AND uh < 0.6",
-            relabelled="ent_review AND found AND model_label <> label AND uh < 0.7",
-            removed="ent_review AND spurious AND uh < 0.75")
+    _derive(
+        con,
+        "sim_seg",
+        "fixed",
+        "err AND fixes",
+        added="ent_review AND NOT found AND uh < 0.6",
+        relabelled="ent_review AND found AND model_label <> label AND uh < 0.7",
+        removed="ent_review AND spurious AND uh < 0.75",
+    )
     # Per encounter: transcript corrected? entities changed? -> versions that exist.
     con.execute(
         "CREATE OR REPLACE TEMP TABLE sim_enc2 AS SELECT e.*,"
@@ -427,7 +562,9 @@ def _build(con: duckdb.DuckDBPyConnection, spec: SimulationSpec, run: int, lo: i
         " FROM p"
     )
     _derive(
-        con, "sim_sent", "accepted",
+        con,
+        "sim_sent",
+        "accepted",
         "outcome = 'kept' AND (label = 'unsupported'"
         f" OR ua < CASE WHEN rubber THEN 0.9 ELSE {spec.accept_p!r} END)",
         viewed="reviewed AND CASE WHEN rubber THEN uv < 0.03 WHEN outcome = 'edited'"
@@ -623,11 +760,11 @@ def _insert_support(con: duckdb.DuckDBPyConnection) -> None:
         "INSERT INTO sentence_support (check_id, idx, sentence_id, section, text, label, score,"
         " reasons, evidence, concepts, linked)"
         " SELECT c.check_id, x.k, x.sentence_id, x.section, x.text, x.label, x.score,"
-        "   CASE x.label WHEN 'supported' THEN '[[\"concepts\", \"supported\","
-        "     \"every concept is in the evidence\"]]'"
-        "   WHEN 'partly_supported' THEN '[[\"concepts\", \"partly\","
-        "     \"some concepts are not in the evidence\"]]'"
-        "   ELSE '[[\"concepts\", \"unsupported\", \"no evidence in the transcript\"]]' END,"
+        '   CASE x.label WHEN \'supported\' THEN \'[["concepts", "supported",'
+        '     "every concept is in the evidence"]]\''
+        '   WHEN \'partly_supported\' THEN \'[["concepts", "partly",'
+        '     "some concepts are not in the evidence"]]\''
+        '   ELSE \'[["concepts", "unsupported", "no evidence in the transcript"]]\' END,'
         "   to_json([[s.idx, 0, s.t1, s.start_s, round(s.start_s + 5.5, 2)]]), '[]',"
         "   x.label <> 'unsupported'"
         " FROM sim_sent x JOIN support_checks c ON c.encounter_id = x.eid AND c.note_version = 1"
@@ -642,24 +779,28 @@ def _insert(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     def run(table: str, sql: str, params: list | None = None) -> None:
         counts[table] = counts.get(table, 0) + con.execute(sql, params).fetchone()[0]
 
-    run("encounters",
+    run(
+        "encounters",
         "INSERT INTO encounters (encounter_id, title, specialty, visit_type, clinician,"
         " patient_label, audio_sha256, source, created_at, created_by, clinician_id)"
         " SELECT eid, upper(specialty[1]) || specialty[2:] || ' visit (simulated ' || n || ')',"
         " specialty,"
         " CASE WHEN sim_u(n, 'visit') < 0.3 THEN 'new patient' ELSE 'follow-up' END,"
         " cname, 'SIM-' || lpad((hash(eid) % 1000000)::VARCHAR, 6, '0'), NULL, 'simulated',"
-        " created_at, cid, cid FROM sim_enc ORDER BY n")
-    counts["support_checks"] = con.execute(
-        "SELECT count(*) FROM sim_enc").fetchone()[0]
-    run("transcripts",
+        " created_at, cid, cid FROM sim_enc ORDER BY n",
+    )
+    counts["support_checks"] = con.execute("SELECT count(*) FROM sim_enc").fetchone()[0]
+    run(
+        "transcripts",
         "INSERT INTO transcripts (encounter_id, version, model, language, duration_s,"
         " input_sha256, options, created_at, created_by)"
         " SELECT eid, v, asr, 'en', n_seg * 6.0 + 3, NULL, '{}', CASE WHEN v = 1"
         " THEN created_at + INTERVAL 90 SECOND ELSE review_start"
         " + to_microseconds((0.01 * wall * 1e6)::BIGINT) END, cid"
-        " FROM (SELECT *, unnest(range(1, final_tv + 1)) AS v FROM sim_enc)")
-    run("segments",
+        " FROM (SELECT *, unnest(range(1, final_tv + 1)) AS v FROM sim_enc)",
+    )
+    run(
+        "segments",
         "INSERT INTO segments (encounter_id, transcript_version, idx, start_s, end_s, speaker,"
         " text, avg_logprob, no_speech_prob, compression_ratio)"
         " SELECT s.eid, v, s.idx, s.start_s, round(s.start_s + 5.5, 2), s.speaker,"
@@ -667,38 +808,48 @@ def _insert(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         " ELSE s.good END,"
         " round(-0.2 - 0.4 * sim_u(s.key, 'lp'), 3), round(0.05 * sim_u(s.key, 'ns'), 3), 1.4"
         " FROM (SELECT *, unnest(range(1, final_tv + 1)) AS v FROM sim_enc) e"
-        " JOIN sim_seg s ON s.eid = e.eid")
-    run("entity_sets",
+        " JOIN sim_seg s ON s.eid = e.eid",
+    )
+    run(
+        "entity_sets",
         "INSERT INTO entity_sets (encounter_id, version, transcript_version, model_version,"
         " created_at, created_by)"
         " SELECT eid, v, CASE WHEN v = 1 THEN 1 ELSE final_tv END, nlp,"
         " CASE WHEN v = 1 THEN created_at + INTERVAL 95 SECOND ELSE review_start"
         " + to_microseconds((0.3 * wall * 1e6)::BIGINT) END, cid"
-        " FROM (SELECT *, unnest(range(1, final_es + 1)) AS v FROM sim_enc)")
+        " FROM (SELECT *, unnest(range(1, final_es + 1)) AS v FROM sim_enc)",
+    )
     entity = (
         " n.segment_idx, n.start_char, n.end_char, n.text, {label}, false, false, false, false,"
         " false, NULL, NULL, NULL, '{{}}', {source}"
     )
-    run("entities",
+    run(
+        "entities",
         "INSERT INTO entities (encounter_id, set_version, idx, segment_idx, start_char, end_char,"
         " text, label, negated, historical, family, hypothetical, uncertain, code, code_system,"
         " code_label, attributes, source)"
         " SELECT n.eid, 1, row_number() OVER (PARTITION BY n.eid ORDER BY n.segment_idx,"
-        " n.start_char) - 1," + entity.format(label="n.model_label", source="'machine'")
+        " n.start_char) - 1,"
+        + entity.format(label="n.model_label", source="'machine'")
         + " FROM sim_ent n WHERE n.found OR n.spur"
         " UNION ALL"
         " SELECT n.eid, 2, row_number() OVER (PARTITION BY n.eid ORDER BY n.segment_idx,"
-        " n.start_char) - 1," + entity.format(label="n.final_label", source="n.source")
+        " n.start_char) - 1,"
+        + entity.format(label="n.final_label", source="n.source")
         + " FROM sim_ent n WHERE n.final_es = 2 AND NOT n.removed AND (n.found OR n.added"
-        " OR n.spur)")
-    run("notes",
+        " OR n.spur)",
+    )
+    run(
+        "notes",
         "INSERT INTO notes (encounter_id, version, parent_version, template, sections,"
         " model_version, transcript_version, input_sha256, options, created_at, created_by)"
         " SELECT eid, v, CASE WHEN v = 2 THEN 1 END, note_type, sections_json, drafter,"
         " CASE WHEN v = 1 THEN 1 ELSE final_tv END, NULL, '{}',"
         " CASE WHEN v = 1 THEN created_at + INTERVAL 100 SECOND ELSE save_ts END, cid"
-        " FROM (SELECT *, unnest(range(1, final_nv + 1)) AS v FROM sim_enc)")
-    run("note_sentences",
+        " FROM (SELECT *, unnest(range(1, final_nv + 1)) AS v FROM sim_enc)",
+    )
+    run(
+        "note_sentences",
         "INSERT INTO note_sentences (encounter_id, note_version, idx, sentence_id, section,"
         " text, origin)"
         " SELECT eid, 1, k, sentence_id, section, text, 'machine' FROM sim_sent"
@@ -706,8 +857,10 @@ def _insert(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         " SELECT x.eid, 2, x.final_idx, x.sentence_id, x.section,"
         " CASE WHEN x.outcome = 'edited' THEN x.edited_text ELSE x.text END, 'machine'"
         " FROM sim_sent x JOIN sim_enc e ON e.eid = x.eid"
-        " WHERE e.final_nv = 2 AND x.outcome <> 'deleted'")
-    run("evidence",
+        " WHERE e.final_nv = 2 AND x.outcome <> 'deleted'",
+    )
+    run(
+        "evidence",
         "INSERT INTO evidence (encounter_id, note_version, sentence_idx, idx, segment_idx,"
         " start_char, end_char, start_s, end_s)"
         " SELECT x.eid, 1, x.k, 0, x.seg_idx, 0, s.t1, s.start_s, round(s.start_s + 5.5, 2)"
@@ -716,19 +869,23 @@ def _insert(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         " SELECT x.eid, 2, x.final_idx, 0, x.seg_idx, 0, s.t1, s.start_s,"
         " round(s.start_s + 5.5, 2)"
         " FROM sim_sent x JOIN sim_seg s ON s.eid = x.eid AND s.idx = x.seg_idx"
-        " JOIN sim_enc e ON e.eid = x.eid WHERE e.final_nv = 2 AND x.outcome <> 'deleted'")
-    counts["sentence_support"] = con.execute(
-        "SELECT count(*) FROM sim_sent").fetchone()[0]
-    run("signatures",
+        " JOIN sim_enc e ON e.eid = x.eid WHERE e.final_nv = 2 AND x.outcome <> 'deleted'",
+    )
+    counts["sentence_support"] = con.execute("SELECT count(*) FROM sim_sent").fetchone()[0]
+    run(
+        "signatures",
         "INSERT INTO signatures (encounter_id, note_version, signed_by, signed_at, attestation,"
         " active_seconds, looked_at, sentences, flagged)"
         " SELECT e.eid, e.final_nv, e.cid, e.sign_ts, ?, round(e.n_beats * e.beat_s, 1),"
         " g.looked_at, e.n_final, g.n_flagged"
         " FROM sim_enc e JOIN sim_signed g ON g.eid = e.eid WHERE e.signed ORDER BY e.n",
-        [ATTESTATION])
-    run("events",
+        [ATTESTATION],
+    )
+    run(
+        "events",
         "INSERT INTO events (event_id, ts, user_id, encounter_id, kind, object_type, object_id,"
         " before, after, model_version, note_version)"
         " SELECT sim_id(md5(key)), ts, user_id, eid, kind, object_type, object_id, before,"
-        " after, model_version, note_version FROM sim_ev ORDER BY ts, key")
+        " after, model_version, note_version FROM sim_ev ORDER BY ts, key",
+    )
     return counts
