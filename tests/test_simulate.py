@@ -286,3 +286,39 @@ def test_cli_appends_runs_without_collisions_and_refuses_non_admins(tmp_path, mo
     huge = _cli(data, "--encounters", str(MAX_ENCOUNTERS + 1))
     assert huge.exit_code == 2 and "cap" in huge.output
     assert _one(store, "SELECT count(*) FROM encounters")[0] == 65
+
+
+def test_a_run_that_fails_midway_leaves_whole_encounters_and_the_next_run_appends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workbench.store import simulation
+
+    store = st.open_store(tmp_path / "data", key=None)
+    real, calls = simulation._insert, []
+
+    def dies_in_the_second_chunk(con):
+        calls.append(1)
+        counts = real(con)
+        if len(calls) == 2:  # after its rows are written, before it commits
+            raise KeyboardInterrupt
+        return counts
+
+    monkeypatch.setattr(simulation, "_insert", dies_in_the_second_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        simulate(store, SimulationSpec(encounters=50, seed=4, end=END, chunk=20))
+    monkeypatch.setattr(simulation, "_insert", real)
+    with store.connect() as con:
+        kept = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE encounter_id IN (SELECT encounter_id"
+            " FROM notes WHERE version = 1)) FROM encounters"
+        ).fetchone()
+        orphans = con.execute(
+            "SELECT count(*) FROM events WHERE encounter_id NOT IN"
+            " (SELECT encounter_id FROM encounters)"
+        ).fetchone()[0]
+        unfinished = con.execute("SELECT run, finished_at FROM simulation_runs").fetchall()
+    assert kept == (20, 20) and orphans == 0  # the first chunk, whole; nothing of the second
+    assert unfinished == [(1, None)]
+    result = simulate(store, SimulationSpec(encounters=10, seed=4, end=END))
+    assert result.run == 2
+    assert _one(store, "SELECT count(DISTINCT encounter_id) FROM encounters")[0] == 30
