@@ -41,10 +41,9 @@ The distributions (what makes the demo plausible; all drawn deterministically fr
 from __future__ import annotations
 
 import json
-import math
 import random
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -152,21 +151,13 @@ class SimulationSpec:
         if self.chunk < 1:
             raise SimulationError("chunk must be at least 1")
         templates = available_templates()
-        return _replace(
-            self,
-            end=self.end or datetime.now(UTC).date(),
-            note_types=tuple(sorted(templates)),
+        return replace(
+            self, end=self.end or datetime.now(UTC).date(), note_types=tuple(sorted(templates))
         )
 
     def to_json(self) -> str:
         """The spec as JSON (stored with the run)."""
         return json.dumps(asdict(self), sort_keys=True, default=str)
-
-
-def _replace(spec: SimulationSpec, **changes) -> SimulationSpec:
-    from dataclasses import replace
-
-    return replace(spec, **changes)
 
 
 @dataclass(frozen=True)
@@ -291,8 +282,3 @@ def period(spec: SimulationSpec) -> tuple[datetime, datetime]:
 def reading_seconds(words: int) -> float:
     """How long skimming ``words`` takes at READING_WPM."""
     return words / READING_WPM * 60.0
-
-
-def lognormal_mu(median: float) -> float:
-    """The mu of a lognormal with this median."""
-    return math.log(median)
