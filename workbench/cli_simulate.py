@@ -70,13 +70,11 @@ def simulate_command(
     except (SimulationError, st.StoreError) as exc:
         console.print(f"[red]Simulation failed[/red]: {exc}")
         raise typer.Exit(1) from None
-    refreshed = _refresh_analytics(store)
     summary = {
         "run": result.run,
         "encounters": result.encounters,
         "seconds": round(result.seconds, 2),
         "rows": result.counts,
-        "analytics_refreshed": refreshed,
     }
     if as_json:
         typer.echo(json.dumps(summary))
@@ -84,19 +82,4 @@ def simulate_command(
     typer.echo(
         f"Simulated run {result.run}: {result.encounters:,} encounters,"
         f" {result.counts.get('events', 0):,} events in {result.seconds:.1f} s"
-        + ("" if refreshed else " (analytics not refreshed: no analytics module)")
     )
-
-
-def _refresh_analytics(store) -> bool:
-    """Refresh the analytics facts if ``workbench.store.analytics`` exists.
-
-    It is another helper's work (issue 9, "core"), merged separately: until it is on this
-    branch the import fails and the simulated raw tables simply wait for the next refresh.
-    The lead wires this for real when merging both."""
-    try:
-        from workbench.store import analytics  # type: ignore[attr-defined]
-    except ImportError:
-        return False
-    analytics.refresh(store)
-    return True

@@ -47,12 +47,13 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from workbench.store import analytics
+from workbench.store.analytics import READING_WPM
 from workbench.store.db import Store
 
 MAX_ENCOUNTERS = 2_000_000  # a bigger run would take hours and tens of GB: refuse it
 MAX_DAYS = 3_650
 CHUNK = 10_000  # encounters per transaction: bounded memory, a kill leaves whole encounters
-READING_WPM = 400  # skimming speed: rubber stampers sign well below words / READING_WPM
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "annotations" / "note_templates"
 
@@ -270,6 +271,7 @@ def simulate(store: Store, spec: SimulationSpec) -> SimulationResult:
             counts[table] = counts.get(table, 0) + n
     seconds = time.perf_counter() - started
     sim_sql.finish_run(store, run, counts, seconds)
+    analytics.refresh(store)  # the Analytics page and notebooks see the new encounters at once
     return SimulationResult(run=run, encounters=spec.encounters, counts=counts, seconds=seconds)
 
 
