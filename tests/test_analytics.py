@@ -338,12 +338,12 @@ def test_clinician_may_not_refresh(built) -> None:
 
 
 def test_figures_at_a_few_thousand_encounters_stay_small(tmp_path) -> None:
-    """3,000 generated encounters: every figure is an aggregate (a few rows), and the Python
+    """3,000 simulated encounters: every figure is an aggregate (a few rows), and the Python
     heap grows by far less than the facts would take as DataFrames."""
-    from benchmarks._analytics_data import generate
+    from workbench.simulate import SimulationSpec, simulate
 
     store = st.open_store(tmp_path / "data")
-    generate(store, encounters=3000, seed=7)
+    simulate(store, SimulationSpec(encounters=3000, seed=7))
     assert an.refresh(store, full=True).encounters == 3000
     tracemalloc.start()
     got = an.figures(store, an.Filters(grain="month"))
