@@ -55,10 +55,16 @@ def run_one(config: str) -> dict:
     report = evaluate(model, items, options, dataset=name)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     scores = report.scores
-    return {"input": name, "audio_s": scores["audio_s"], "rtf": scores["rtf"],
-            "load_s": round(load_s, 2), "peak_rss_mb": round(peak_kb / 1024, 1),
-            "wer": scores["wer"], "medical_wer": scores["medical_wer"],
-            "medical_term_recall": scores["medical_term_recall"]}
+    return {
+        "input": name,
+        "audio_s": scores["audio_s"],
+        "rtf": scores["rtf"],
+        "load_s": round(load_s, 2),
+        "peak_rss_mb": round(peak_kb / 1024, 1),
+        "wer": scores["wer"],
+        "medical_wer": scores["medical_wer"],
+        "medical_term_recall": scores["medical_term_recall"],
+    }
 
 
 def main() -> dict:
@@ -67,14 +73,25 @@ def main() -> dict:
         return {"skipped": "no ../shared/datasets and no demo encounters found"}
     runs = {}
     for config in CONFIGS:
-        proc = subprocess.run([sys.executable, "-m", "benchmarks.asr", "--one", config],
-                              cwd=REPO, capture_output=True, text=True, check=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "benchmarks.asr", "--one", config],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         runs[config] = json.loads(proc.stdout.strip().splitlines()[-1])
     audio_s = runs[CONFIGS[0]]["audio_s"]
     for run in runs.values():
         run.pop("input"), run.pop("audio_s")
-    return {"benchmark": "asr", "model": "tiny.en", "threads": 2, "input": name,
-            "audio_s": audio_s, "runs": runs}
+    return {
+        "benchmark": "asr",
+        "model": "tiny.en",
+        "threads": 2,
+        "input": name,
+        "audio_s": audio_s,
+        "runs": runs,
+    }
 
 
 if __name__ == "__main__":

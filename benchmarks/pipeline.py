@@ -27,8 +27,16 @@ from workbench.jobs import Engine
 
 def main() -> dict:
     engine = Engine()
-    timings = {"load_asr": 0.0, "load_nlp": 0.0, "ingest": 0.0, "asr": 0.0, "repair": 0.0,
-               "diarize": 0.0, "nlp": 0.0, "draft": 0.0}
+    timings = {
+        "load_asr": 0.0,
+        "load_nlp": 0.0,
+        "ingest": 0.0,
+        "asr": 0.0,
+        "repair": 0.0,
+        "diarize": 0.0,
+        "nlp": 0.0,
+        "draft": 0.0,
+    }
     t = time.perf_counter()
     _ = engine.asr
     timings["load_asr"] = time.perf_counter() - t
@@ -69,8 +77,10 @@ def main() -> dict:
         "seconds_per_audio_minute": round(total / minutes, 3),
         "stage_seconds_per_audio_minute": per_min,
         "rtf": round(total / audio_s, 4),
-        "model_load_s": {"asr": round(timings["load_asr"], 2),
-                         "nlp": round(timings["load_nlp"], 2)},
+        "model_load_s": {
+            "asr": round(timings["load_asr"], 2),
+            "nlp": round(timings["load_nlp"], 2),
+        },
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 

@@ -23,6 +23,7 @@ from pipelines.types import Entity
 from tests.conftest import make_draft, make_transcript
 from workbench import export
 from workbench import store as st
+from workbench.store import analytics
 from workbench.store import annotation_tasks as tasks
 from workbench.store.access import ASSIGNED, OWN, POLICY, SYSTEM, Actor, Forbidden
 from workbench.store.assignments import assign_encounter
@@ -151,6 +152,13 @@ PROBES: dict[str, Probe] = {
     "text.phi": Probe(lambda s, e: st.note_history(s, e, 1), reads=True),
     "training.export": Probe(lambda s, e: st.training_sources(s), per_encounter=False),
     "analytics.view": Probe(lambda s, e: st.status_counts(s), per_encounter=False),
+    # Encounter rows (with their titles) behind a figure: admins only.
+    "analytics.drilldown": Probe(
+        lambda s, e: analytics.drilldown(s, analytics.Filters()),
+        per_encounter=False,
+        reads=True,
+        setup=lambda s, e: analytics.refresh(s),
+    ),
     "audit.view": Probe(lambda s, e: search_audit(s), per_encounter=False),
     "user.manage": Probe(
         lambda s, e: st.ensure_user(s, "new-user", "New", "clinician"), per_encounter=False

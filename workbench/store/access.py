@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from workbench.store.db import StoreError
+from workbench.store.known_names import encounter_names
 
 if TYPE_CHECKING:
     from pipelines.deid.spans import Deidentified
@@ -82,6 +83,8 @@ POLICY: dict[str, dict[str, Rule]] = {
     },
     "training.export": {"admin": Rule(ANY)},
     "analytics.view": {"analyst": Rule(ANY), "admin": Rule(ANY)},
+    # The encounters behind an analytics figure: analysts see aggregates only.
+    "analytics.drilldown": {"admin": Rule(ANY)},
     "audit.view": {"admin": Rule(ANY)},
     "user.manage": {"admin": Rule(ANY)},
     # Annotation leads: admins, and annotators holding the "lead" grant.
@@ -94,7 +97,6 @@ ACTIONS: tuple[str, ...] = tuple(POLICY)
 
 _OWNER = "SELECT coalesce(clinician_id, created_by) FROM encounters WHERE encounter_id = ?"
 _ASSIGNED = "SELECT 1 FROM assignments WHERE encounter_id = ? AND user_id = ?"
-_NAMES = "SELECT patient_label, clinician FROM encounters WHERE encounter_id = ?"
 
 
 def _refusal(store: Store, action: str, encounter_id: str | None) -> str | None:
@@ -199,9 +201,8 @@ def phi_redactor(store: Store, encounter_id: str) -> Callable[[str], Deidentifie
     except ImportError as exc:
         require(store, "text.phi", encounter_id)  # audits the refusal, then raises
         raise Forbidden("De-identification is not available") from exc
-    with store.connect() as con:
-        row = con.execute(_NAMES, [encounter_id]).fetchone()
-    names = tuple(n for n in (row or ()) if n)
+    # The same names every de-identified view and export redacts (one query for them all).
+    names = encounter_names(store, encounter_id)
 
     def redact(text: str) -> Deidentified:
         return deidentify(text, names)

@@ -501,7 +501,21 @@ def _require_reader(store: Store, task: AnnotationTask) -> None:
     require(store, "annotation.review")
 
 
+def edit_refusal(store: Store, task: AnnotationTask) -> str | None:
+    """Why the store's actor may not change ``task`` now (None: they may). The one rule the
+    store's writes and the annotation pages both follow: the assignee (or an admin) changes
+    a task while it is a draft."""
+    if store.actor.role not in ("admin", "system") and task.assignee != store.actor.user_id:
+        return f"This is {task.assignee}'s task: you see it read-only."
+    if task.status == SUBMITTED:
+        return "Submitted: waiting for review, it can no longer change."
+    if task.status == REVIEWED:
+        return "Reviewed: this task is done."
+    return None
+
+
 def _require_worker(store: Store, task: AnnotationTask) -> None:
+    # Only ownership here: the status is checked against the row read in the transaction.
     if store.actor.role not in ("admin", "system") and task.assignee != store.actor.user_id:
         raise Forbidden(f"Task {task.task_id} is {task.assignee}'s, not yours")
     require(store, "annotation.work", task.encounter_id)

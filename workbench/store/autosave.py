@@ -133,8 +133,17 @@ def save_version(
     """
     require(store, "note.edit", encounter_id)
     try:
-        return _save_version(store, encounter_id, base_version, sentences, user_id, keep=keep,
-                             sections=sections, extra_events=extra_events, redrafted=redrafted)
+        return _save_version(
+            store,
+            encounter_id,
+            base_version,
+            sentences,
+            user_id,
+            keep=keep,
+            sections=sections,
+            extra_events=extra_events,
+            redrafted=redrafted,
+        )
     except ConcurrentEdit as exc:
         if isinstance(exc, EditConflict) or _in_transaction(store):
             raise  # inside a caller's transaction the rollback would drop the kept text

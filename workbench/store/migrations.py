@@ -64,9 +64,7 @@ def migrate(store: Store, migrations: list[Migration] | None = None) -> list[int
             con.execute("RESET checkpoint_threshold")
 
 
-def _apply(
-    store: Store, con: duckdb.DuckDBPyConnection, migrations: list[Migration]
-) -> list[int]:
+def _apply(store: Store, con: duckdb.DuckDBPyConnection, migrations: list[Migration]) -> list[int]:
     applied_now: list[int] = []
     done = applied_versions(con)
     newest_known = max((m.version for m in migrations), default=0)

@@ -35,11 +35,18 @@ def save_draft(
             con,
             [
                 new_event(
-                    user_id, encounter_id, "note.drafted", object_type="note",
+                    user_id,
+                    encounter_id,
+                    "note.drafted",
+                    object_type="note",
                     object_id=f"{encounter_id}/note/{version}",
-                    after={"version": version, "sentences": len(draft.sentences),
-                           **_fallback(draft)},
-                    model_version=draft.model_version, note_version=version,
+                    after={
+                        "version": version,
+                        "sentences": len(draft.sentences),
+                        **_fallback(draft),
+                    },
+                    model_version=draft.model_version,
+                    note_version=version,
                 )
             ],
         )
@@ -110,8 +117,14 @@ def save_note(
         version = _insert_note(con, encounter_id, draft, transcript_version, user_id, base_version)
         events = [
             new_event(
-                user_id, encounter_id, kind, object_type="sentence", object_id=sentence_id,
-                before=before, after=after, model_version=draft.model_version,
+                user_id,
+                encounter_id,
+                kind,
+                object_type="sentence",
+                object_id=sentence_id,
+                before=before,
+                after=after,
+                model_version=draft.model_version,
                 note_version=version,
             )
             for kind, sentence_id, before, after in changes
@@ -119,7 +132,10 @@ def save_note(
         if evidence_moved:
             events.append(
                 new_event(
-                    user_id, encounter_id, "note.evidence_remapped", object_type="note",
+                    user_id,
+                    encounter_id,
+                    "note.evidence_remapped",
+                    object_type="note",
                     object_id=f"{encounter_id}/note/{version}",
                     before={"transcript_version": base.transcript_version},
                     after={"transcript_version": transcript_version},
@@ -129,20 +145,28 @@ def save_note(
         if reordered:
             events.append(
                 new_event(
-                    user_id, encounter_id, "note.sections_reordered", object_type="note",
+                    user_id,
+                    encounter_id,
+                    "note.sections_reordered",
+                    object_type="note",
                     object_id=f"{encounter_id}/note/{version}",
                     before={"sections": list(base.draft.sections)},
-                    after={"sections": list(sections)}, note_version=version,
+                    after={"sections": list(sections)},
+                    note_version=version,
                 )
             )
         events += [replace(e, note_version=version) for e in extra_events]
         events.append(
             new_event(
-                user_id, encounter_id, "note.saved", object_type="note",
+                user_id,
+                encounter_id,
+                "note.saved",
+                object_type="note",
                 object_id=f"{encounter_id}/note/{version}",
-                before={"version": base_version}, after={"version": version,
-                                                         "changes": len(changes)},
-                model_version=draft.model_version, note_version=version,
+                before={"version": base_version},
+                after={"version": version, "changes": len(changes)},
+                model_version=draft.model_version,
+                note_version=version,
             )
         )
         insert_events(con, events)
@@ -255,9 +279,17 @@ def _insert_note(
         " model_version, transcript_version, input_sha256, options, created_at, created_by)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            encounter_id, version, parent_version, draft.template, json.dumps(draft.sections),
-            draft.model_version, transcript_version, draft.input_sha256,
-            json.dumps(draft.options, sort_keys=True, default=str), utcnow(), user_id,
+            encounter_id,
+            version,
+            parent_version,
+            draft.template,
+            json.dumps(draft.sections),
+            draft.model_version,
+            transcript_version,
+            draft.input_sha256,
+            json.dumps(draft.options, sort_keys=True, default=str),
+            utcnow(),
+            user_id,
         ],
     )
     insert_rows(
@@ -272,8 +304,17 @@ def _insert_note(
         con,
         "evidence",
         [
-            (encounter_id, version, i, j, ev.segment_idx, ev.start_char, ev.end_char,
-             ev.start_s, ev.end_s)
+            (
+                encounter_id,
+                version,
+                i,
+                j,
+                ev.segment_idx,
+                ev.start_char,
+                ev.end_char,
+                ev.start_s,
+                ev.end_s,
+            )
             for i, s in enumerate(draft.sentences)
             for j, ev in enumerate(s.evidence)
         ],
@@ -302,7 +343,10 @@ def _read_note(con: duckdb.DuckDBPyConnection, encounter_id: str, version: int) 
         evidence.setdefault(r[0], []).append(Evidence(r[1], r[2], r[3], r[4], r[5]))
     sentences = tuple(
         NoteSentence(
-            sentence_id=r[1], section=r[2], text=r[3], evidence=tuple(evidence.get(r[0], ())),
+            sentence_id=r[1],
+            section=r[2],
+            text=r[3],
+            evidence=tuple(evidence.get(r[0], ())),
             origin=r[4],
         )
         for r in con.execute(
@@ -320,7 +364,13 @@ def _read_note(con: duckdb.DuckDBPyConnection, encounter_id: str, version: int) 
         options=json.loads(head[6]) if head[6] else {},
     )
     return NoteVersion(
-        encounter_id=encounter_id, version=version, parent_version=head[0], draft=draft,
-        transcript_version=head[4], created_at=head[7], created_by=head[8],
-        signed_by=head[9], signed_at=head[10],
+        encounter_id=encounter_id,
+        version=version,
+        parent_version=head[0],
+        draft=draft,
+        transcript_version=head[4],
+        created_at=head[7],
+        created_by=head[8],
+        signed_by=head[9],
+        signed_at=head[10],
     )

@@ -20,6 +20,13 @@ def status_counts(store: Store) -> dict[str, int]:
             " (SELECT count(*) FROM events),"
             " (SELECT count(*) FROM audio_files)"
         ).fetchone()
-    keys = ("encounters", "transcribed", "with_entities", "drafted", "signed", "events",
-            "audio_files")
+    keys = (
+        "encounters",
+        "transcribed",
+        "with_entities",
+        "drafted",
+        "signed",
+        "events",
+        "audio_files",
+    )
     return dict(zip(keys, (int(v) for v in row), strict=True))

@@ -108,7 +108,8 @@ def signed_drafts(store: Store, clinician: str) -> list[tuple[NoteVersion, NoteV
         return [
             (_read_note(con, encounter_id, draft), _read_note(con, encounter_id, signed))
             for encounter_id, signed, draft in rows
-            if draft is not None and encounter_id in consented
+            if draft is not None
+            and encounter_id in consented
             and allowed(store, "text.phi", encounter_id)
         ]
 

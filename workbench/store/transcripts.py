@@ -58,8 +58,18 @@ def save_transcript(
             con,
             "segments",
             [
-                (encounter_id, version, s.idx, s.start, s.end, s.speaker, s.text,
-                 s.avg_logprob, s.no_speech_prob, s.compression_ratio)
+                (
+                    encounter_id,
+                    version,
+                    s.idx,
+                    s.start,
+                    s.end,
+                    s.speaker,
+                    s.text,
+                    s.avg_logprob,
+                    s.no_speech_prob,
+                    s.compression_ratio,
+                )
                 for s in transcript.segments
             ],
         )
@@ -132,9 +142,15 @@ def get_transcript(
         words.setdefault(seg_idx, []).append(Word(start, end, text, prob))
     segments = tuple(
         Segment(
-            idx=r[0], start=r[1], end=r[2], text=r[3], speaker=r[4],
+            idx=r[0],
+            start=r[1],
+            end=r[2],
+            text=r[3],
+            speaker=r[4],
             words=tuple(words.get(r[0], ())),
-            avg_logprob=r[5] or 0.0, no_speech_prob=r[6] or 0.0, compression_ratio=r[7] or 0.0,
+            avg_logprob=r[5] or 0.0,
+            no_speech_prob=r[6] or 0.0,
+            compression_ratio=r[7] or 0.0,
         )
         for r in seg_rows
     )

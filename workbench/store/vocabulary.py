@@ -47,7 +47,15 @@ def _record(store: Store, owner: str, term: str, action: str, actor: str) -> boo
         )
         insert_events(
             con,
-            [new_event(actor, None, f"vocabulary.{action}", object_type="vocabulary",
-                       object_id=owner, after={"term": term})],
+            [
+                new_event(
+                    actor,
+                    None,
+                    f"vocabulary.{action}",
+                    object_type="vocabulary",
+                    object_id=owner,
+                    after={"term": term},
+                )
+            ],
         )
         return True

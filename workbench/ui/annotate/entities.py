@@ -50,9 +50,7 @@ def render(store: db.Store, task: AnnotationTask) -> None:
     if draft.transcript is None or not draft.transcript.segments:
         st.info("This encounter has no transcript to label.", icon=":material/info:")
         return
-    editable = task.status == at.DRAFT and (
-        store.actor.user_id == task.assignee or store.actor.role == "admin"
-    )
+    editable = at.edit_refusal(store, task) is None
     if draft.conflict_revision is not None and editable:
         widgets.conflict(store, task, draft)
     schema = schemas()

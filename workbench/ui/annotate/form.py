@@ -106,14 +106,7 @@ def clear_widgets(task_id: str) -> None:
 
 def editable(store: db.Store, task: AnnotationTask) -> str | None:
     """Why the actor cannot change the task now (None: they can)."""
-    actor = store.actor
-    if task.assignee != actor.user_id and actor.role != "admin":
-        return f"This is {task.assignee}'s task: you see it read-only."
-    if task.status == tasks.SUBMITTED:
-        return "Submitted: waiting for review, it can no longer change."
-    if task.status == tasks.REVIEWED:
-        return "Reviewed: this task is done."
-    return None
+    return tasks.edit_refusal(store, task)
 
 
 def show_notice() -> None:

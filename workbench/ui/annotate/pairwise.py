@@ -50,8 +50,7 @@ def render(store: Store, task: AnnotationTask) -> None:
         st.success(flash, icon=":material/check_circle:")
     current = current_preference(store, task)
     # Only the task's annotator (or an admin) judges; a lead reading it sees the judgement.
-    mine = task.assignee == store.actor.user_id or store.actor.role == "admin"
-    if task.status != tasks.DRAFT or not mine:
+    if tasks.edit_refusal(store, task) is not None:
         _read_only(task, current)
         return
     _form(store, task, current)
