@@ -11,8 +11,12 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import APP, sign_in
 from workbench import store as st
-from workbench.simulate import SimulationSpec, simulate
+from workbench.store import analytics
 from workbench.store.analytics import FIGURES, Filters, figures
+
+# Usage in the app's raw tables and event shapes, by bulk SQL (core's scale generator);
+# the page refreshes the facts itself.
+generate = pytest.importorskip("benchmarks._analytics_data").generate
 
 PAGE = "views/analytics.py"
 
@@ -20,7 +24,7 @@ PAGE = "views/analytics.py"
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = tmp_path_factory.mktemp("analytics") / "data"
-    simulate(st.open_store(data), SimulationSpec(encounters=400, seed=3))
+    generate(st.open_store(data), 400, seed=3, clinicians=6)
     return data
 
 
@@ -72,21 +76,32 @@ def test_filters_change_the_numbers_and_sit_in_the_url(
     seeded: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     at = _open(seeded, monkeypatch, "ana", "analyst")
+    store = st.open_store(seeded)
+    simulated = figures(store, Filters(simulated=True))["volume"]["ingested"].sum()
+    assert 0 < simulated < 400
     banner = " ".join(w.value for w in at.warning)
-    assert "400 of 400 encounters in this selection are simulated" in banner
-    clinicians = at.multiselect(key="an_clinician").options
-    assert len(clinicians) > 1
-    one = clinicians[0]
+    assert f"{simulated} of 400 encounters in this selection are simulated" in banner
+    options = analytics.filter_options(store)
+    # The clinicians are offered by name (their display names).
+    assert at.multiselect(key="an_clinician").options == [
+        options.clinician_names[c] for c in options.clinicians
+    ]
+    one = options.clinicians[0]
     at.multiselect(key="an_clinician").set_value([one]).run()
     assert not at.exception, at.exception
-    store = st.open_store(seeded)
-    expected = figures(store, Filters(clinicians=(one,)))["volume"]["ingested"].sum()
-    assert 0 < expected < 400
+    mine = figures(store, Filters(clinicians=(one,)))
+    total = mine["volume"]["ingested"].sum()
+    simulated = figures(store, Filters(clinicians=(one,), simulated=True))["volume"]
+    assert 0 < total < 400
     banner = " ".join(w.value for w in at.warning)
-    assert f"{expected} of {expected} encounters" in banner
+    assert f"{simulated['ingested'].sum()} of {total} encounters" in banner
     assert _param(at, "clinician") == [one]
+    # The page's tables are the figures under its filters (adoption: one clinician now).
+    (row,) = mine["adoption"].itertuples()
+    assert row.clinician == one and row.encounters == total
     at.radio(key="an_data").set_value("real").run()
-    assert "No encounters match these filters." in _text(at)
+    assert not [w for w in at.warning if "simulated" in w.value]
+    assert _param(at, "data") == ["real"]
 
 
 def test_the_url_restores_the_filters(seeded: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -136,6 +151,17 @@ def test_clinicians_and_annotators_cannot_open_the_page(
     assert not direct.exception, direct.exception
     assert "may not analytics.view" in direct.error[0].value
     assert not direct.get("plotly_chart")
+
+
+def test_new_work_shows_on_the_next_rerun(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = tmp_path / "data"
+    generate(st.open_store(data), 30, seed=4, clinicians=3)
+    at = _open(data, monkeypatch, "ana", "analyst")
+    assert "of 30 encounters" in " ".join(w.value for w in at.warning)
+    st.add_encounter(st.open_store(data), st.EncounterRecord("enc-new", "New visit"), "system")
+    at.run()
+    assert "of 31 encounters" in " ".join(w.value for w in at.warning)
+    assert analytics.figure(st.open_store(data), "volume")["ingested"].sum() == 31
 
 
 def test_an_empty_store_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,10 +15,11 @@ from tests.conftest import make_draft, make_transcript
 from workbench import store as st
 from workbench.auth import hash_password
 from workbench.notebook import MAX_ROWS, Filters, open_store
-from workbench.simulate import SimulationSpec, simulate
-from workbench.store import users
+from workbench.store import analytics, users
 from workbench.store.access import Forbidden
 
+# Usage in the app's raw tables and event shapes, by bulk SQL (core's scale generator).
+generate = pytest.importorskip("benchmarks._analytics_data").generate
 PASSWORD = "notebook-pass-1"
 PATIENT = "Maria Okafor"
 EDITED = f"{PATIENT} reports a cough for three days."
@@ -26,11 +27,12 @@ EDITED = f"{PATIENT} reports a cough for three days."
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store with simulated usage, one real encounter whose note a clinician edited to name
-    the patient, and an account per role."""
+    """A store with generated usage, one real encounter whose note a clinician edited to name
+    the patient, an account per role, and the analytics facts refreshed (as the workbench
+    does: the notebook API only reads)."""
     data = tmp_path_factory.mktemp("nb") / "data"
     store = st.open_store(data)
-    simulate(store, SimulationSpec(encounters=300, seed=1))
+    generate(store, 300, seed=1, clinicians=5)
     for user, role in (("ana", "analyst"), ("adm", "admin"), ("dr-a", "clinician")):
         users.create_account(store, user, role, "system", password_hash=hash_password(PASSWORD))
     st.add_encounter(
@@ -50,6 +52,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     first = note.draft.sentences[0]
     sentences = (replace(first, text=EDITED), *note.draft.sentences[1:])
     st.save_note(store, "enc-1", note.version, sentences, "dr-a")
+    analytics.refresh(store)
     return data
 
 
@@ -74,6 +77,10 @@ def test_an_analyst_reads_figures_encounters_and_events_and_nothing_is_written(
     assert {"section", "mean_ned", "accept_as_is_rate"} <= set(burden.columns)
     rows = nb.encounters(Filters(simulated=True), limit=50)
     assert len(rows) == 50 and rows["simulated"].all()
+    assert "title" not in rows.columns  # measures, no text
+    one = rows["clinician"].iloc[0]
+    theirs = nb.encounters(Filters(clinicians=(one,)), limit=MAX_ROWS)
+    assert len(theirs) == nb.figure("volume", Filters(clinicians=(one,)))["ingested"].sum()
     events = nb.events(limit=20)
     assert 0 < len(events) <= 20
     # Events' before/after hold identified text: not for an analyst.
@@ -84,7 +91,8 @@ def test_an_analyst_reads_figures_encounters_and_events_and_nothing_is_written(
             .aggregate("specialty, count(*) AS n", "specialty")
             .df()
         )
-    assert by_specialty["n"].sum() == shown["volume"]["ingested"].sum() - 1  # enc-1 is real
+    simulated = nb.figure("volume", Filters(simulated=True))["ingested"].sum()
+    assert 0 < by_specialty["n"].sum() == simulated < shown["volume"]["ingested"].sum()
     with pytest.raises(ValueError, match="Unknown figure"):
         nb.figure("nope")
     assert _files(data) == before
@@ -124,7 +132,7 @@ def test_a_clinician_is_refused_analytics_and_a_wrong_password_refused(data: Pat
     with pytest.raises(Forbidden):
         nb.events(limit=5)
     with pytest.raises(Forbidden):
-        nb.corrections(encounter_ids=["sim-1"])  # not theirs
+        nb.corrections(encounter_ids=["gen-1"])  # not theirs
     # Their own encounter's corrections, identified (they may read its text).
     own = nb.corrections(encounter_ids=["enc-1"])
     assert EDITED in own.to_csv()
@@ -142,7 +150,8 @@ def test_no_store_no_database(tmp_path: Path) -> None:
 def test_a_running_workbench_is_not_blocked_and_its_writes_are_seen(tmp_path: Path) -> None:
     data = tmp_path / "data"
     writer = st.open_store(data, lock_timeout_s=5)
-    simulate(writer, SimulationSpec(encounters=50, seed=2))
+    generate(writer, 50, seed=2, clinicians=3)
+    analytics.refresh(writer)
     nb = open_store(data)
     assert nb.figures()["volume"]["ingested"].sum() == 50
     created = len(nb.events(kinds=["encounter.created"], limit=MAX_ROWS))

@@ -12,26 +12,22 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
+from workbench.store import analytics
 from workbench.store.access import allowed, require
 from workbench.store.analytics import Filters
+from workbench.store.analytics_figures import WHERE_ENCOUNTERS
 from workbench.store.db import Store
 from workbench.store.events import _event
 from workbench.store.records import Event
 
 MAX_ROWS = 100_000  # the most rows one call returns: a notebook never loads a whole table
 
+# The figures' own filter (``analytics_figures.WHERE_ENCOUNTERS``), so rows match figures.
 _ENCOUNTERS = (
-    "SELECT * FROM analytics_encounters"
-    " WHERE ($start::DATE IS NULL OR created_at::DATE >= $start::DATE)"
-    " AND ($end::DATE IS NULL OR created_at::DATE <= $end::DATE)"
-    " AND (len($clinicians::VARCHAR[]) = 0 OR list_contains($clinicians::VARCHAR[], clinician))"
-    " AND (len($specialties::VARCHAR[]) = 0"
-    "      OR list_contains($specialties::VARCHAR[], specialty))"
-    " AND (len($note_types::VARCHAR[]) = 0 OR list_contains($note_types::VARCHAR[], note_type))"
-    " AND (len($versions::VARCHAR[]) = 0"
-    "      OR list_contains($versions::VARCHAR[], drafter_version))"
-    " AND ($simulated::BOOLEAN IS NULL OR simulated = $simulated::BOOLEAN)"
-    " ORDER BY created_at, encounter_id LIMIT $limit"
+    "SELECT * EXCLUDE (events_n, events_max_ts, signatures_n, notes_n, refreshed_at)"
+    " FROM analytics_encounters e WHERE "
+    + WHERE_ENCOUNTERS
+    + " ORDER BY e.created_at, e.encounter_id LIMIT $limit"
 )
 # Before and after hold identified text: only for those who may read the whole log.
 _EVENTS_WITH_TEXT = (
@@ -69,22 +65,15 @@ def check_limit(limit: int) -> int:
 
 
 def _encounter_params(filters: Filters, limit: int) -> dict:
-    return {
-        "start": filters.start,
-        "end": filters.end,
-        "clinicians": list(filters.clinicians),
-        "specialties": list(filters.specialties),
-        "note_types": list(filters.note_types),
-        "versions": list(filters.model_versions),
-        "simulated": filters.simulated,
-        "limit": check_limit(limit),
-    }
+    params = {k: v for k, v in analytics.filter_params(filters).items() if "$" + k in _ENCOUNTERS}
+    return params | {"limit": check_limit(limit)}
 
 
 def encounters_relation(
     con: duckdb.DuckDBPyConnection, filters: Filters, limit: int
 ) -> duckdb.DuckDBPyRelation:
-    """The per-encounter analytics facts under ``filters`` (measures, no patient text)."""
+    """The per-encounter analytics facts under ``filters`` (measures, no patient text; the
+    refresh's fingerprint columns left out)."""
     return con.sql(_ENCOUNTERS, params=_encounter_params(filters, limit))
 
 

@@ -1,9 +1,16 @@
 """The Analytics page's reads, cached until the database changes (keyed like
 ``workbench.ui.resources``: the store, who reads, its content stamp and the filters). The
-cached DataFrames are shared between sessions: read them, never change them."""
+cached DataFrames are shared between sessions: read them, never change them.
+
+Before reading, ``fresh`` brings the facts up to date (``analytics.refresh``, incremental)
+when the database changed since the last refresh this server made, so the page shows what
+was just signed or simulated without a separate step; a rerun with nothing new refreshes
+nothing (the refresh's own commit is remembered as the fresh state).
+"""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 import pandas as pd
@@ -13,6 +20,30 @@ from workbench import store as db
 from workbench.store import analytics
 from workbench.store.analytics import Filters
 from workbench.ui.resources import cache_key
+
+
+class _FreshState:
+    """The content stamp right after this server's last refresh of one database."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.stamp: tuple | None = None
+
+
+@st.cache_resource(show_spinner=False)
+def _fresh_state(path: str) -> _FreshState:
+    return _FreshState()
+
+
+def fresh(store: db.Store) -> None:
+    """Refresh the analytics facts if anything changed since this server last did."""
+    state = _fresh_state(str(store.path))
+    with state.lock:  # one refresh at a time; the others then find it fresh
+        if state.stamp == store.content_stamp():
+            return
+        with st.spinner("Updating the analytics…"):
+            analytics.refresh(store)
+        state.stamp = store.content_stamp()
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

@@ -120,7 +120,12 @@ def filter_widgets(saved: Filters, options) -> tuple[Filters, str | None]:
         row1 = st.columns([1.2, 1.2, 2, 2])
         row1[0].date_input("From", value=None, key="an_from", help="Ingested on or after")
         row1[1].date_input("To", value=None, key="an_to", help="Ingested on or before")
-        row1[2].multiselect("Clinician", options.clinicians, key="an_clinician")
+        row1[2].multiselect(
+            "Clinician",
+            options.clinicians,
+            key="an_clinician",
+            format_func=lambda user: options.clinician_names.get(user, user),
+        )
         row1[3].multiselect("Specialty", options.specialties, key="an_specialty")
         row2 = st.columns([2, 2, 2, 1.2])
         row2[0].multiselect("Note type", options.note_types, key="an_note_type")

@@ -24,6 +24,7 @@ from workbench.ui.analytics import (
 store = resources.session_store()  # acts for the signed-in user
 st.title("Analytics")
 try:
+    data.fresh(store)
     options = data.options(store)
 except Forbidden as exc:  # refused and audited
     st.error(str(exc), icon=":material/lock:")
