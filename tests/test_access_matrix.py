@@ -13,6 +13,7 @@ import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from pipelines.types import Entity
 from tests.conftest import make_draft, make_transcript
 from workbench import export
 from workbench import store as st
+from workbench.simulate import SimulationSpec, simulate
 from workbench.store import analytics
 from workbench.store import annotation_tasks as tasks
 from workbench.store.access import ASSIGNED, OWN, POLICY, SYSTEM, Actor, Forbidden
@@ -169,6 +171,10 @@ PROBES: dict[str, Probe] = {
     "annotation.work": Probe(lambda s, e: tasks.list_tasks(s), per_encounter=False),
     "model.manage": Probe(
         lambda s, e: st.deactivate_model(s, "ner", s.actor.user_id), per_encounter=False
+    ),
+    "simulation.run": Probe(
+        lambda s, e: simulate(s, SimulationSpec(encounters=2, seed=1, end=date(2026, 1, 31))),
+        per_encounter=False,
     ),
 }
 

@@ -22,6 +22,7 @@ from workbench.cli_export import export_app
 from workbench.cli_nlp import extract
 from workbench.cli_pairwise import register as register_pairwise
 from workbench.cli_privacy import register as register_privacy
+from workbench.cli_simulate import register as register_simulate
 
 # No local variables in tracebacks: they would print transcript text.
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Scribe Workbench",
@@ -36,6 +37,7 @@ cli_labelstudio.register(app)  # scribe labelstudio push|pull
 app.command()(extract)
 register_privacy(app)  # scribe consent, scribe retention
 register_pairwise(app)  # scribe pairwise create, scribe pairwise stats
+register_simulate(app)  # scribe simulate --encounters N --seed S
 console = Console(stderr=True)
 
 APP_PATH = Path(__file__).resolve().parent / "ui" / "app.py"

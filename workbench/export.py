@@ -19,6 +19,7 @@ from workbench import store as db
 from workbench.store.access import require
 from workbench.store.known_names import encounter_names
 from workbench.store.signatures import list_signatures
+from workbench.store.simulation import simulated_ids
 
 ExportFormat = Literal["text", "fhir"]
 FORMATS: tuple[str, ...] = ("text", "fhir")
@@ -134,8 +135,9 @@ def _headings(template: str) -> dict[str, str]:
 
 
 def training_skipped(store: db.Store, encounter_ids: list[str]) -> list[str]:
-    """The encounters ``export_training`` leaves out: no training-use consent."""
-    allowed = db.consented_ids(store, encounter_ids)
+    """The encounters ``export_training`` leaves out: no training-use consent, or simulated
+    (``scribe simulate``: never train on fake data)."""
+    allowed = db.consented_ids(store, encounter_ids) - simulated_ids(store, encounter_ids)
     return [e for e in encounter_ids if e not in allowed]
 
 
@@ -146,9 +148,10 @@ def export_training(
     have a transcript, newest transcript and note versions; ``deid=True`` de-identifies them
     with each encounter's known names. Records a ``training.exported`` event per encounter
     (versions and whether de-identified, never text). Unknown ids raise NotFound. Encounters
-    without training-use consent are skipped (``training_skipped`` names them)."""
+    without training-use consent and simulated ones are skipped (``training_skipped`` names
+    them)."""
     records = []
-    allowed = db.consented_ids(store, encounter_ids)
+    allowed = db.consented_ids(store, encounter_ids) - simulated_ids(store, encounter_ids)
     for encounter_id in encounter_ids:
         if db.get_encounter(store, encounter_id) is None:
             raise db.NotFound(f"No encounter {encounter_id}")

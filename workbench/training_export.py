@@ -33,6 +33,7 @@ from workbench.export_formats import FORMATS, ExportOptions, FormatResult
 from workbench.store.access import require
 from workbench.store.db import utcnow
 from workbench.store.exports import changed_since, record_dataset_export
+from workbench.store.simulation import simulated_ids
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +99,11 @@ def export_dataset(store: db.Store, request: ExportRequest, user_id: str) -> Exp
     spec = FORMATS[request.format]
     since = None if request.since is None else datetime.combine(request.since, datetime.min.time())
     all_ids = sorted(s.encounter.encounter_id for s in db.list_encounters(store))
-    skipped: dict[str, list[str]] = {}
-    ids = all_ids
+    # Never train on fake data: simulated encounters (``scribe simulate``) are left out first,
+    # counted under "simulated" in the manifest.
+    simulated = simulated_ids(store, all_ids)
+    skipped: dict[str, list[str]] = {"simulated": [e for e in all_ids if e in simulated]}
+    ids = [e for e in all_ids if e not in simulated]
     if since is not None:
         recent = changed_since(store, ids, since)
         skipped["unchanged_since"] = [e for e in ids if e not in recent]

@@ -92,6 +92,7 @@ POLICY: dict[str, dict[str, Rule]] = {
     "annotation.review": {"annotator": Rule(ANY, grant="lead"), "admin": Rule(ANY)},
     "annotation.work": {"annotator": Rule(ASSIGNED), "admin": Rule(ANY)},
     "model.manage": {"admin": Rule(ANY)},
+    "simulation.run": {"admin": Rule(ANY)},  # writes simulated encounters (scribe simulate)
 }
 ACTIONS: tuple[str, ...] = tuple(POLICY)
 

@@ -51,6 +51,9 @@ _TRAINING_SOURCES = (
     "  QUALIFY row_number() OVER (PARTITION BY encounter_id ORDER BY version DESC) = 1)"
     " SELECT r.encounter_id, r.corrections, r.confirmations, l.version, l.transcript_version"
     " FROM reviewed r JOIN latest l ON l.encounter_id = r.encounter_id"
+    # Never train on simulated encounters (``scribe simulate``): their corrections are drawn.
+    " WHERE r.encounter_id NOT IN (SELECT encounter_id FROM encounters"
+    "   WHERE source = 'simulated')"
     " ORDER BY r.encounter_id"
 )
 

@@ -11,6 +11,7 @@ from workbench.ui.draft_panel import draft_panel
 from workbench.ui.encounter_picker import pick_encounter
 from workbench.ui.facts_panel import facts_panel
 from workbench.ui.review_context import load_context, record_views
+from workbench.ui.simulated import simulated_badge
 from workbench.ui.source_panel import source_panel
 
 store = resources.session_store()  # acts for the signed-in user
@@ -27,7 +28,8 @@ with store.one_connection():
     encounter, note = ctx.encounter, ctx.note
     st.title(encounter.title)
     st.caption(f"`{encounter_id}` · {encounter.specialty or '—'} · {encounter.clinician or '—'} · "
-               f"note version {note.version} · transcript version {ctx.transcript_version}")
+               f"note version {note.version} · transcript version {ctx.transcript_version}"
+               + simulated_badge(encounter))
 
     source, draft, facts = st.columns([4, 5, 3], gap="medium")
     with source:

@@ -13,6 +13,7 @@ from workbench.store.records import STATUSES
 from workbench.store.worklist import SORTS
 from workbench.ui import resources
 from workbench.ui import worklist_state as ws
+from workbench.ui.simulated import simulated_badge
 
 REVIEW = "views/review.py"
 SORT_LABELS = {
@@ -93,7 +94,8 @@ for row in view.rows:
     enc = row.encounter
     c1, c2, c3, c4, c5 = st.columns([5, 2, 1.5, 1.5, 1.2], vertical_alignment="center")
     c1.markdown(
-        f"**{enc.title}**  \n`{enc.encounter_id}` · {enc.specialty or '—'} · {enc.clinician or '—'}"
+        f"**{enc.title}**{simulated_badge(enc)}  \n`{enc.encounter_id}` · "
+        f"{enc.specialty or '—'} · {enc.clinician or '—'}"
     )
     c2.markdown(f"{enc.created_at:%Y-%m-%d %H:%M}" if enc.created_at else "—")
     c3.markdown(f"{row.duration_s / 60:.1f} min" if row.duration_s else "no audio")
