@@ -11,12 +11,22 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import APP, sign_in
 from workbench import store as st
+from workbench.simulate import SimulationSpec, simulate
 from workbench.store import analytics
 from workbench.store.analytics import FIGURES, Filters, figures
 
-# Usage in the app's raw tables and event shapes, by bulk SQL (core's scale generator);
-# the page refreshes the facts itself.
-generate = pytest.importorskip("benchmarks._analytics_data").generate
+REAL = 3  # real encounters beside the simulated ones
+
+
+def usage(data: Path, encounters: int, seed: int, real: int = REAL) -> None:
+    """Simulated usage (the app's raw tables, by the simulator) and ``real`` encounters
+    added through the app's own store function; the page refreshes the facts itself."""
+    store = st.open_store(data)
+    simulate(store, SimulationSpec(encounters=encounters, seed=seed, clinicians=6))
+    for i in range(real):
+        record = st.EncounterRecord(f"real-{i}", f"Real visit {i}", clinician_id="dr-real")
+        st.add_encounter(store, record, "system")
+
 
 PAGE = "views/analytics.py"
 
@@ -24,7 +34,7 @@ PAGE = "views/analytics.py"
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = tmp_path_factory.mktemp("analytics") / "data"
-    generate(st.open_store(data), 400, seed=3, clinicians=6)
+    usage(data, 400, seed=3)
     return data
 
 
@@ -78,15 +88,15 @@ def test_filters_change_the_numbers_and_sit_in_the_url(
     at = _open(seeded, monkeypatch, "ana", "analyst")
     store = st.open_store(seeded)
     simulated = figures(store, Filters(simulated=True))["volume"]["ingested"].sum()
-    assert 0 < simulated < 400
+    assert simulated == 400
     banner = " ".join(w.value for w in at.warning)
-    assert f"{simulated} of 400 encounters in this selection are simulated" in banner
+    assert f"400 of {400 + REAL} encounters in this selection are simulated" in banner
     options = analytics.filter_options(store)
     # The clinicians are offered by name (their display names).
     assert at.multiselect(key="an_clinician").options == [
         options.clinician_names[c] for c in options.clinicians
     ]
-    one = options.clinicians[0]
+    one = next(c for c in options.clinicians if c != "dr-real")  # a simulated clinician
     at.multiselect(key="an_clinician").set_value([one]).run()
     assert not at.exception, at.exception
     mine = figures(store, Filters(clinicians=(one,)))
@@ -99,8 +109,11 @@ def test_filters_change_the_numbers_and_sit_in_the_url(
     # The page's tables are the figures under its filters (adoption: one clinician now).
     (row,) = mine["adoption"].itertuples()
     assert row.clinician == one and row.encounters == total
+    at.multiselect(key="an_clinician").set_value(["dr-real"]).run()
+    assert not [w for w in at.warning if "simulated" in w.value]  # real ones only: no banner
+    at.multiselect(key="an_clinician").set_value([one]).run()
     at.radio(key="an_data").set_value("real").run()
-    assert not [w for w in at.warning if "simulated" in w.value]
+    assert "No encounters match these filters." in _text(at)
     assert _param(at, "data") == ["real"]
 
 
@@ -155,12 +168,12 @@ def test_clinicians_and_annotators_cannot_open_the_page(
 
 def test_new_work_shows_on_the_next_rerun(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = tmp_path / "data"
-    generate(st.open_store(data), 30, seed=4, clinicians=3)
+    usage(data, 30, seed=4, real=0)
     at = _open(data, monkeypatch, "ana", "analyst")
-    assert "of 30 encounters" in " ".join(w.value for w in at.warning)
+    assert "30 of 30 encounters" in " ".join(w.value for w in at.warning)
     st.add_encounter(st.open_store(data), st.EncounterRecord("enc-new", "New visit"), "system")
     at.run()
-    assert "of 31 encounters" in " ".join(w.value for w in at.warning)
+    assert "30 of 31 encounters" in " ".join(w.value for w in at.warning)
     assert analytics.figure(st.open_store(data), "volume")["ingested"].sum() == 31
 
 

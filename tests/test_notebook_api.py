@@ -15,11 +15,10 @@ from tests.conftest import make_draft, make_transcript
 from workbench import store as st
 from workbench.auth import hash_password
 from workbench.notebook import MAX_ROWS, Filters, open_store
+from workbench.simulate import SimulationSpec, simulate
 from workbench.store import analytics, users
 from workbench.store.access import Forbidden
 
-# Usage in the app's raw tables and event shapes, by bulk SQL (core's scale generator).
-generate = pytest.importorskip("benchmarks._analytics_data").generate
 PASSWORD = "notebook-pass-1"
 PATIENT = "Maria Okafor"
 EDITED = f"{PATIENT} reports a cough for three days."
@@ -27,12 +26,12 @@ EDITED = f"{PATIENT} reports a cough for three days."
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store with generated usage, one real encounter whose note a clinician edited to name
+    """A store with simulated usage, one real encounter whose note a clinician edited to name
     the patient, an account per role, and the analytics facts refreshed (as the workbench
     does: the notebook API only reads)."""
     data = tmp_path_factory.mktemp("nb") / "data"
     store = st.open_store(data)
-    generate(store, 300, seed=1, clinicians=5)
+    simulate(store, SimulationSpec(encounters=300, seed=1, clinicians=5))
     for user, role in (("ana", "analyst"), ("adm", "admin"), ("dr-a", "clinician")):
         users.create_account(store, user, role, "system", password_hash=hash_password(PASSWORD))
     st.add_encounter(
@@ -132,13 +131,17 @@ def test_a_clinician_is_refused_analytics_and_a_wrong_password_refused(data: Pat
     with pytest.raises(Forbidden):
         nb.events(limit=5)
     with pytest.raises(Forbidden):
-        nb.corrections(encounter_ids=["gen-1"])  # not theirs
+        nb.corrections(encounter_ids=[_simulated_encounter(data)])  # not theirs
     # Their own encounter's corrections, identified (they may read its text).
     own = nb.corrections(encounter_ids=["enc-1"])
     assert EDITED in own.to_csv()
     with pytest.raises(Forbidden, match="wrong password"):
         open_store(data, "ana", "not-the-password")
     assert _files(data) == before  # refusals write no audit row here: nothing is written
+
+
+def _simulated_encounter(data: Path) -> str:
+    return open_store(data).encounters(Filters(simulated=True), limit=1)["encounter_id"][0]
 
 
 def test_no_store_no_database(tmp_path: Path) -> None:
@@ -150,7 +153,7 @@ def test_no_store_no_database(tmp_path: Path) -> None:
 def test_a_running_workbench_is_not_blocked_and_its_writes_are_seen(tmp_path: Path) -> None:
     data = tmp_path / "data"
     writer = st.open_store(data, lock_timeout_s=5)
-    generate(writer, 50, seed=2, clinicians=3)
+    simulate(writer, SimulationSpec(encounters=50, seed=2, clinicians=3))
     analytics.refresh(writer)
     nb = open_store(data)
     assert nb.figures()["volume"]["ingested"].sum() == 50

@@ -15,8 +15,6 @@ from tests.conftest import REPO
 NOTEBOOKS = REPO / "notebooks"
 PLOTLY = "application/vnd.plotly.v1+json"
 pytestmark = pytest.mark.slow
-# The notebook builds its store with the simulator (issue 9's sim helper, merged separately).
-pytest.importorskip("workbench.simulate")
 
 
 def run_notebook(path: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):

@@ -15,6 +15,7 @@ from tests.e2e.conftest import CHROMIUM, artifacts_dir, open_signed_in
 from tests.e2e.server import serve
 from workbench import store as st
 from workbench.auth import hash_password
+from workbench.simulate import SimulationSpec, simulate
 from workbench.store import users
 from workbench.store.analytics import FIGURES, Filters, figure
 
@@ -28,16 +29,14 @@ ANALYST = "ana-e2e"
 PASSWORD = "e2e-analyst-pass"  # of ANALYST's account in the test store only
 LOAD_MS = 120_000
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-# Usage in the app's raw tables and event shapes, by bulk SQL (core's scale generator).
-generate = pytest.importorskip("benchmarks._analytics_data").generate
 
 
 @pytest.fixture
 def analytics_url(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """The workbench served over a store with generated usage and an analyst account."""
+    """The workbench served over a store with simulated usage and an analyst account."""
     data = tmp_path / "data"
     store = st.open_store(data)
-    generate(store, 500, seed=5, clinicians=8)
+    simulate(store, SimulationSpec(encounters=500, seed=5, clinicians=8))
     users.create_account(store, ANALYST, "analyst", "system", password_hash=hash_password(PASSWORD))
     log = tmp_path / "streamlit.log"
     try:
