@@ -47,7 +47,13 @@ def time_to_sign(data: pd.DataFrame) -> None:
         figure,
         "period",
         "hours to sign",
-        yaxis2={"title": {"text": "active minutes"}, "overlaying": "y", "side": "right"},
+        yaxis={"title": {"text": "hours to sign"}, "rangemode": "tozero"},
+        yaxis2={
+            "title": {"text": "active minutes"},
+            "overlaying": "y",
+            "side": "right",
+            "rangemode": "tozero",
+        },
     )
     show_figure(
         "time_to_sign",

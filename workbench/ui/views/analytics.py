@@ -57,14 +57,27 @@ if simulated:
         icon=":material/science:",
     )
 
-usage.volume(shown["volume"])
-usage.time_to_sign(shown["time_to_sign"])
-quality.edit_burden(shown["edit_burden"])
-quality.sentence_outcomes(shown["sentence_outcomes"])
-quality.entity_confusion(shown["entity_confusion"])
-review_signals.asr_wer(shown["asr_wer"])
-quality.model_versions(shown["model_versions"])
-usage.adoption(shown["adoption"])
+# Two figures a row; the rubber-stamp figure (two charts in one) takes a whole row.
+left, right = st.columns(2, gap="large")
+with left:
+    usage.volume(shown["volume"])
+with right:
+    usage.time_to_sign(shown["time_to_sign"])
+left, right = st.columns(2, gap="large")
+with left:
+    quality.edit_burden(shown["edit_burden"])
+with right:
+    quality.sentence_outcomes(shown["sentence_outcomes"])
+left, right = st.columns(2, gap="large")
+with left:
+    quality.entity_confusion(shown["entity_confusion"])
+with right:
+    review_signals.asr_wer(shown["asr_wer"])
+left, right = st.columns(2, gap="large")
+with left:
+    quality.model_versions(shown["model_versions"])
+with right:
+    usage.adoption(shown["adoption"])
 review_signals.rubber_stamp(shown["rubber_stamp"], analytics.READING_WPM)
 
 st.divider()
