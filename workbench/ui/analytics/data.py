@@ -73,13 +73,15 @@ def _simulated_in(_store: db.Store, key: tuple, stamp: tuple, filters: Filters) 
 
 
 def selection_counts(
-    store: db.Store, filters: Filters, shown: dict[str, pd.DataFrame], any_simulated: bool
+    store: db.Store, filters: Filters, shown: dict[str, pd.DataFrame], options
 ) -> tuple[int, int]:
     """(simulated, all) encounters in the selection. Counting the simulated ones takes a
-    second (cached) query only when the store has some and the selection may mix both."""
+    second (cached) query only when the store holds both kinds and the selection may too."""
     total = int(shown["volume"]["ingested"].sum())
-    if filters.simulated is not None or not any_simulated or not total:
+    if filters.simulated is not None or not options.simulated or not total:
         return (total if filters.simulated else 0), total
+    if options.simulated == options.encounters:  # every encounter is simulated
+        return total, total
     return _simulated_in(store, cache_key(store), store.content_stamp(), filters), total
 
 

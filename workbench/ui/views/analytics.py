@@ -46,7 +46,7 @@ if problem:
 remember(filters)
 
 shown = data.figures(store, filters)  # one call, one connection, cached on stamp + filters
-simulated, total = data.selection_counts(store, filters, shown, options.simulated > 0)
+simulated, total = data.selection_counts(store, filters, shown, options)
 if not total:
     st.info("No encounters match these filters.", icon=":material/filter_alt_off:")
     st.stop()
