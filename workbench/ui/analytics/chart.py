@@ -25,8 +25,9 @@ def layout(figure: go.Figure, x: str, y: str, **extra) -> go.Figure:
     settings = {
         "xaxis": {"title": {"text": x}},
         "yaxis": {"title": {"text": y}},
-        "legend": {"orientation": "h", "y": 1.12},
-        "margin": {"t": 30, "b": 10},
+        # Legend above the plot on the left, the modebar above it on the right.
+        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        "margin": {"t": 60, "b": 10},
         "height": HEIGHT,
     }
     figure.update_layout(**{**settings, **extra})

@@ -22,7 +22,12 @@ def volume(data: pd.DataFrame) -> None:
         "Encounters per period of ingestion: ingested, of them reviewed (a person opened the "
         "draft) and signed.",
         data,
-        layout(figure, "period", "encounters"),
+        layout(
+            figure,
+            "period",
+            "encounters",
+            yaxis={"title": {"text": "encounters"}, "rangemode": "tozero"},
+        ),
     )
 
 
