@@ -121,7 +121,7 @@ def refresh(store: Store, full: bool = False) -> RefreshResult:
     return RefreshResult(n, seconds, full)
 
 
-def _params(filters: Filters) -> dict[str, Any]:
+def filter_params(filters: Filters) -> dict[str, Any]:
     """The bound parameters of ``WHERE_ENCOUNTERS`` (ValueError for impossible filters)."""
     if filters.grain not in GRAINS:
         raise ValueError(f"Unknown grain {filters.grain!r}; choose from {', '.join(GRAINS)}")
@@ -149,7 +149,7 @@ def _figure_function(name: str) -> Callable[[duckdb.DuckDBPyConnection, Filters]
     query = sql.FIGURE_SQL[name]
 
     def compute(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
-        return _run(con, query, _params(filters))
+        return _run(con, query, filter_params(filters))
 
     compute.__name__ = name
     compute.__doc__ = f"The {name!r} figure's rows for ``filters`` on an open connection."
@@ -174,7 +174,7 @@ def figure(store: Store, name: str, filters: Filters = Filters()) -> pd.DataFram
 def figures(store: Store, filters: Filters = Filters()) -> dict[str, pd.DataFrame]:
     """Every figure of the page, on one connection, in page order."""
     require(store, "analytics.view")
-    _params(filters)  # a bad filter fails before any query
+    filter_params(filters)  # a bad filter fails before any query
     start = time.perf_counter()
     with store.connect() as con:
         out = {name: compute(con, filters) for name, compute in FIGURES.items()}
@@ -220,7 +220,7 @@ def drilldown(
     require(store, "analytics.drilldown")
     if limit < 1:
         raise ValueError(f"limit must be at least 1, got {limit}")
-    params = _params(filters) | {
+    params = filter_params(filters) | {
         "clinician": clinician,
         "section": section,
         "support_label": support_label,

@@ -77,13 +77,21 @@ if may("annotation.work") or may("annotation.review"):
     annotation.append(
         page("annotate.py", "Annotate", ":material/label:", "annotate", visibility="hidden")
     )
+analytics_pages = []
+if may("analytics.view"):
+    analytics_pages.append(page("analytics.py", "Analytics", ":material/monitoring:", "analytics"))
 # Admin pages: listed only for those the policy lets read the audit log.
 admin = []
 if actor is not None and may("audit.view"):
     admin.append(page("audit.py", "Audit log", ":material/policy:", "audit"))
 order = ("Annotation", "Encounters") if annotator_first else ("Encounters", "Annotation")
-sections = {"Encounters": clinical, "Annotation": annotation, "Admin": admin}
-sections = {name: sections[name] for name in (*order, "Admin") if sections[name]}
+sections = {
+    "Encounters": clinical,
+    "Annotation": annotation,
+    "Analytics": analytics_pages,
+    "Admin": admin,
+}
+sections = {name: sections[name] for name in (*order, "Analytics", "Admin") if sections[name]}
 # Navigation is built either way, so a link to a page (with its query) survives signing in;
 # someone with one section of pages gets a plain list.
 page_run = st.navigation(

@@ -1,0 +1,183 @@
+"""The notebook API (``workbench.notebook``): read-only beside a running workbench, roles
+respected, de-identified text for analysts, bounded reads."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_draft, make_transcript
+from workbench import store as st
+from workbench.auth import hash_password
+from workbench.notebook import MAX_ROWS, Filters, open_store
+from workbench.simulate import SimulationSpec, simulate
+from workbench.store import analytics, users
+from workbench.store.access import Forbidden
+
+PASSWORD = "notebook-pass-1"
+PATIENT = "Maria Okafor"
+EDITED = f"{PATIENT} reports a cough for three days."
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store with simulated usage, one real encounter whose note a clinician edited to name
+    the patient, an account per role, and the analytics facts refreshed (as the workbench
+    does: the notebook API only reads)."""
+    data = tmp_path_factory.mktemp("nb") / "data"
+    store = st.open_store(data)
+    simulate(store, SimulationSpec(encounters=300, seed=1, clinicians=5))
+    for user, role in (("ana", "analyst"), ("adm", "admin"), ("dr-a", "clinician")):
+        users.create_account(store, user, role, "system", password_hash=hash_password(PASSWORD))
+    st.add_encounter(
+        store,
+        st.EncounterRecord("enc-1", "Cough visit", patient_label=PATIENT, clinician_id="dr-a"),
+        "dr-a",
+    )
+    transcript = make_transcript(
+        [
+            ("clinician", "What brings you in today?"),
+            ("patient", "I have had a cough for three days."),
+        ]
+    )
+    version = st.save_transcript(store, "enc-1", transcript, "dr-a")
+    st.save_draft(store, "enc-1", make_draft(transcript), version, "dr-a")
+    note = st.get_note(store, "enc-1")
+    first = note.draft.sentences[0]
+    sentences = (replace(first, text=EDITED), *note.draft.sentences[1:])
+    st.save_note(store, "enc-1", note.version, sentences, "dr-a")
+    analytics.refresh(store)
+    return data
+
+
+def _files(data: Path) -> dict[str, str]:
+    """Digest of every database file (the .lock sidecar is the lock, not data)."""
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(data.glob("scribe.duckdb*"))
+        if not p.name.endswith(".lock")
+    }
+
+
+def test_an_analyst_reads_figures_encounters_and_events_and_nothing_is_written(
+    data: Path,
+) -> None:
+    before = _files(data)
+    nb = open_store(data, "ana", PASSWORD)
+    assert nb.actor.role == "analyst"
+    shown = nb.figures()
+    assert shown["volume"]["ingested"].sum() >= 300
+    burden = nb.figure("edit_burden", Filters(simulated=True))
+    assert {"section", "mean_ned", "accept_as_is_rate"} <= set(burden.columns)
+    rows = nb.encounters(Filters(simulated=True), limit=50)
+    assert len(rows) == 50 and rows["simulated"].all()
+    assert "title" not in rows.columns  # measures, no text
+    one = rows["clinician"].iloc[0]
+    theirs = nb.encounters(Filters(clinicians=(one,)), limit=MAX_ROWS)
+    assert len(theirs) == nb.figure("volume", Filters(clinicians=(one,)))["ingested"].sum()
+    events = nb.events(limit=20)
+    assert 0 < len(events) <= 20
+    # Events' before/after hold identified text: not for an analyst.
+    assert "before" not in events.columns and "after" not in events.columns
+    with nb.connection() as con:
+        by_specialty = (
+            con.encounters(Filters(simulated=True))
+            .aggregate("specialty, count(*) AS n", "specialty")
+            .df()
+        )
+    simulated = nb.figure("volume", Filters(simulated=True))["ingested"].sum()
+    assert 0 < by_specialty["n"].sum() == simulated < shown["volume"]["ingested"].sum()
+    with pytest.raises(ValueError, match="Unknown figure"):
+        nb.figure("nope")
+    assert _files(data) == before
+
+
+def test_reads_are_bounded(data: Path) -> None:
+    nb = open_store(data)
+    for bad in (0, -1, MAX_ROWS + 1):
+        with pytest.raises(ValueError, match="limit must be"):
+            nb.events(limit=bad)
+    assert len(nb.events(limit=3)) == 3
+    assert set(nb.events(kinds=["user.created"], limit=50)["kind"]) == {"user.created"}
+
+
+def test_an_analyst_gets_corrections_de_identified_an_admin_identified(data: Path) -> None:
+    before = _files(data)
+    analyst = open_store(data, "ana", PASSWORD).corrections(encounter_ids=["enc-1"])
+    edits = analyst[analyst["type"] == "sentence_edit"]
+    assert len(edits) == 1
+    shown = str(edits.iloc[0]["after"])
+    assert "Okafor" not in shown and "Maria" not in shown and "cough" in shown
+    assert "Okafor" not in analyst.to_csv() and "dr-a" not in analyst.to_csv()
+    admin = open_store(data, "adm", PASSWORD).corrections(encounter_ids=["enc-1"])
+    assert EDITED in str(admin[admin["type"] == "sentence_edit"].iloc[0]["after"])
+    masked = open_store(data, "adm", PASSWORD).corrections(encounter_ids=["enc-1"], deid=True)
+    assert "Okafor" not in masked.to_csv()
+    assert _files(data) == before
+
+
+def test_a_clinician_is_refused_analytics_and_a_wrong_password_refused(data: Path) -> None:
+    before = _files(data)
+    nb = open_store(data, "dr-a", PASSWORD)
+    with pytest.raises(Forbidden, match=r"may not analytics\.view"):
+        nb.figures()
+    with pytest.raises(Forbidden):
+        nb.figure("volume")
+    with pytest.raises(Forbidden):
+        nb.events(limit=5)
+    with pytest.raises(Forbidden):
+        nb.corrections(encounter_ids=[_simulated_encounter(data)])  # not theirs
+    # Their own encounter's corrections, identified (they may read its text).
+    own = nb.corrections(encounter_ids=["enc-1"])
+    assert EDITED in own.to_csv()
+    with pytest.raises(Forbidden, match="wrong password"):
+        open_store(data, "ana", "not-the-password")
+    assert _files(data) == before  # refusals write no audit row here: nothing is written
+
+
+def _simulated_encounter(data: Path) -> str:
+    return open_store(data).encounters(Filters(simulated=True), limit=1)["encounter_id"][0]
+
+
+def test_no_store_no_database(tmp_path: Path) -> None:
+    with pytest.raises(st.StoreError, match="No workbench database"):
+        open_store(tmp_path / "missing")
+    assert not (tmp_path / "missing").exists()
+
+
+def test_a_running_workbench_is_not_blocked_and_its_writes_are_seen(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    writer = st.open_store(data, lock_timeout_s=5)
+    simulate(writer, SimulationSpec(encounters=50, seed=2, clinicians=3))
+    analytics.refresh(writer)
+    nb = open_store(data)
+    assert nb.figures()["volume"]["ingested"].sum() == 50
+    created = len(nb.events(kinds=["encounter.created"], limit=MAX_ROWS))
+    # Between calls the notebook holds nothing: the workbench writes at once.
+    started = time.monotonic()
+    st.add_encounter(writer, st.EncounterRecord("enc-new", "New visit"), "system")
+    assert time.monotonic() - started < 1.0
+    assert "enc-new" in set(nb.events(kinds=["encounter.created"], limit=100)["encounter_id"])
+    # Inside a connection block the workbench waits for it, then writes (no crash).
+    done = threading.Event()
+
+    def write() -> None:
+        st.add_encounter(writer, st.EncounterRecord("enc-later", "Later visit"), "system")
+        done.set()
+
+    with nb.connection() as con:
+        thread = threading.Thread(target=write)
+        thread.start()
+        time.sleep(0.3)
+        assert not done.is_set()
+        assert con.events(kinds=["encounter.created"]).count("*").fetchone()[0] == created + 1
+    thread.join(timeout=10)
+    assert done.is_set()
+    with pytest.raises(st.StoreError, match="read-only"):
+        with nb.store.transaction():
+            pass
