@@ -84,3 +84,15 @@ def test_drafter_versions_and_filters_split_the_same_encounters(simulated, page)
     burden = page["edit_burden"]
     assert ((burden["mean_ned"] >= 0) & (burden["mean_ned"] <= 1)).all()
     assert (burden["accept_as_is_rate"] < 1).any()
+
+
+def test_a_refresh_recomputes_only_what_changed_since_the_last(simulated: st.Store) -> None:
+    """``simulate`` refreshed already (its events carry past times: found as encounters
+    without facts); nothing new -> nothing recomputed; one consent change -> that one."""
+    assert analytics.refresh(simulated).encounters == 0
+    system = st.open_store(simulated.path.parent)
+    with system.connect() as con:
+        eid = con.execute("SELECT min(encounter_id) FROM encounters").fetchone()[0]
+    st.set_consent(system, eid, True, "adm")
+    assert analytics.refresh(simulated).encounters == 1
+    assert analytics.refresh(simulated).encounters == 0

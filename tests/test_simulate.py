@@ -322,3 +322,25 @@ def test_a_run_that_fails_midway_leaves_whole_encounters_and_the_next_run_append
     result = simulate(store, SimulationSpec(encounters=10, seed=4, end=END))
     assert result.run == 2
     assert _one(store, "SELECT count(DISTINCT encounter_id) FROM encounters")[0] == 30
+
+
+def test_simulated_work_never_happens_in_the_future(tmp_path: Path) -> None:
+    """By default the period ends yesterday (UTC); a last day of today or later is refused:
+    a simulated event stamped after now would look newer than real work (and hide it from
+    the analytics' incremental refresh)."""
+    from datetime import UTC, datetime, timedelta
+
+    store = st.open_store(tmp_path / "data")
+    simulate(store, SimulationSpec(encounters=40, seed=2, days=3))
+    with store.connect() as con:
+        newest = con.execute(
+            "SELECT greatest(max(ts), (SELECT max(signed_at) FROM signatures),"
+            " (SELECT max(created_at) FROM encounters WHERE source = 'simulated'))"
+            " FROM events WHERE encounter_id LIKE 'sim-%'"
+        ).fetchone()[0]
+    today = datetime.now(UTC).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
+    assert newest < today
+    with pytest.raises(SimulationError, match="before today"):
+        simulate(store, SimulationSpec(encounters=5, end=today.date()))
+    with pytest.raises(SimulationError, match="before today"):
+        simulate(store, SimulationSpec(encounters=5, end=today.date() + timedelta(days=3)))

@@ -114,7 +114,7 @@ class SimulationSpec:
     encounters: int
     seed: int = 0
     days: int = 90
-    end: date | None = None  # last simulated day (default: today, UTC)
+    end: date | None = None  # last simulated day (default: yesterday, UTC: nothing in the future)
     clinicians: int = 24
     rubber_stamp_share: float = 0.12
     specialties: tuple[str, ...] = tuple(SPECIALTIES)
@@ -152,9 +152,13 @@ class SimulationSpec:
         if self.chunk < 1:
             raise SimulationError("chunk must be at least 1")
         templates = available_templates()
-        return replace(
-            self, end=self.end or datetime.now(UTC).date(), note_types=tuple(sorted(templates))
-        )
+        if self.end is not None and self.end >= datetime.now(UTC).date():
+            raise SimulationError(
+                f"The last simulated day must be before today (UTC), got {self.end}: "
+                "simulated work never happens in the future"
+            )
+        yesterday = datetime.now(UTC).date() - timedelta(days=1)
+        return replace(self, end=self.end or yesterday, note_types=tuple(sorted(templates)))
 
     def to_json(self) -> str:
         """The spec as JSON (stored with the run)."""

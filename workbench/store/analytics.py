@@ -116,6 +116,7 @@ def refresh(store: Store, full: bool = False) -> RefreshResult:
         n = analytics_refresh.rebuild(con, full, now)
         seconds = time.perf_counter() - start
         analytics_refresh.record_state(con, now, n, seconds, full)
+    n = n or 0
     seconds = time.perf_counter() - start
     log.info("analytics refresh: %d encounters in %.2f s (full=%s)", n, seconds, full)
     return RefreshResult(n, seconds, full)

@@ -1,13 +1,15 @@
 """Derive the analytics facts tables (migration 0023) from the raw tables, in SQL only.
 
-Each refresh fingerprints every encounter's raw rows (how many events and the newest event
-time, how many note versions and signatures) and recomputes the encounters whose fingerprint
-differs from the one stored with their facts (new ones included), or all of them with
-``full``: their rows in every facts table are deleted and re-inserted by INSERT ... SELECT,
-in the caller's transaction. Fingerprints rather than a "changed since" time because the
-simulator writes events with past timestamps: a time watermark would miss them; counting
-5,000,000 events per encounter takes well under a second. Facts of deleted (purged)
-encounters are dropped. The measures are defined in ``workbench.store.analytics``.
+A refresh recomputes the encounters whose raw rows changed: it fingerprints the candidate
+encounters (how many events and the newest event time, how many note versions and
+signatures) and recomputes those whose fingerprint differs from the one stored with their
+facts: their rows in every facts table are deleted and re-inserted by INSERT ... SELECT, in
+the caller's transaction. Candidates are the encounters without facts (new ones, and the
+simulator's, whose events carry past times) and those with an event newer than the last
+refresh's newest event less ``MARGIN`` (every change writes an event in its own
+transaction); ``full`` fingerprints and recomputes every encounter. So a refresh with
+nothing new reads one column of recent events, not the whole log. Facts of deleted
+(purged) encounters are dropped. The measures are defined in ``workbench.store.analytics``.
 """
 
 from __future__ import annotations
@@ -47,18 +49,35 @@ FACT_TABLES = (
     "analytics_entity_changes",
 )
 
+# Slack on the watermark: an event written a little before the last refresh's newest one
+# (another process's clock, a transaction that began earlier) is looked at again.
+MARGIN_MINUTES = 10
+
+_CANDIDATES = """
+CREATE OR REPLACE TEMP TABLE an_candidates AS
+SELECT encounter_id FROM encounters
+WHERE $full OR $since IS NULL
+   OR encounter_id NOT IN (SELECT encounter_id FROM analytics_encounters)
+UNION
+SELECT DISTINCT encounter_id FROM events
+WHERE NOT $full AND encounter_id IS NOT NULL AND ts > $since
+"""
+
 _FINGERPRINT = """
 CREATE OR REPLACE TEMP TABLE an_fp AS
 SELECT e.encounter_id,
        coalesce(ev.n, 0) AS events_n, ev.max_ts AS events_max_ts,
        coalesce(sg.n, 0) AS signatures_n, coalesce(nt.n, 0) AS notes_n
-FROM encounters e
+FROM encounters e JOIN an_candidates USING (encounter_id)
 LEFT JOIN (SELECT encounter_id, count(*) AS n, max(ts) AS max_ts FROM events
-           WHERE encounter_id IS NOT NULL GROUP BY encounter_id) ev USING (encounter_id)
-LEFT JOIN (SELECT encounter_id, count(*) AS n FROM signatures GROUP BY encounter_id) sg
-       USING (encounter_id)
-LEFT JOIN (SELECT encounter_id, count(*) AS n FROM notes GROUP BY encounter_id) nt
-       USING (encounter_id)
+           WHERE encounter_id IN (SELECT encounter_id FROM an_candidates)
+           GROUP BY encounter_id) ev USING (encounter_id)
+LEFT JOIN (SELECT encounter_id, count(*) AS n FROM signatures
+           WHERE encounter_id IN (SELECT encounter_id FROM an_candidates)
+           GROUP BY encounter_id) sg USING (encounter_id)
+LEFT JOIN (SELECT encounter_id, count(*) AS n FROM notes
+           WHERE encounter_id IN (SELECT encounter_id FROM an_candidates)
+           GROUP BY encounter_id) nt USING (encounter_id)
 """
 
 _CHANGED = """
@@ -75,6 +94,10 @@ _STALE = (
     " OR encounter_id NOT IN (SELECT encounter_id FROM encounters)"
 )
 _DELETE = tuple("DELETE FROM " + table + _STALE for table in FACT_TABLES)
+_GONE = (
+    "SELECT count(*) FROM analytics_encounters"
+    " WHERE encounter_id NOT IN (SELECT encounter_id FROM encounters)"
+)
 _DELETE_ALL = tuple("DELETE FROM " + table for table in FACT_TABLES)
 
 # The machine draft (first note.drafted version), the first signature, active review time.
@@ -346,20 +369,44 @@ LEFT JOIN sections s USING (encounter_id)
 _STATE = """
 INSERT OR REPLACE INTO analytics_state
     (name, refreshed_at, events_max_ts, encounters, seconds, full_rebuild)
-VALUES ('facts', $now, (SELECT max(events_max_ts) FROM an_fp), $n, $seconds, $full)
+VALUES ('facts', $now, (SELECT max(ts) FROM events), $n, $seconds, $full)
 """
 
-_DROP_TEMP = ("an_fp", "an_changed", "an_base", "an_dims", "an_ev", "an_draft", "an_signed")
+_DROP_TEMP = (
+    "an_candidates",
+    "an_fp",
+    "an_changed",
+    "an_base",
+    "an_dims",
+    "an_ev",
+    "an_draft",
+    "an_signed",
+)
 
 
-def rebuild(con: duckdb.DuckDBPyConnection, full: bool, now: datetime) -> int:
+def rebuild(con: duckdb.DuckDBPyConnection, full: bool, now: datetime) -> int | None:
     """Recompute the facts of changed encounters (all with ``full``) inside the caller's
-    transaction; returns how many encounters were recomputed."""
+    transaction; returns how many encounters were recomputed, None when nothing changed
+    (nothing was written; the watermark stays)."""
+    # The watermark: the last refresh's newest event, or its own time if that is earlier
+    # (an event stamped in the future must not hide the ones written after it).
+    since = con.execute(
+        "SELECT least(events_max_ts, refreshed_at) - to_minutes(CAST($m AS BIGINT))"
+        " FROM analytics_state WHERE name = 'facts'",
+        {"m": MARGIN_MINUTES},
+    ).fetchone()
+    con.execute(_CANDIDATES, {"full": full, "since": since[0] if since else None})
     con.execute(_FINGERPRINT)
     con.execute(_CHANGED, {"full": full})
     changed = con.execute("SELECT count(*) FROM an_changed").fetchone()[0]
-    for sql in _DELETE_ALL if full else _DELETE:
-        con.execute(sql)
+    if full:
+        for sql in _DELETE_ALL:
+            con.execute(sql)
+    elif changed or con.execute(_GONE).fetchone()[0]:  # each delete scans its whole table
+        for sql in _DELETE:
+            con.execute(sql)
+    else:
+        return None  # nothing changed: nothing written, so no commit to fold in
     if changed:
         con.execute(_BASE)
         con.execute(_DIMS)
@@ -373,9 +420,15 @@ def rebuild(con: duckdb.DuckDBPyConnection, full: bool, now: datetime) -> int:
 
 
 def record_state(
-    con: duckdb.DuckDBPyConnection, now: datetime, encounters: int, seconds: float, full: bool
+    con: duckdb.DuckDBPyConnection,
+    now: datetime,
+    encounters: int | None,
+    seconds: float,
+    full: bool,
 ) -> None:
-    """Store the refresh watermark, then drop the work tables."""
-    con.execute(_STATE, {"now": now, "n": encounters, "seconds": seconds, "full": full})
+    """Store the refresh watermark (unless ``rebuild`` found nothing to do: None), then drop
+    the work tables."""
+    if encounters is not None:
+        con.execute(_STATE, {"now": now, "n": encounters, "seconds": seconds, "full": full})
     for name in _DROP_TEMP:
         con.execute("DROP TABLE IF EXISTS " + name)
