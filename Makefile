@@ -16,7 +16,7 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $(STAMP)
 
 demo: setup
-	$(VENV)/bin/scribe demo
+	$(VENV)/bin/scribe demo --simulate 2000
 
 test: setup
 	$(PY) -m pytest -q

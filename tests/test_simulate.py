@@ -344,3 +344,14 @@ def test_simulated_work_never_happens_in_the_future(tmp_path: Path) -> None:
         simulate(store, SimulationSpec(encounters=5, end=today.date()))
     with pytest.raises(SimulationError, match="before today"):
         simulate(store, SimulationSpec(encounters=5, end=today.date() + timedelta(days=3)))
+
+
+def test_the_demo_simulates_once_per_store(tmp_path: Path) -> None:
+    """`make demo` runs `scribe demo --simulate 2000`: a re-run adds no second batch."""
+    from workbench.demo import ensure_demo_simulation
+
+    store = st.open_store(tmp_path / "data")
+    assert ensure_demo_simulation(store, 0) == 0
+    assert ensure_demo_simulation(store, 30) == 30
+    assert ensure_demo_simulation(store, 30) == 0
+    assert len(st.list_encounters(store)) == 30

@@ -202,9 +202,17 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="One JSON object
 def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Build only, do not serve.")] = False,
     port: Annotated[int, typer.Option(help="Port for the workbench.")] = 8501,
+    simulate: Annotated[
+        int, typer.Option(help="Also add this many simulated encounters (once), for Analytics.")
+    ] = 0,
 ) -> None:
     """Create the database, ingest and process the demo encounters, then serve the app."""
-    from workbench.demo import demo_encounters, ensure_demo_accounts, ensure_demo_tasks
+    from workbench.demo import (
+        demo_encounters,
+        ensure_demo_accounts,
+        ensure_demo_simulation,
+        ensure_demo_tasks,
+    )
     from workbench.ingest import ingest_file
     from workbench.store.access import SYSTEM
 
@@ -223,6 +231,8 @@ def demo(
     _process_ids(store, ids)
     if tasks := ensure_demo_tasks(store, encounters):
         console.print(f"Annotation tasks for `annotator` and `annotator2` (lead `lead`): {tasks}")
+    if simulated := ensure_demo_simulation(store, simulate):
+        console.print(f"Simulated encounters for the Analytics page (`analyst`): {simulated:,}")
     console.print(json.dumps(st.status_counts(store)))
     if not no_serve:
         serve(port=port)

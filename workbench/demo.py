@@ -129,6 +129,19 @@ def ensure_demo_tasks(store: Store, encounters: list[DemoEncounter] | None = Non
     return made
 
 
+def ensure_demo_simulation(store: Store, encounters: int, seed: int = 1) -> int:
+    """Simulated usage for the demo's Analytics page (``workbench.simulate``, marked as
+    simulated wherever it shows): ``encounters`` of them, once per store (none again while
+    a finished run exists, so re-running the demo does not pile them up). Returns how many
+    were added."""
+    from workbench.simulate import SimulationSpec, simulate
+    from workbench.store.simulation import finished_runs
+
+    if encounters <= 0 or finished_runs(store):
+        return 0
+    return simulate(store, SimulationSpec(encounters=encounters, seed=seed)).encounters
+
+
 def demo_sign_in_hint(store: Store) -> str | None:
     """The sign-in page's hint, only while every demo account exists and the demo admin's
     password is still the demo one (a real deployment never shows it)."""

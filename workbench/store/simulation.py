@@ -197,6 +197,13 @@ def start_run(store: Store, spec: SimulationSpec, clinicians: Sequence[Clinician
     return int(run)
 
 
+def finished_runs(store: Store) -> int:
+    """How many simulation runs finished in this store."""
+    with store.connect() as con:
+        found = con.execute("SELECT count(*) FROM simulation_runs WHERE finished_at IS NOT NULL")
+        return int(found.fetchone()[0])
+
+
 def finish_run(store: Store, run: int, counts: dict[str, int], seconds: float) -> None:
     """Record the run's counts and one audited ``simulation.run`` event for the whole run."""
     with store.transaction() as con:
