@@ -26,7 +26,7 @@ def simulate_command(
     ctx: typer.Context,
     encounters: Annotated[int, typer.Option("--encounters", "-n", help="How many encounters.")],
     seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same data.")] = 0,
-    days: Annotated[int, typer.Option(help="Spread over this many days, ending yesterday (UTC).")] = 90,
+    days: Annotated[int, typer.Option(help="Days, ending yesterday (UTC).")] = 90,
     clinicians: Annotated[int, typer.Option(help="Simulated clinicians.")] = 24,
     data: Annotated[
         Path | None, typer.Option("--data", help="Data directory (default: --data-dir).")
