@@ -217,9 +217,44 @@ def test_sentence_outcomes_by_support_label(built) -> None:
 
 
 def test_entity_confusion_shows_the_relabel_and_the_removal(built) -> None:
-    df = an.figure(built, "entity_confusion", an.Filters())
+    """enc-2 (dr-b's): "days" relabelled, "cough" removed. (enc-1's entities are the NLP
+    pipeline's re-extraction after its transcript fix, kept as they are: the diagonal.)"""
+    df = an.figure(built, "entity_confusion", an.Filters(clinicians=("dr-b",)))
     cells = {(r.model_label, r.final_label): r.n for r in df.itertuples()}
     assert cells == {("PROBLEM", "TEST"): 1, ("PROBLEM", "(none)"): 1}
+    kept = an.figure(built, "entity_confusion", an.Filters(clinicians=("dr-a",)))
+    assert (kept.model_label == kept.final_label).all()
+
+
+def test_an_entity_edited_twice_counts_once_and_a_fix_undone_is_no_asr_error(tmp_path, nlp) -> None:
+    """enc-9: relabel PROBLEM -> TEST -> MEDICATION: one PROBLEM -> MEDICATION cell, no
+    TEST. enc-10: correct "500" to "250", then back to "500": the transcript is as the
+    machine heard it, so 0 word errors (summing the two fixes would say 2)."""
+    store = st.open_store(tmp_path / "data")
+    transcript, tv = add(store, "enc-9", "dr-a", "Cardiology")
+    word = transcript.segments[1].text.split()[0]
+    machine = (Entity(1, 0, len(word), word, "PROBLEM"),)
+    st.save_entities(store, "enc-9", tv, machine, "nlp.test", "pipeline")
+    v = st.relabel_entity(store, "enc-9", 1, 0, "TEST", "dr-a")
+    st.relabel_entity(store, "enc-9", v, 0, "MEDICATION", "dr-a")
+    transcript, tv = add(store, "enc-10", "dr-a", "Cardiology")
+    original = transcript.segments[2].text
+    for fix in (original.replace("500", "250"), original):
+        version = st.get_transcript(store, "enc-10")[0]
+        correct_transcript(store, nlp, "enc-10", version, [SegmentFix(2, text=fix)], "dr-a")
+    for eid in ("enc-9", "enc-10"):
+        st.save_draft(store, eid, draft(transcript, [("s0", "Plan", "Start.")]), 1, "dr-a")
+        st.sign_note(store, eid, st.get_note(store, eid).version, "dr-a")
+    an.refresh(store)
+    with store.connect() as con:
+        errors = con.execute(
+            "SELECT asr_word_errors FROM analytics_encounters WHERE encounter_id = 'enc-10'"
+        ).fetchone()[0]
+    assert errors == 0
+    cells = an.figure(store, "entity_confusion", an.Filters())
+    chain = cells[cells.model_label == "PROBLEM"]
+    assert chain.final_label.tolist() == ["MEDICATION"] and chain.n.tolist() == [1]
+    assert "TEST" not in set(cells.model_label) | set(cells.final_label)
 
 
 def test_asr_wer_from_transcript_corrections(built) -> None:

@@ -13,7 +13,8 @@ Definitions (what the figures mean):
   decision, a transcript correction, a save or the signature); first_review_at is the first.
 - hours to sign: signed_at - created_at, in hours.
 - active minutes: the signature's recorded active review time (else the sum of
-  ``review.active`` seconds up to the signature).
+  ``review.active`` seconds up to the signature; unknown when neither exists, e.g. a
+  signature older than the activity records, and then left out, never counted as 0).
 - ned (normalised edit distance) of a section: the character edit distance from the machine
   draft's section text to the signed note's, divided by the longer of the two (0..1);
   sentences are paired by sentence id (an edited one costs its Levenshtein distance, a
@@ -26,16 +27,20 @@ Definitions (what the figures mean):
 - support label: the label of the newest support check of the machine draft's version
   (``unchecked`` without one); flagged = partly_supported or unsupported.
 - opened: a ``sentence.viewed`` event (evidence played) for the sentence before signing.
-- entity confusion: one count per person's change (entity.relabelled: old -> new label,
-  entity.removed: label -> "(none)", entity.added: "(none)" -> label) plus, on the diagonal,
-  the first (machine) entity set's entities per label that were not relabelled or removed.
+- entity confusion: the machine's entities (the newest set the NLP pipeline wrote,
+  ``entities.extracted``, on the newest set's transcript version) matched by span
+  (segment, start, end) to the newest set's: machine label -> final label, "(none)" on
+  the side without one (added / removed). Each entity counts once, however many edits it
+  went through.
 - ASR WER (estimate): word errors / words of the first transcript version, signed encounters
-  only. Word errors per corrected segment (transcript.word_corrected / segment_corrected) =
-  the larger of words removed and words added (case-insensitive multiset difference):
-  the word edit distance unless a fix reorders words. Errors nobody corrected are not seen,
-  so it is a lower bound.
+  only, for encounters a person corrected (transcript.word_corrected / segment_corrected).
+  Word errors per segment = the larger of words removed and words added between the first
+  (machine) version's text and the newest version's (case-insensitive multiset
+  difference): the word edit distance unless a fix reorders words; a fix undone counts 0.
+  Errors nobody corrected are not seen, so it is a lower bound.
 - fast signature: active review seconds < the signed note's words / READING_WPM (450, a
-  skimming speed) * 60.
+  skimming speed) * 60; fast_rate is over the signatures whose review time is known
+  (``unknown_review_time`` counts the others).
 - flagged unopened accepted: a flagged sentence signed as drafted without being opened;
   unopened_rate = those / flagged sentences signed as drafted.
 - simulated: encounters.source = 'simulated' (the page says when the selection has any).

@@ -164,7 +164,8 @@ SELECT e.clinician, CAST(date_trunc($grain, e.signed_at) AS DATE) AS period,
     + """) AS fast_signatures,
        count(*) FILTER (WHERE """
     + FAST
-    + """) / count(*) AS fast_rate,
+    + """) / nullif(count(e.active_seconds), 0) AS fast_rate,
+       count(*) - count(e.active_seconds) AS unknown_review_time,
        sum(e.flagged_accepted)::BIGINT AS flagged_accepted,
        sum(e.flagged_unopened_accepted)::BIGINT AS flagged_unopened_accepted,
        sum(e.flagged_unopened_accepted) / nullif(sum(e.flagged_accepted), 0) AS unopened_rate
@@ -192,7 +193,12 @@ FIGURE_SQL: dict[str, str] = {
 DRILLDOWN = (
     """
 SELECT e.encounter_id, en.title, e.clinician, e.specialty, e.note_type, e.drafter_version,
-       e.simulated, e.created_at, e.signed_at, e.ned_sum / nullif(e.sections, 0) AS ned
+       e.simulated, e.created_at, e.signed_at,
+       -- the picked section's ned, else the mean over the encounter's sections
+       CASE WHEN $section::VARCHAR IS NULL THEN e.ned_sum / nullif(e.sections, 0)
+            ELSE (SELECT max(s.ned) FROM analytics_sections s
+                  WHERE s.encounter_id = e.encounter_id AND s.section = $section::VARCHAR)
+       END AS ned
 FROM analytics_encounters e JOIN encounters en USING (encounter_id)
 WHERE """
     + WHERE_ENCOUNTERS

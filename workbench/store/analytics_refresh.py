@@ -151,12 +151,23 @@ DIMS = "dm.clinician, dm.specialty, dm.note_type, dm.drafter_version, dm.simulat
 # word errors found by transcript fixes.
 _EVENT_MEASURES = """
 CREATE OR REPLACE TEMP TABLE an_ev AS
-WITH fixes AS (
-    SELECT ev.encounter_id,
-           regexp_split_to_array(lower(trim(ev.before->>'text')), '\\s+') AS a,
-           regexp_split_to_array(lower(trim(ev.after->>'text')), '\\s+') AS b
-    FROM events ev SEMI JOIN an_changed c ON c.encounter_id = ev.encounter_id
+WITH corrected AS (  -- encounters a person corrected the transcript of
+    SELECT DISTINCT ev.encounter_id FROM events ev
+    SEMI JOIN an_changed c ON c.encounter_id = ev.encounter_id
     WHERE ev.kind IN ('transcript.word_corrected', 'transcript.segment_corrected')
+), versions AS (
+    SELECT t.encounter_id, min(t.version) AS first, max(t.version) AS newest
+    FROM transcripts t SEMI JOIN corrected c ON c.encounter_id = t.encounter_id
+    GROUP BY t.encounter_id
+), fixes AS (  -- each segment once: the machine's words against the newest words
+    SELECT v.encounter_id,
+           regexp_split_to_array(lower(trim(a.text)), '\\s+') AS a,
+           regexp_split_to_array(lower(trim(b.text)), '\\s+') AS b
+    FROM versions v
+    JOIN segments a ON a.encounter_id = v.encounter_id AND a.transcript_version = v.first
+    JOIN segments b ON b.encounter_id = v.encounter_id AND b.transcript_version = v.newest
+                   AND b.idx = a.idx
+    WHERE v.newest > v.first AND a.text IS DISTINCT FROM b.text
 ), tagged AS (
     -- each word with its occurrence number, so the set difference is a multiset difference
     SELECT encounter_id,
@@ -265,36 +276,53 @@ FROM agg JOIN an_dims dm USING (encounter_id) WHERE greatest(draft_chars, signed
 """
 )
 
+# The machine's entities (the newest NLP-written set on the newest set's transcript version)
+# matched to the newest set's by span: each entity counted once, however many edits it went through.
 _INSERT_ENTITY_CHANGES = (
     """
 INSERT INTO analytics_entity_changes
-WITH changes AS (
-    SELECT ev.encounter_id,
-           coalesce(ev.before->>'label', '(none)') AS model_label,
-           CASE WHEN ev.kind = 'entity.removed' THEN '(none)'
-                ELSE coalesce(ev.after->>'label', '(none)') END AS final_label
-    FROM events ev SEMI JOIN an_changed c ON c.encounter_id = ev.encounter_id
-    WHERE ev.kind IN ('entity.added', 'entity.removed', 'entity.relabelled')
-), first_set AS (
-    SELECT es.encounter_id, min(es.version) AS version FROM entity_sets es
-    SEMI JOIN an_changed c ON c.encounter_id = es.encounter_id GROUP BY es.encounter_id
-), machine AS (
-    SELECT en.encounter_id, en.label, count(*) AS n FROM entities en
-    JOIN first_set f ON f.encounter_id = en.encounter_id AND f.version = en.set_version
-    GROUP BY en.encounter_id, en.label
-), changed_away AS (
-    SELECT encounter_id, model_label AS label, count(*) AS n FROM changes
-    WHERE model_label <> '(none)' GROUP BY encounter_id, model_label
-)
+WITH newest AS (
+    SELECT es.encounter_id, max(es.version) AS version,
+           arg_max(es.transcript_version, es.version) AS transcript_version
+    FROM entity_sets es SEMI JOIN an_changed c ON c.encounter_id = es.encounter_id
+    GROUP BY es.encounter_id
+), extracted AS (  -- the sets the NLP pipeline wrote (people's edits write entity.* events)
+    SELECT DISTINCT ev.object_id FROM events ev
+    SEMI JOIN an_changed c ON c.encounter_id = ev.encounter_id
+    WHERE ev.kind = 'entities.extracted'
+), machine_set AS (  -- the newest machine set on that transcript version (else the first)
+    SELECT es.encounter_id,
+           coalesce(max(es.version) FILTER (WHERE x.object_id IS NOT NULL), min(es.version))
+               AS version
+    FROM entity_sets es
+    JOIN newest n ON n.encounter_id = es.encounter_id
+                 AND n.transcript_version = es.transcript_version
+    LEFT JOIN extracted x ON x.object_id = es.encounter_id || '/entities/' || es.version
+    GROUP BY es.encounter_id
+), spans AS (
+    SELECT 'machine' AS side, en.encounter_id, en.segment_idx, en.start_char, en.end_char,
+           en.label FROM entities en
+    JOIN machine_set s ON s.encounter_id = en.encounter_id AND s.version = en.set_version
+    UNION ALL
+    SELECT 'final', en.encounter_id, en.segment_idx, en.start_char, en.end_char, en.label
+    FROM entities en
+    JOIN newest n ON n.encounter_id = en.encounter_id AND n.version = en.set_version
+), numbered AS (  -- two entities on one span pair up in label order, never cross
+    SELECT *, row_number() OVER (PARTITION BY side, encounter_id, segment_idx, start_char,
+                                 end_char ORDER BY label) AS k
+    FROM spans
+), m AS (SELECT * FROM numbered WHERE side = 'machine'),
+f AS (SELECT * FROM numbered WHERE side = 'final')
 SELECT x.*, """
     + DIMS
     + """ FROM (
-    SELECT encounter_id, model_label, final_label, count(*)::INTEGER FROM changes
-    GROUP BY encounter_id, model_label, final_label
-    UNION ALL
-    SELECT m.encounter_id, m.label, m.label, (m.n - coalesce(a.n, 0))::INTEGER
-    FROM machine m LEFT JOIN changed_away a USING (encounter_id, label)
-    WHERE m.n > coalesce(a.n, 0)
+    SELECT coalesce(m.encounter_id, f.encounter_id) AS encounter_id,
+           coalesce(m.label, '(none)') AS model_label,
+           coalesce(f.label, '(none)') AS final_label, count(*)::INTEGER AS n
+    FROM m FULL OUTER JOIN f
+      ON m.encounter_id = f.encounter_id AND m.segment_idx = f.segment_idx
+     AND m.start_char = f.start_char AND m.end_char = f.end_char AND m.k = f.k
+    GROUP BY ALL
 ) x JOIN an_dims dm USING (encounter_id)
 """
 )
@@ -347,7 +375,7 @@ WITH words AS (
 SELECT dm.encounter_id, dm.clinician, dm.specialty, dm.note_type, dm.drafter_version,
        t.model, nlp.version, dm.simulated, dm.created_at, ev.first_review_at,
        b.signed_at, b.draft_version, b.signed_version,
-       coalesce(b.active_seconds, ev.active_seconds, 0.0),
+       coalesce(b.active_seconds, ev.active_seconds),
        coalesce(w.n, 0), coalesce(d.sentences, 0), coalesce(d.flagged, 0),
        o.accepted, o.edited, o.rejected, o.flagged_accepted, o.flagged_unopened_accepted,
        coalesce(s.n, 0), coalesce(s.unchanged, 0), coalesce(s.ned_sum, 0.0),
