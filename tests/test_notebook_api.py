@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,10 +15,11 @@ import pytest
 from tests.conftest import make_draft, make_transcript
 from workbench import store as st
 from workbench.auth import hash_password
-from workbench.notebook import MAX_ROWS, Filters, open_store
+from workbench.notebook import MAX_ROWS, Filters, RowLimitWarning, open_store
 from workbench.simulate import SimulationSpec, simulate
-from workbench.store import analytics, users
+from workbench.store import analytics, notebook_reads, users
 from workbench.store.access import Forbidden
+from workbench.store.readonly import open_read_only
 
 PASSWORD = "notebook-pass-1"
 PATIENT = "Maria Okafor"
@@ -64,9 +66,7 @@ def _files(data: Path) -> dict[str, str]:
     }
 
 
-def test_an_analyst_reads_figures_encounters_and_events_and_nothing_is_written(
-    data: Path,
-) -> None:
+def test_an_analyst_reads_aggregates_only_and_nothing_is_written(data: Path) -> None:
     before = _files(data)
     nb = open_store(data, "ana", PASSWORD)
     assert nb.actor.role == "analyst"
@@ -74,27 +74,80 @@ def test_an_analyst_reads_figures_encounters_and_events_and_nothing_is_written(
     assert shown["volume"]["ingested"].sum() >= 300
     burden = nb.figure("edit_burden", Filters(simulated=True))
     assert {"section", "mean_ned", "accept_as_is_rate"} <= set(burden.columns)
-    rows = nb.encounters(Filters(simulated=True), limit=50)
+    assert nb.filter_options().specialties
+    with pytest.raises(ValueError, match="Unknown figure"):
+        nb.figure("nope")
+    # One row per encounter or event (with its id) is a drill-down: admins only.
+    for read in (
+        lambda: nb.encounters(Filters(simulated=True), limit=50),
+        lambda: nb.events(limit=20),
+    ):
+        with pytest.raises(Forbidden, match=r"may not analytics\.drilldown: .*aggregates only"):
+            read()
+    # A relation (and the DuckDB connection behind it) reads any table: not for analysts.
+    with pytest.raises(Forbidden, match=r"analytics\.drilldown"):
+        with nb.connection():
+            pass
+    assert not hasattr(nb, "store") and not hasattr(nb, "con")
+    assert _files(data) == before  # the refusals wrote no audit row
+
+
+def test_an_admin_reads_rows_that_match_the_figures(data: Path) -> None:
+    before = _files(data)
+    nb = open_store(data, "adm", PASSWORD)
+    with pytest.warns(RowLimitWarning):  # 300 match
+        rows = nb.encounters(Filters(simulated=True), limit=50)
     assert len(rows) == 50 and rows["simulated"].all()
     assert "title" not in rows.columns  # measures, no text
     one = rows["clinician"].iloc[0]
     theirs = nb.encounters(Filters(clinicians=(one,)), limit=MAX_ROWS)
     assert len(theirs) == nb.figure("volume", Filters(clinicians=(one,)))["ingested"].sum()
-    events = nb.events(limit=20)
-    assert 0 < len(events) <= 20
-    # Events' before/after hold identified text: not for an analyst.
-    assert "before" not in events.columns and "after" not in events.columns
+    with pytest.warns(RowLimitWarning):
+        events = nb.events(limit=20)
+    assert len(events) == 20 and "before" in events.columns  # admins may read the log
     with nb.connection() as con:
         by_specialty = (
             con.encounters(Filters(simulated=True))
             .aggregate("specialty, count(*) AS n", "specialty")
             .df()
         )
+        assert con.figure("volume").aggregate("sum(ingested)").fetchone()[0] == (
+            nb.figures()["volume"]["ingested"].sum()
+        )
     simulated = nb.figure("volume", Filters(simulated=True))["ingested"].sum()
-    assert 0 < by_specialty["n"].sum() == simulated < shown["volume"]["ingested"].sum()
-    with pytest.raises(ValueError, match="Unknown figure"):
-        nb.figure("nope")
+    assert 0 < by_specialty["n"].sum() == simulated < nb.figures()["volume"]["ingested"].sum()
     assert _files(data) == before
+
+
+def test_relations_aggregate_every_row_and_a_cut_dataframe_warns(
+    data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nb = open_store(data)
+    total = int(nb.figures()["volume"]["ingested"].sum())
+    assert total > 100
+    # With the row cap below the store's size, a relation still covers every encounter.
+    monkeypatch.setattr(notebook_reads, "MAX_ROWS", 100)
+    with nb.connection() as con:
+        assert con.encounters().count("*").fetchone()[0] == total
+    with pytest.raises(ValueError, match="limit must be"):
+        nb.encounters(limit=101)
+    monkeypatch.undo()
+    # The DataFrame read stops at its limit and says so, naming the limit.
+    with pytest.warns(RowLimitWarning, match=r"encounters: .*limit=100\b"):
+        rows = nb.encounters(limit=100)
+    assert len(rows) == 100
+    with pytest.warns(RowLimitWarning, match=r"events: .*limit=7\b"):
+        assert len(nb.events(limit=7)) == 7
+    # A relation carries no limit: its aggregate counts every encounter and event.
+    with nb.connection() as con:
+        assert con.encounters().count("*").fetchone()[0] == total
+        events = con.events().count("*").fetchone()[0]
+    assert events > 7 and events == len(nb.events(limit=MAX_ROWS))
+    # No warning when every matching row fits.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(nb.encounters(limit=total)) == total
+        assert len(nb.events(kinds=["user.created"], limit=50)) == 3
 
 
 def test_reads_are_bounded(data: Path) -> None:
@@ -102,7 +155,8 @@ def test_reads_are_bounded(data: Path) -> None:
     for bad in (0, -1, MAX_ROWS + 1):
         with pytest.raises(ValueError, match="limit must be"):
             nb.events(limit=bad)
-    assert len(nb.events(limit=3)) == 3
+    with pytest.warns(RowLimitWarning):
+        assert len(nb.events(limit=3)) == 3
     assert set(nb.events(kinds=["user.created"], limit=50)["kind"]) == {"user.created"}
 
 
@@ -141,7 +195,8 @@ def test_a_clinician_is_refused_analytics_and_a_wrong_password_refused(data: Pat
 
 
 def _simulated_encounter(data: Path) -> str:
-    return open_store(data).encounters(Filters(simulated=True), limit=1)["encounter_id"][0]
+    with open_store(data).connection() as con:
+        return con.encounters(Filters(simulated=True)).limit(1).fetchone()[0]
 
 
 def test_no_store_no_database(tmp_path: Path) -> None:
@@ -179,5 +234,5 @@ def test_a_running_workbench_is_not_blocked_and_its_writes_are_seen(tmp_path: Pa
     thread.join(timeout=10)
     assert done.is_set()
     with pytest.raises(st.StoreError, match="read-only"):
-        with nb.store.transaction():
+        with open_read_only(data).transaction():
             pass

@@ -1,13 +1,17 @@
 """The reads behind ``workbench.notebook``: encounters (the analytics facts), events and the
-events that become correction records, each bounded by a LIMIT and with bound parameters.
+events that become correction records, with bound parameters.
 
 Each has a ``*_relation`` form (a lazy DuckDB relation on an open connection, for a notebook
-inside ``Notebook.connection()``) and a DataFrame form that opens and closes the store.
+inside ``Notebook.connection()``: unbounded and unordered, because an aggregate over it runs in
+DuckDB and must cover every row) and a DataFrame form that opens and closes the store, ordered
+oldest first and bounded by a LIMIT. The DataFrame forms read one row more than the limit, so
+the caller can tell (``Rows.cut``) that the limit cut rows off.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 import duckdb
 import pandas as pd
@@ -25,25 +29,23 @@ MAX_ROWS = 100_000  # the most rows one call returns: a notebook never loads a w
 # The figures' own filter (``analytics_figures.WHERE_ENCOUNTERS``), so rows match figures.
 _ENCOUNTERS = (
     "SELECT * EXCLUDE (events_n, events_max_ts, signatures_n, notes_n, refreshed_at)"
-    " FROM analytics_encounters e WHERE "
-    + WHERE_ENCOUNTERS
-    + " ORDER BY e.created_at, e.encounter_id LIMIT $limit"
+    " FROM analytics_encounters e WHERE " + WHERE_ENCOUNTERS
 )
+_ENCOUNTERS_ORDER = " ORDER BY e.created_at, e.encounter_id LIMIT $limit"
 # Before and after hold identified text: only for those who may read the whole log.
 _EVENTS_WITH_TEXT = (
     "SELECT event_id, ts, user_id, encounter_id, kind, object_type, object_id,"
     " before, after, model_version, note_version FROM events"
     " WHERE ($kinds::VARCHAR[] IS NULL OR list_contains($kinds::VARCHAR[], kind))"
     " AND ($since::TIMESTAMP IS NULL OR ts >= $since::TIMESTAMP)"
-    " ORDER BY ts, event_id LIMIT $limit"
 )
 _EVENTS = (
     "SELECT event_id, ts, user_id, encounter_id, kind, object_type, object_id,"
     " model_version, note_version FROM events"
     " WHERE ($kinds::VARCHAR[] IS NULL OR list_contains($kinds::VARCHAR[], kind))"
     " AND ($since::TIMESTAMP IS NULL OR ts >= $since::TIMESTAMP)"
-    " ORDER BY ts, event_id LIMIT $limit"
 )
+_EVENTS_ORDER = " ORDER BY ts, event_id LIMIT $limit"
 _CORRECTION_EVENTS = (
     "SELECT event_id, ts, user_id, encounter_id, kind, object_type, object_id,"
     " before, after, model_version, note_version FROM events"
@@ -64,40 +66,56 @@ def check_limit(limit: int) -> int:
     return limit
 
 
-def _encounter_params(filters: Filters, limit: int) -> dict:
-    params = {k: v for k, v in analytics.filter_params(filters).items() if "$" + k in _ENCOUNTERS}
-    return params | {"limit": check_limit(limit)}
+class Rows(NamedTuple):
+    """At most ``limit`` rows, and whether more rows matched than the limit let through."""
+
+    frame: pd.DataFrame
+    cut: bool
+
+
+def _bounded(rel: duckdb.DuckDBPyRelation, limit: int) -> Rows:
+    """The first ``limit`` rows of ``rel`` (read with LIMIT limit + 1 to see a cut)."""
+    frame = rel.df()
+    if len(frame) <= limit:
+        return Rows(frame, False)
+    return Rows(frame.iloc[:limit], True)
+
+
+def _encounter_params(filters: Filters) -> dict:
+    return {k: v for k, v in analytics.filter_params(filters).items() if "$" + k in _ENCOUNTERS}
 
 
 def encounters_relation(
-    con: duckdb.DuckDBPyConnection, filters: Filters, limit: int
+    con: duckdb.DuckDBPyConnection, filters: Filters
 ) -> duckdb.DuckDBPyRelation:
-    """The per-encounter analytics facts under ``filters`` (measures, no patient text; the
-    refresh's fingerprint columns left out)."""
-    return con.sql(_ENCOUNTERS, params=_encounter_params(filters, limit))
+    """Every per-encounter analytics fact under ``filters`` (measures, no patient text; the
+    refresh's fingerprint columns left out), unordered and without a LIMIT."""
+    return con.sql(_ENCOUNTERS, params=_encounter_params(filters))
 
 
-def encounters(store: Store, filters: Filters, limit: int) -> pd.DataFrame:
-    """``encounters_relation`` as a DataFrame (``analytics.view``)."""
-    require(store, "analytics.view")
+def encounters(store: Store, filters: Filters, limit: int) -> Rows:
+    """The facts of ``encounters_relation``, oldest first, at most ``limit`` rows
+    (``analytics.drilldown``: one row per encounter, with its id)."""
+    params = _encounter_params(filters) | {"limit": check_limit(limit) + 1}
+    require(store, "analytics.drilldown")
     with store.connect() as con:
-        return encounters_relation(con, filters, limit).df()
+        return _bounded(con.sql(_ENCOUNTERS + _ENCOUNTERS_ORDER, params=params), limit)
+
+
+def _event_params(kinds: tuple[str, ...] | None, since: datetime | None) -> dict:
+    return {"kinds": None if kinds is None else list(kinds), "since": since}
 
 
 def events_relation(
     con: duckdb.DuckDBPyConnection,
     kinds: tuple[str, ...] | None,
     since: datetime | None,
-    limit: int,
     with_text: bool,
 ) -> duckdb.DuckDBPyRelation:
-    """Events in time order; ``before``/``after`` only ``with_text``."""
-    params = {
-        "kinds": None if kinds is None else list(kinds),
-        "since": since,
-        "limit": check_limit(limit),
-    }
-    return con.sql(_EVENTS_WITH_TEXT if with_text else _EVENTS, params=params)
+    """Every event of ``kinds`` since ``since``, unordered and without a LIMIT;
+    ``before``/``after`` only ``with_text``."""
+    sql = _EVENTS_WITH_TEXT if with_text else _EVENTS
+    return con.sql(sql, params=_event_params(kinds, since))
 
 
 def events_with_text(store: Store) -> bool:
@@ -105,13 +123,14 @@ def events_with_text(store: Store) -> bool:
     return allowed(store, "audit.view")
 
 
-def events(
-    store: Store, kinds: tuple[str, ...] | None, since: datetime | None, limit: int
-) -> pd.DataFrame:
-    """``events_relation`` as a DataFrame (``analytics.view``; text with ``audit.view``)."""
-    require(store, "analytics.view")
+def events(store: Store, kinds: tuple[str, ...] | None, since: datetime | None, limit: int) -> Rows:
+    """The events of ``events_relation`` in time order, at most ``limit`` rows
+    (``analytics.drilldown``; before/after with ``audit.view``)."""
+    params = _event_params(kinds, since) | {"limit": check_limit(limit) + 1}
+    require(store, "analytics.drilldown")
+    sql = (_EVENTS_WITH_TEXT if events_with_text(store) else _EVENTS) + _EVENTS_ORDER
     with store.connect() as con:
-        return events_relation(con, kinds, since, limit, events_with_text(store)).df()
+        return _bounded(con.sql(sql, params=params), limit)
 
 
 def correction_event_list(store: Store, encounter_id: str, since: datetime | None) -> list[Event]:
@@ -123,9 +142,13 @@ def correction_event_list(store: Store, encounter_id: str, since: datetime | Non
     return [_event(row) for row in rows]
 
 
-def analytics_encounter_ids(store: Store, since: datetime | None, limit: int) -> list[str]:
-    """Encounter ids in the analytics facts (with events since ``since``), oldest first."""
+def analytics_encounter_ids(
+    store: Store, since: datetime | None, limit: int
+) -> tuple[list[str], bool]:
+    """Encounter ids in the analytics facts (with events since ``since``), oldest first, at
+    most ``limit``, and whether the limit cut ids off."""
+    params = {"since": since, "limit": check_limit(limit) + 1}
     require(store, "analytics.view")
     with store.connect() as con:
-        rows = con.execute(_ENCOUNTER_IDS, {"since": since, "limit": check_limit(limit)})
-        return [r[0] for r in rows.fetchall()]
+        ids = [r[0] for r in con.execute(_ENCOUNTER_IDS, params).fetchall()]
+    return ids[:limit], len(ids) > limit
