@@ -4,9 +4,13 @@ the admins' drill-down, who may not open it, and an empty store."""
 
 from __future__ import annotations
 
+import io
+import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import APP, sign_in
@@ -115,6 +119,62 @@ def test_filters_change_the_numbers_and_sit_in_the_url(
     at.radio(key="an_data").set_value("real").run()
     assert "No encounters match these filters." in _text(at)
     assert _param(at, "data") == ["real"]
+
+
+def _capture_downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """Media file id -> bytes of every file the page hands to a download button (AppTest
+    keeps them in a storage it drops after each run)."""
+    seen: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def load(self, path_or_data, mimetype, kind, filename=None):
+        file_id = original(self, path_or_data, mimetype, kind, filename)
+        seen[file_id] = path_or_data
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", load)
+    return seen
+
+
+def _csvs(at: AppTest, seen: dict[str, bytes]) -> dict[str, pd.DataFrame]:
+    """Figure name -> its CSV as pandas reads it."""
+    out = {}
+    for button in at.get("download_button"):
+        file_id = button.proto.url.rsplit("/", 1)[1].rsplit(".", 1)[0]
+        out[button.proto.id.rsplit("an_csv_", 1)[1]] = pd.read_csv(io.BytesIO(seen[file_id]))
+    return out
+
+
+def _chart_titles(at: AppTest) -> list[str]:
+    return [
+        json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "")
+        for c in at.get("plotly_chart")
+    ]
+
+
+def test_downloads_say_when_the_selection_includes_simulated_encounters(
+    seeded: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = _capture_downloads(monkeypatch)
+    at = _open(seeded, monkeypatch, "ana", "analyst")
+    csvs = _csvs(at, seen)
+    assert sorted(csvs) == sorted(FIGURES)
+    for name, table in csvs.items():
+        assert set(table["simulated_in_selection"]) == {400}, name
+    # Still the figure's table, with the count beside it.
+    assert {"period", "ingested", "reviewed", "signed"} <= set(csvs["volume"].columns)
+    assert csvs["volume"]["ingested"].sum() == 400 + REAL
+    titles = _chart_titles(at)
+    assert len(titles) == 9
+    assert all(t.endswith("(includes 400 simulated encounters)") for t in titles), titles
+    assert titles[0].startswith("Volume over time")
+
+    at.radio(key="an_data").set_value("real").run()  # the 3 real encounters only
+    assert not at.exception, at.exception
+    csvs = _csvs(at, seen)
+    assert "volume" in csvs and csvs["volume"]["ingested"].sum() == REAL
+    assert not [n for n, t in csvs.items() if "simulated_in_selection" in t]
+    assert at.get("plotly_chart") and not any("simulated" in t for t in _chart_titles(at))
 
 
 def test_the_url_restores_the_filters(seeded: Path, monkeypatch: pytest.MonkeyPatch) -> None:

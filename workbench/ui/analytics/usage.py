@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 from workbench.ui.analytics.chart import layout, show_figure
 
 
-def volume(data: pd.DataFrame) -> None:
+def volume(data: pd.DataFrame, simulated: int = 0) -> None:
     """Encounters ingested, reviewed and signed per period."""
     figure = go.Figure(
         [
@@ -28,10 +28,11 @@ def volume(data: pd.DataFrame) -> None:
             "encounters",
             yaxis={"title": {"text": "encounters"}, "rangemode": "tozero"},
         ),
+        simulated,
     )
 
 
-def time_to_sign(data: pd.DataFrame) -> None:
+def time_to_sign(data: pd.DataFrame, simulated: int = 0) -> None:
     """Median and p90 hours from ingestion to signature, and active review minutes."""
     figure = go.Figure(
         [
@@ -67,10 +68,11 @@ def time_to_sign(data: pd.DataFrame) -> None:
         "and the minutes of active review before signing.",
         data,
         figure,
+        simulated,
     )
 
 
-def adoption(data: pd.DataFrame) -> None:
+def adoption(data: pd.DataFrame, simulated: int = 0) -> None:
     """Encounters per clinician, and how many they review and sign."""
     shown = data.sort_values("encounters", ascending=False)
     figure = go.Figure(
@@ -103,4 +105,5 @@ def adoption(data: pd.DataFrame) -> None:
         "their first and last use in the CSV.",
         data,
         figure,
+        simulated,
     )

@@ -60,25 +60,25 @@ if simulated:
 # Two figures a row; the rubber-stamp figure (two charts in one) takes a whole row.
 left, right = st.columns(2, gap="large")
 with left:
-    usage.volume(shown["volume"])
+    usage.volume(shown["volume"], simulated)
 with right:
-    usage.time_to_sign(shown["time_to_sign"])
+    usage.time_to_sign(shown["time_to_sign"], simulated)
 left, right = st.columns(2, gap="large")
 with left:
-    quality.edit_burden(shown["edit_burden"])
+    quality.edit_burden(shown["edit_burden"], simulated)
 with right:
-    quality.sentence_outcomes(shown["sentence_outcomes"])
+    quality.sentence_outcomes(shown["sentence_outcomes"], simulated)
 left, right = st.columns(2, gap="large")
 with left:
-    quality.entity_confusion(shown["entity_confusion"])
+    quality.entity_confusion(shown["entity_confusion"], simulated)
 with right:
-    review_signals.asr_wer(shown["asr_wer"])
+    review_signals.asr_wer(shown["asr_wer"], simulated)
 left, right = st.columns(2, gap="large")
 with left:
-    quality.model_versions(shown["model_versions"])
+    quality.model_versions(shown["model_versions"], simulated)
 with right:
-    usage.adoption(shown["adoption"])
-review_signals.rubber_stamp(shown["rubber_stamp"], analytics.READING_WPM)
+    usage.adoption(shown["adoption"], simulated)
+review_signals.rubber_stamp(shown["rubber_stamp"], analytics.READING_WPM, simulated)
 
 st.divider()
 if allowed(store, "analytics.drilldown"):
