@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +19,7 @@ from workbench import store as st
 from workbench.simulate import SimulationSpec, simulate
 from workbench.store import analytics
 from workbench.store.analytics import FIGURES, Filters, figures
+from workbench.ui.analytics import data as page_data
 
 REAL = 3  # real encounters beside the simulated ones
 
@@ -226,15 +228,47 @@ def test_clinicians_and_annotators_cannot_open_the_page(
     assert not direct.get("plotly_chart")
 
 
-def test_new_work_shows_on_the_next_rerun(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _refreshed_at(data: Path):
+    with st.open_store(data).connect() as con:
+        return con.execute("SELECT refreshed_at FROM analytics_state").fetchone()[0]
+
+
+def _banner(at: AppTest) -> str:
+    return " ".join(w.value for w in at.warning)
+
+
+def test_figures_refresh_at_most_every_few_minutes_or_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = tmp_path / "data"
     usage(data, 30, seed=4, real=0)
     at = _open(data, monkeypatch, "ana", "analyst")
-    assert "30 of 30 encounters" in " ".join(w.value for w in at.warning)
+    assert "30 of 30 encounters" in _banner(at)
+    (as_of,) = [c.value for c in at.caption if c.value.startswith("Figures as of")]
+    assert re.fullmatch(r"Figures as of \d\d:\d\d UTC", as_of), as_of
+    before = _refreshed_at(data)
+
+    # New work within the interval: no refresh (no write lock taken), the old figures.
     st.add_encounter(st.open_store(data), st.EncounterRecord("enc-new", "New visit"), "system")
     at.run()
-    assert "30 of 31 encounters" in " ".join(w.value for w in at.warning)
+    assert not at.exception, at.exception
+    assert _refreshed_at(data) == before
+    assert "30 of 30 encounters" in _banner(at)
+    assert "newer changes show at the next refresh" in _text(at)
+
+    # Refresh now does.
+    at.button(key="an_refresh").click().run()
+    assert not at.exception, at.exception
+    assert _refreshed_at(data) > before
+    assert "30 of 31 encounters" in _banner(at)
+    assert "newer changes" not in _text(at)
     assert analytics.figure(st.open_store(data), "volume")["ingested"].sum() == 31
+
+    # Once the interval has passed, the next rerun after a change refreshes by itself.
+    monkeypatch.setattr(page_data, "REFRESH_EVERY_S", 0)
+    st.add_encounter(st.open_store(data), st.EncounterRecord("enc-2", "Visit 2"), "system")
+    at.run()
+    assert "30 of 32 encounters" in _banner(at)
 
 
 def test_an_empty_store_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

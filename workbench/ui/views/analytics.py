@@ -24,7 +24,8 @@ from workbench.ui.analytics import (
 store = resources.session_store()  # acts for the signed-in user
 st.title("Analytics")
 try:
-    data.fresh(store)
+    # "Refresh now" (below) sets its key before this rerun: refresh before reading.
+    freshness = data.fresh(store, force=bool(st.session_state.get("an_refresh")))
     options = data.options(store)
 except Forbidden as exc:  # refused and audited
     st.error(str(exc), icon=":material/lock:")
@@ -36,6 +37,15 @@ if not options.encounters:
         icon=":material/hourglass_empty:",
     )
     st.stop()
+
+as_of, refresh_now = st.columns([4, 1], vertical_alignment="center")
+as_of.caption(
+    f"Figures as of {freshness.at:%H:%M} UTC"
+    + (" · newer changes show at the next refresh" if freshness.pending else ""),
+    help=f"The figures are refreshed at most every {data.REFRESH_EVERY_S // 60} minutes "
+    "(a refresh briefly holds the database's write lock), or with Refresh now.",
+)
+refresh_now.button("Refresh now", key="an_refresh", type="tertiary", icon=":material/refresh:")
 
 saved, problems = restore()
 for problem in problems:
