@@ -9,7 +9,8 @@ from workbench.ui.analytics.chart import layout, show_figure
 
 
 def volume(data: pd.DataFrame, simulated: int = 0) -> None:
-    """Encounters ingested, reviewed and signed per period."""
+    """Encounters ingested, first reviewed and first signed per period (each in the period
+    it happened)."""
     figure = go.Figure(
         [
             go.Scatter(x=data["period"], y=data[col], name=col, mode="lines+markers")
@@ -19,8 +20,10 @@ def volume(data: pd.DataFrame, simulated: int = 0) -> None:
     show_figure(
         "volume",
         "Volume over time",
-        "Encounters per period of ingestion: ingested, of them reviewed (a person opened the "
-        "draft) and signed.",
+        "Encounters counted in the period each thing happened: ingested; reviewed (their first "
+        "review activity: active time on the Review page, a sentence opened or decided, an "
+        "entity or transcript correction, a save or the signature); signed (first signature). "
+        "Among the encounters ingested within the dates chosen.",
         data,
         layout(
             figure,
