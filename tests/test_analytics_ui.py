@@ -86,6 +86,13 @@ def test_an_analyst_sees_every_figure_with_its_csv_and_no_encounter_ids(
     assert not [i for i in ids if i in shown]
     assert not at.dataframe  # no encounter list for an analyst
     assert "Analysts see aggregates only" in shown
+    # Days and periods are UTC, and say so.
+    assert [at.date_input(key=k).label for k in ("an_from", "an_to")] == ["From (UTC)", "To (UTC)"]
+    layouts = [json.loads(c.proto.spec)["layout"] for c in charts]
+    time_axes = [
+        la["xaxis"]["title"]["text"] for la in layouts if "period" in la["xaxis"]["title"]["text"]
+    ]
+    assert time_axes == ["period (UTC)"] * 3  # volume, time to sign, rubber stamp
 
 
 def test_filters_change_the_numbers_and_sit_in_the_url(

@@ -8,6 +8,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 HEIGHT = 360
+# The title of a time axis: periods are cut from UTC timestamps (the store keeps UTC).
+TIME_AXIS = "period (UTC)"
 
 
 def chart_config(name: str) -> dict:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from workbench.ui.analytics.chart import layout, show_figure
+from workbench.ui.analytics.chart import TIME_AXIS, layout, show_figure
 
 
 def asr_wer(data: pd.DataFrame, simulated: int = 0) -> None:
@@ -71,10 +71,10 @@ def rubber_stamp(data: pd.DataFrame, reading_wpm: int, simulated: int = 0) -> No
         )
     layout(
         figure,
-        "period",
+        TIME_AXIS,
         "share",
         barmode="group",
-        xaxis={"domain": [0, 0.55], "title": {"text": "period"}},
+        xaxis={"domain": [0, 0.55], "title": {"text": TIME_AXIS}},
         xaxis2={"domain": [0.62, 1], "title": {"text": "clinician"}},
         yaxis_range=[0, 1],
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from workbench.ui.analytics.chart import layout, show_figure
+from workbench.ui.analytics.chart import TIME_AXIS, layout, show_figure
 
 
 def volume(data: pd.DataFrame, simulated: int = 0) -> None:
@@ -27,7 +27,7 @@ def volume(data: pd.DataFrame, simulated: int = 0) -> None:
         data,
         layout(
             figure,
-            "period",
+            TIME_AXIS,
             "encounters",
             yaxis={"title": {"text": "encounters"}, "rangemode": "tozero"},
         ),
@@ -54,7 +54,7 @@ def time_to_sign(data: pd.DataFrame, simulated: int = 0) -> None:
     )
     layout(
         figure,
-        "period",
+        TIME_AXIS,
         "hours to sign",
         yaxis={"title": {"text": "hours to sign"}, "rangemode": "tozero"},
         yaxis2={
