@@ -4,9 +4,14 @@ the admins' drill-down, who may not open it, and an empty store."""
 
 from __future__ import annotations
 
+import io
+import json
+import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import APP, sign_in
@@ -14,6 +19,7 @@ from workbench import store as st
 from workbench.simulate import SimulationSpec, simulate
 from workbench.store import analytics
 from workbench.store.analytics import FIGURES, Filters, figures
+from workbench.ui.analytics import data as page_data
 
 REAL = 3  # real encounters beside the simulated ones
 
@@ -80,6 +86,13 @@ def test_an_analyst_sees_every_figure_with_its_csv_and_no_encounter_ids(
     assert not [i for i in ids if i in shown]
     assert not at.dataframe  # no encounter list for an analyst
     assert "Analysts see aggregates only" in shown
+    # Days and periods are UTC, and say so.
+    assert [at.date_input(key=k).label for k in ("an_from", "an_to")] == ["From (UTC)", "To (UTC)"]
+    layouts = [json.loads(c.proto.spec)["layout"] for c in charts]
+    time_axes = [
+        la["xaxis"]["title"]["text"] for la in layouts if "period" in la["xaxis"]["title"]["text"]
+    ]
+    assert time_axes == ["period (UTC)"] * 3  # volume, time to sign, rubber stamp
 
 
 def test_filters_change_the_numbers_and_sit_in_the_url(
@@ -115,6 +128,62 @@ def test_filters_change_the_numbers_and_sit_in_the_url(
     at.radio(key="an_data").set_value("real").run()
     assert "No encounters match these filters." in _text(at)
     assert _param(at, "data") == ["real"]
+
+
+def _capture_downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """Media file id -> bytes of every file the page hands to a download button (AppTest
+    keeps them in a storage it drops after each run)."""
+    seen: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def load(self, path_or_data, mimetype, kind, filename=None):
+        file_id = original(self, path_or_data, mimetype, kind, filename)
+        seen[file_id] = path_or_data
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", load)
+    return seen
+
+
+def _csvs(at: AppTest, seen: dict[str, bytes]) -> dict[str, pd.DataFrame]:
+    """Figure name -> its CSV as pandas reads it."""
+    out = {}
+    for button in at.get("download_button"):
+        file_id = button.proto.url.rsplit("/", 1)[1].rsplit(".", 1)[0]
+        out[button.proto.id.rsplit("an_csv_", 1)[1]] = pd.read_csv(io.BytesIO(seen[file_id]))
+    return out
+
+
+def _chart_titles(at: AppTest) -> list[str]:
+    return [
+        json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "")
+        for c in at.get("plotly_chart")
+    ]
+
+
+def test_downloads_say_when_the_selection_includes_simulated_encounters(
+    seeded: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = _capture_downloads(monkeypatch)
+    at = _open(seeded, monkeypatch, "ana", "analyst")
+    csvs = _csvs(at, seen)
+    assert sorted(csvs) == sorted(FIGURES)
+    for name, table in csvs.items():
+        assert set(table["simulated_in_selection"]) == {400}, name
+    # Still the figure's table, with the count beside it.
+    assert {"period", "ingested", "reviewed", "signed"} <= set(csvs["volume"].columns)
+    assert csvs["volume"]["ingested"].sum() == 400 + REAL
+    titles = _chart_titles(at)
+    assert len(titles) == 9
+    assert all(t.endswith("(includes 400 simulated encounters)") for t in titles), titles
+    assert titles[0].startswith("Volume over time")
+
+    at.radio(key="an_data").set_value("real").run()  # the 3 real encounters only
+    assert not at.exception, at.exception
+    csvs = _csvs(at, seen)
+    assert "volume" in csvs and csvs["volume"]["ingested"].sum() == REAL
+    assert not [n for n, t in csvs.items() if "simulated_in_selection" in t]
+    assert at.get("plotly_chart") and not any("simulated" in t for t in _chart_titles(at))
 
 
 def test_the_url_restores_the_filters(seeded: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -166,15 +235,47 @@ def test_clinicians_and_annotators_cannot_open_the_page(
     assert not direct.get("plotly_chart")
 
 
-def test_new_work_shows_on_the_next_rerun(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _refreshed_at(data: Path):
+    with st.open_store(data).connect() as con:
+        return con.execute("SELECT refreshed_at FROM analytics_state").fetchone()[0]
+
+
+def _banner(at: AppTest) -> str:
+    return " ".join(w.value for w in at.warning)
+
+
+def test_figures_refresh_at_most_every_few_minutes_or_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = tmp_path / "data"
     usage(data, 30, seed=4, real=0)
     at = _open(data, monkeypatch, "ana", "analyst")
-    assert "30 of 30 encounters" in " ".join(w.value for w in at.warning)
+    assert "30 of 30 encounters" in _banner(at)
+    (as_of,) = [c.value for c in at.caption if c.value.startswith("Figures as of")]
+    assert re.fullmatch(r"Figures as of \d\d:\d\d UTC", as_of), as_of
+    before = _refreshed_at(data)
+
+    # New work within the interval: no refresh (no write lock taken), the old figures.
     st.add_encounter(st.open_store(data), st.EncounterRecord("enc-new", "New visit"), "system")
     at.run()
-    assert "30 of 31 encounters" in " ".join(w.value for w in at.warning)
+    assert not at.exception, at.exception
+    assert _refreshed_at(data) == before
+    assert "30 of 30 encounters" in _banner(at)
+    assert "newer changes show at the next refresh" in _text(at)
+
+    # Refresh now does.
+    at.button(key="an_refresh").click().run()
+    assert not at.exception, at.exception
+    assert _refreshed_at(data) > before
+    assert "30 of 31 encounters" in _banner(at)
+    assert "newer changes" not in _text(at)
     assert analytics.figure(st.open_store(data), "volume")["ingested"].sum() == 31
+
+    # Once the interval has passed, the next rerun after a change refreshes by itself.
+    monkeypatch.setattr(page_data, "REFRESH_EVERY_S", 0)
+    st.add_encounter(st.open_store(data), st.EncounterRecord("enc-2", "Visit 2"), "system")
+    at.run()
+    assert "30 of 32 encounters" in _banner(at)
 
 
 def test_an_empty_store_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from pipelines.export import ExportError, document_reference, render_text
 from tests.conftest import REPO, make_draft, make_transcript, open_review, seed_encounter
 from workbench import store as st
 from workbench.export import export_note, signed_note
+from workbench.simulate import SimulationSpec, simulate
 
 TURNS = [
     ("clinician", "What brings you in today?"),
@@ -169,3 +171,52 @@ def test_review_page_offers_downloads_only_when_signed(
     assert len(buttons) == 2
     labels = " ".join(b.proto.label for b in buttons)
     assert "Download text" in labels and "FHIR" in labels
+
+
+def _signed_simulated(store: st.Store) -> str:
+    """A signed encounter made by ``scribe simulate``'s own code."""
+    simulate(store, SimulationSpec(encounters=5, seed=1, end=date(2026, 11, 30)))
+    with store.connect() as con:
+        row = con.execute(
+            "SELECT e.encounter_id FROM encounters e JOIN signatures s USING (encounter_id)"
+            " WHERE e.source = 'simulated' ORDER BY 1 LIMIT 1"
+        ).fetchone()
+    assert row, "the simulator signed none of 5 encounters"
+    return row[0]
+
+
+def _fhir(raw: bytes) -> tuple[dict, str]:
+    """The DocumentReference (validated) and the text of its attachment."""
+    DocumentReference.model_validate_json(raw)
+    resource = json.loads(raw)
+    attachment = resource["content"][0]["attachment"]
+    data = base64.b64decode(attachment["data"])
+    assert attachment["size"] == len(data)
+    assert attachment["hash"] == base64.b64encode(hashlib.sha1(data).digest()).decode()
+    return resource, data.decode("utf-8")
+
+
+SIMULATED_LINE = "SIMULATED ENCOUNTER (scribe simulate): not a real patient"
+SIMULATED_TAG = {"system": "urn:scribe-workbench:data-source", "code": "simulated"}
+
+
+def test_a_simulated_note_exports_marked_simulated(store: st.Store, encounter: str) -> None:
+    simulated = _signed_simulated(store)
+    text = export_note(store, simulated, "text", "dr-a").content.decode("utf-8")
+    assert text.splitlines()[0] == SIMULATED_LINE
+    assert f"Encounter: {simulated}" in text.splitlines()
+    resource, attached = _fhir(export_note(store, simulated, "fhir", "dr-a").content)
+    assert [{k: t[k] for k in ("system", "code")} for t in resource["meta"]["tag"]] == [
+        SIMULATED_TAG
+    ]
+    assert attached == text  # the attached text is the marked one
+    # A de-identified copy keeps the mark.
+    deid = export_note(store, simulated, "text", "dr-a", deid=True).content.decode("utf-8")
+    assert deid.splitlines()[0] == SIMULATED_LINE
+
+    # A real encounter's note, in the same store, carries neither.
+    _signed(store, encounter)
+    text = export_note(store, encounter, "text", "dr-a").content.decode("utf-8")
+    assert "SIMULATED" not in text and text.splitlines()[0] == "Test visit"
+    resource, attached = _fhir(export_note(store, encounter, "fhir", "dr-a").content)
+    assert "meta" not in resource and attached == text

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pipelines.drafting import TemplateError, load_template
 from pipelines.export import (
     ExportError,
     SignedNote,
     deidentify_note,
-    document_reference_json,
+    document_reference,
     render_text,
     training_record,
 )
+from pipelines.export.fhir import validate
 from workbench import store as db
 from workbench.store.access import require
 from workbench.store.known_names import encounter_names
@@ -25,6 +28,23 @@ ExportFormat = Literal["text", "fhir"]
 FORMATS: tuple[str, ...] = ("text", "fhir")
 _MIME = {"text": "text/plain; charset=utf-8", "fhir": "application/fhir+json"}
 _SUFFIX = {"text": "txt", "fhir": "fhir.json"}
+# How an export of a simulated encounter (``scribe simulate``) says so: the text's first line,
+# and a FHIR meta.tag from a code system only this workbench issues.
+SIMULATED_NOTICE = "SIMULATED ENCOUNTER (scribe simulate): not a real patient"
+DATA_SOURCE_SYSTEM = "urn:scribe-workbench:data-source"
+SIMULATED_TAG = {
+    "system": DATA_SOURCE_SYSTEM,
+    "code": "simulated",
+    "display": "Simulated encounter (scribe simulate), not a real patient",
+}
+
+
+@dataclass(frozen=True)
+class StoredNote(SignedNote):
+    """A signed note as read from the store, with where its encounter came from (a
+    de-identified copy made with ``dataclasses.replace`` keeps it)."""
+
+    simulated: bool = False  # encounters.source = 'simulated'
 
 
 @dataclass(frozen=True)
@@ -57,7 +77,7 @@ def signed_note(store: db.Store, encounter_id: str) -> SignedNote:
         )
     last = signatures[-1]
     note = db.get_note(store, encounter_id, last.note_version)
-    return SignedNote(
+    return StoredNote(
         encounter_id=encounter_id,
         version=note.version,
         draft=note.draft,
@@ -69,14 +89,25 @@ def signed_note(store: db.Store, encounter_id: str) -> SignedNote:
         patient_label=encounter.patient_label,
         headings=_headings(note.draft.template),
         replaces_version=signatures[-2].note_version if len(signatures) > 1 else None,
+        simulated=bool(simulated_ids(store, [encounter_id])),
     )
 
 
 def render(note: SignedNote, fmt: str) -> ExportedNote:
-    """The note in ``fmt`` (``text`` or ``fhir``) without touching the store."""
+    """The note in ``fmt`` (``text`` or ``fhir``) without touching the store. A simulated
+    encounter's note (``StoredNote.simulated``) says so: its text starts with
+    ``SIMULATED_NOTICE`` and its DocumentReference carries the ``SIMULATED_TAG`` meta.tag."""
     if fmt not in FORMATS:
         raise ExportError(f"Unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    text = render_text(note) if fmt == "text" else document_reference_json(note)
+    simulated = isinstance(note, StoredNote) and note.simulated
+    if fmt == "text":
+        text = render_text(note)
+        text = f"{SIMULATED_NOTICE}\n{text}" if simulated else text
+    else:
+        resource = document_reference(note)
+        if simulated:
+            resource = _mark_simulated(resource, f"{SIMULATED_NOTICE}\n{render_text(note)}")
+        text = json.dumps(resource, indent=2, ensure_ascii=False) + "\n"
     deid = "-deid" if note.deidentified else ""
     return ExportedNote(
         encounter_id=note.encounter_id,
@@ -124,6 +155,22 @@ def record_export(store: db.Store, exported: ExportedNote, user_id: str) -> None
             note_version=exported.version,
         ),
     )
+
+
+def _mark_simulated(resource: dict[str, Any], text: str) -> dict[str, Any]:
+    """The DocumentReference tagged simulated, its attachment the marked ``text`` (with the
+    size and SHA-1 FHIR's Attachment asks for), validated again."""
+    attachment = resource["content"][0]["attachment"]
+    data = text.encode("utf-8")
+    attachment["data"] = base64.b64encode(data).decode("ascii")
+    attachment["size"] = len(data)
+    attachment["hash"] = base64.b64encode(hashlib.sha1(data).digest()).decode("ascii")
+    meta = resource.setdefault("meta", {})
+    meta["tag"] = [*meta.get("tag", []), SIMULATED_TAG]
+    # meta first, where FHIR's own examples put it.
+    marked = {k: resource[k] for k in ("resourceType", "id", "meta")} | resource
+    validate(marked)
+    return marked
 
 
 def _headings(template: str) -> dict[str, str]:

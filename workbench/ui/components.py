@@ -54,8 +54,9 @@ def highlight_segment(
     ``segment.words``) so the transcript player can seek to it and follow playback."""
     text = segment.text
     spans = word_spans(segment) or ()
-    unsure = [(w.start, w.end, w.word.probability) for w in spans
-              if w.word.probability < low_confidence]
+    unsure = [
+        (w.start, w.end, w.word.probability) for w in spans if w.word.probability < low_confidence
+    ]
     timed = _timed_words(segment, spans) if word_times else []
     marks: list[tuple[int, int, str, str]] = []
     for ent in entities:
@@ -65,10 +66,20 @@ def highlight_segment(
     ev_spans = [(e.start_char, e.end_char) for e in evidence if e.segment_idx == segment.idx]
     out: list[str] = []
     # Walk character boundaries so entity and evidence marks may overlap safely.
-    cuts = sorted({0, len(text), *[m[0] for m in marks], *[m[1] for m in marks],
-                   *[a for a, _ in ev_spans], *[b for _, b in ev_spans],
-                   *[u[0] for u in unsure], *[u[1] for u in unsure],
-                   *[w[0] for w in timed], *[w[1] for w in timed]})
+    cuts = sorted(
+        {
+            0,
+            len(text),
+            *[m[0] for m in marks],
+            *[m[1] for m in marks],
+            *[a for a, _ in ev_spans],
+            *[b for _, b in ev_spans],
+            *[u[0] for u in unsure],
+            *[u[1] for u in unsure],
+            *[w[0] for w in timed],
+            *[w[1] for w in timed],
+        }
+    )
     next_word = 0  # words are in text order: walk them with the cuts (long segments stay linear)
     for a, b in itertools.pairwise(cuts):
         piece = html.escape(text[a:b])
@@ -78,8 +89,10 @@ def highlight_segment(
             piece = timed[next_word][2] + piece + "</span>"
         doubt = next((u for u in unsure if u[0] <= a and b <= u[1]), None)
         if doubt:
-            piece = (f"<span class='lowconf' title='recogniser unsure ({doubt[2]:.0%})' "
-                     f"style='{LOW_CONFIDENCE_STYLE}'>{piece}</span>")
+            piece = (
+                f"<span class='lowconf' title='recogniser unsure ({doubt[2]:.0%})' "
+                f"style='{LOW_CONFIDENCE_STYLE}'>{piece}</span>"
+            )
         ent = next((m for m in marks if m[0] <= a and b <= m[1]), None)
         if ent:
             piece = ent[2] + piece + "</span>"
@@ -87,7 +100,7 @@ def highlight_segment(
             piece = f"<mark style='background:{EVIDENCE_BG};padding:0'>{piece}</mark>"
         out.append(piece)
         if ent and b == ent[1] and ent[3] != "</span>":
-            out.append(ent[3][len("</span>"):])
+            out.append(ent[3][len("</span>") :])
     return "".join(out)
 
 
@@ -96,30 +109,40 @@ def _timed_words(segment: Segment, spans: Iterable[WordSpan]) -> list[tuple[int,
     # Index by identity: the player reports the position in segment.words back to Python.
     position = {id(w): i for i, w in enumerate(segment.words)}
     return [
-        (s.start, s.end,
-         f"<span class='w' data-w='{segment.idx}.{position[id(s.word)]}' "
-         f"data-t='{s.word.start:.2f}' data-e='{s.word.end:.2f}'>")
+        (
+            s.start,
+            s.end,
+            f"<span class='w' data-w='{segment.idx}.{position[id(s.word)]}' "
+            f"data-t='{s.word.start:.2f}' data-e='{s.word.end:.2f}'>",
+        )
         for s in spans
     ]
 
 
-def _entity_mark(
-    ent: Entity, colours: Mapping[str, str], negated_colour: str
-) -> tuple[str, str]:
+def _entity_mark(ent: Entity, colours: Mapping[str, str], negated_colour: str) -> tuple[str, str]:
     """Opening and closing markup of one entity (the closing part carries its badge)."""
     colour = colours.get(ent.label, "#444444")
     contexts = [name for name in CONTEXT_BADGES if getattr(ent, name)]
-    title = ("absent: " if ent.negated else "") + ent.label + (
-        f" · {ent.code}" if ent.code else "") + "".join(f" · {c}" for c in contexts)
+    title = (
+        ("absent: " if ent.negated else "")
+        + ent.label
+        + (f" · {ent.code}" if ent.code else "")
+        + "".join(f" · {c}" for c in contexts)
+    )
     if ent.negated:
-        style = (f"border-bottom:1px solid {colour};color:{negated_colour};"
-                 "text-decoration:line-through;")
+        style = (
+            f"border-bottom:1px solid {colour};color:{negated_colour};text-decoration:line-through;"
+        )
     else:
         line = "dashed" if contexts else "solid"
         style = f"border-bottom:3px {line} {colour};color:{colour};font-weight:600;"
-    badge = "" if not contexts else (
-        f"<sup style='font-size:0.7em;color:{colour}'>"
-        f"{html.escape(' '.join(CONTEXT_BADGES[c] for c in contexts))}</sup>"
+    badge = (
+        ""
+        if not contexts
+        else (
+            f"<sup style='font-size:0.7em;color:{colour}'>"
+            f"{html.escape(' '.join(CONTEXT_BADGES[c] for c in contexts))}</sup>"
+        )
     )
     return f"<span title='{html.escape(title)}' style='{style}'>", f"</span>{badge}"
 
@@ -155,9 +178,11 @@ def legend(colours: Mapping[str, str], negated_colour: str = NEGATED_COLOUR) -> 
         f"{html.escape(label.title())}</span>"
         for label, c in colours.items()
     ]
-    items.append(f"<span style='color:{negated_colour};text-decoration:line-through'>"
-                 "negated</span>")
-    items.append(" ".join(f"<sup>{html.escape(b)}</sup>&nbsp;{c}"
-                          for c, b in CONTEXT_BADGES.items()))
+    items.append(
+        f"<span style='color:{negated_colour};text-decoration:line-through'>negated</span>"
+    )
+    items.append(
+        " ".join(f"<sup>{html.escape(b)}</sup>&nbsp;{c}" for c, b in CONTEXT_BADGES.items())
+    )
     items.append(f"<span style='{LOW_CONFIDENCE_STYLE}'>unsure word</span>")
     return " &nbsp; ".join(items)

@@ -40,9 +40,11 @@ def dictation_panel(
     """
     st.caption(HELP)
     start = st.selectbox(
-        "Start in section", sections,
+        "Start in section",
+        sections,
         index=sections.index(default_section) if default_section in sections else 0,
-        format_func=lambda s: headings.get(s, s.title()), key=f"{key_prefix}-start",
+        format_func=lambda s: headings.get(s, s.title()),
+        key=f"{key_prefix}-start",
     )
     record_tab, file_tab = st.tabs(["Record", "Dictation file"])
     with record_tab:
@@ -64,8 +66,13 @@ def dictation_panel(
 
 
 def _result_for(
-    key_prefix: str, fingerprint: str, data: bytes, sections: tuple[str, ...], start: str,
-    headings: dict[str, str], terms: Sequence[str],
+    key_prefix: str,
+    fingerprint: str,
+    data: bytes,
+    sections: tuple[str, ...],
+    start: str,
+    headings: dict[str, str],
+    terms: Sequence[str],
 ) -> DictationResult | None:
     """The dictation's result, transcribed once per (recording, start section)."""
     cached = st.session_state.get(f"{key_prefix}-result")
@@ -75,8 +82,15 @@ def _result_for(
     engine = resources.get_engine()
     try:
         with st.spinner("Transcribing the dictation…"):
-            result = dictate_bytes(engine.asr, data, sections, start, terms,
-                                   headings=headings, asr_options=engine.options.asr)
+            result = dictate_bytes(
+                engine.asr,
+                data,
+                sections,
+                start,
+                terms,
+                headings=headings,
+                asr_options=engine.options.asr,
+            )
     except AudioError as exc:
         st.error(str(exc))
         return None
@@ -96,13 +110,17 @@ def _review(
     texts: dict[str, str] = {}
     for section in result.dictated_sections:
         texts[section] = st.text_area(
-            headings.get(section, section.title()), value=result.text[section],
+            headings.get(section, section.title()),
+            value=result.text[section],
             key=f"{key_prefix}-text-{tag}-{section}",
         )
     if result.commands:
-        st.caption("Commands: " + " · ".join(
-            c.command + (f" ({c.detail})" if c.detail else "") for c in result.commands
-        ))
+        st.caption(
+            "Commands: "
+            + " · ".join(
+                c.command + (f" ({c.detail})" if c.detail else "") for c in result.commands
+            )
+        )
     if st.button("Insert into note", key=f"{key_prefix}-insert", type="primary"):
         st.session_state.pop(f"{key_prefix}-result", None)
         st.session_state[f"{key_prefix}-inserted"] = fingerprint

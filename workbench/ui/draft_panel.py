@@ -28,17 +28,21 @@ def draft_panel(ctx: ReviewContext) -> None:
         return
     note = ctx.note
     st.subheader("Draft note")
-    st.caption(":material/smart_toy: machine suggestion until you edit or sign it · "
-               "▶ plays the source audio and marks it in the transcript")
+    st.caption(
+        ":material/smart_toy: machine suggestion until you edit or sign it · "
+        "▶ plays the source audio and marks it in the transcript"
+    )
     review_shortcuts(ctx)
     style_line = resources.style_summary(ctx.store, ctx.encounter.clinician or ctx.user)
     if style_line:
         st.caption(f":material/tune: {style_line}", help="SCRIBE_PERSONALISE=off turns it off")
     if fallback := note.draft.options.get("llm_fallback"):
         # The LLM's answer failed or was refused (e.g. a transcript hijacked it): say so.
-        st.warning(f"Drafted by the rules drafter: the language model's draft was not used "
-                   f"({fallback.get('reason', fallback.get('kind', 'unknown'))}).",
-                   icon=":material/warning:")
+        st.warning(
+            f"Drafted by the rules drafter: the language model's draft was not used "
+            f"({fallback.get('reason', fallback.get('kind', 'unknown'))}).",
+            icon=":material/warning:",
+        )
     headings = resources.section_headings(note.draft.template)
     sp.needs_attention(ctx.support, headings, ctx.play)
     _flash()
@@ -46,18 +50,21 @@ def draft_panel(ctx: ReviewContext) -> None:
     _autosave_notice(ctx, ed.start(ctx))
     sentence_list(ctx, headings)
 
-    sp.omissions_panel(ctx.store, ctx.encounter_id, note, ctx.support, ctx.transcript,
-                       headings, ctx.user)
+    sp.omissions_panel(
+        ctx.store, ctx.encounter_id, note, ctx.support, ctx.transcript, headings, ctx.user
+    )
     _dictation(ctx, headings)
     with st.expander("Section order"):
-        st.multiselect("Sections, in the order the note shows them", note.draft.sections,
-                       default=list(note.draft.sections), key=ed.order_key(note),
-                       format_func=lambda k: headings.get(k, k))
+        st.multiselect(
+            "Sections, in the order the note shows them",
+            note.draft.sections,
+            default=list(note.draft.sections),
+            key=ed.order_key(note),
+            format_func=lambda k: headings.get(k, k),
+        )
     pending = ed.pending_sentences(note)
     order = ed.pending_sections(note)
-    changes = len(db.diff_sentences(note.draft.sentences, pending)) + (
-        order != note.draft.sections
-    )
+    changes = len(db.diff_sentences(note.draft.sentences, pending)) + (order != note.draft.sections)
     _save_row(ctx, changes)
     signoff_panel(ctx, changes)
 
@@ -66,17 +73,34 @@ def _save_row(ctx: ReviewContext, changes: int) -> None:
     """Save, and the two undos: of the last unsaved edit, and of the last saved change."""
     note = ctx.note
     with st.container(horizontal=True, vertical_alignment="center"):
-        st.button(f"Save ({changes} changes)", key="save", type="primary",
-                  disabled=not changes, on_click=actions.save, args=(ctx,),
-                  help="Saves your text edits as a new version")
-        st.button("Undo edit", key="undo-edit", icon=":material/undo:",
-                  disabled=not ed.can_undo_edit(note), on_click=ed.undo_edit, args=(ctx,),
-                  help="Undo your last unsaved change")
-        st.button("Undo last save", key="undo-save", icon=":material/history:",
-                  disabled=note.parent_version is None, on_click=actions.undo_save,
-                  args=(ctx,),
-                  help=f"Save a new version with the sentences of version "
-                       f"{note.parent_version}; no version is deleted")
+        st.button(
+            f"Save ({changes} changes)",
+            key="save",
+            type="primary",
+            disabled=not changes,
+            on_click=actions.save,
+            args=(ctx,),
+            help="Saves your text edits as a new version",
+        )
+        st.button(
+            "Undo edit",
+            key="undo-edit",
+            icon=":material/undo:",
+            disabled=not ed.can_undo_edit(note),
+            on_click=ed.undo_edit,
+            args=(ctx,),
+            help="Undo your last unsaved change",
+        )
+        st.button(
+            "Undo last save",
+            key="undo-save",
+            icon=":material/history:",
+            disabled=note.parent_version is None,
+            on_click=actions.undo_save,
+            args=(ctx,),
+            help=f"Save a new version with the sentences of version "
+            f"{note.parent_version}; no version is deleted",
+        )
 
 
 def _flash() -> None:
@@ -104,10 +128,15 @@ def _autosave_notice(ctx: ReviewContext, stale) -> None:
             icon=":material/warning:",
         )
         with st.container(horizontal=True):
-            st.button("Apply them to this version", key="autosave-apply",
-                      on_click=ed.apply_stale, args=(ctx,))
-            st.button("Discard them", key="autosave-discard", on_click=ed.discard_stale,
-                      args=(ctx,))
+            st.button(
+                "Apply them to this version",
+                key="autosave-apply",
+                on_click=ed.apply_stale,
+                args=(ctx,),
+            )
+            st.button(
+                "Discard them", key="autosave-discard", on_click=ed.discard_stale, args=(ctx,)
+            )
 
 
 def signed_note(ctx: ReviewContext) -> None:
@@ -124,9 +153,13 @@ def _dictation(ctx: ReviewContext, headings: dict[str, str]) -> None:
     """Dictated sentences go into their sections at once, with a ``note.dictated`` event."""
     note = ctx.note
     with st.expander("Dictate into the note", icon=":material/mic:"):
-        dictated = dictation_panel(f"dict-{note.version}", note.draft.sections, headings,
-                                   note.draft.sections[0],
-                                   terms=list(resources.vocabulary(ctx.store, ctx.user)))
+        dictated = dictation_panel(
+            f"dict-{note.version}",
+            note.draft.sections,
+            headings,
+            note.draft.sections[0],
+            terms=list(resources.vocabulary(ctx.store, ctx.user)),
+        )
     if dictated is None:
         return
     pending = ed.pending_sentences(note)
@@ -134,15 +167,26 @@ def _dictation(ctx: ReviewContext, headings: dict[str, str]) -> None:
         for text in dictated.sentences(section):
             pending = ed.insert_in_section(pending, new_sentence(section, text))
     dictation_event = db.new_event(
-        ctx.user, ctx.encounter_id, "note.dictated", object_type="note",
-        after={"commands": [c.command for c in dictated.commands],
-               "sections": list(dictated.dictated_sections)},
+        ctx.user,
+        ctx.encounter_id,
+        "note.dictated",
+        object_type="note",
+        after={
+            "commands": [c.command for c in dictated.commands],
+            "sections": list(dictated.dictated_sections),
+        },
         model_version=dictated.model,
     )
     try:
         # One transaction: the sentences and the note.dictated event land together.
-        db.save_note(ctx.store, ctx.encounter_id, note.version, pending, ctx.user,
-                     extra_events=(dictation_event,))
+        db.save_note(
+            ctx.store,
+            ctx.encounter_id,
+            note.version,
+            pending,
+            ctx.user,
+            extra_events=(dictation_event,),
+        )
     except (db.ConcurrentEdit, db.NoteLocked) as exc:
         st.error(str(exc))
     else:

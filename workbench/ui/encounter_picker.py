@@ -42,8 +42,9 @@ def pick_encounter(store: db.Store) -> str:
     """The encounter to review (from the session, else the URL), with the header bar to move
     to another; stops the page with a hint when there is none with a draft to show."""
     encounter_id = st.session_state.get(ws.ENCOUNTER_KEY) or st.query_params.get("encounter")
-    at = (resources.review_position(store, ws.current_query(), encounter_id)
-          if encounter_id else None)
+    at = (
+        resources.review_position(store, ws.current_query(), encounter_id) if encounter_id else None
+    )
     back, where, forward, next_unsigned, search = st.columns(
         [1, 1.6, 1, 1.8, 2.6], vertical_alignment="center"
     )

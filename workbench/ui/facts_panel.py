@@ -13,5 +13,12 @@ def facts_panel(ctx: ReviewContext) -> None:
     """Entities (confirm, correct), codes per problem (accept, reject), training consent."""
     consent_control(ctx)
     entity_panel(ctx.encounter_id, ctx.transcript, ctx.entity_set, locked=ctx.note.signed)
-    code_suggestions_panel(ctx.store, ctx.encounter_id, ctx.transcript_version, ctx.transcript,
-                           ctx.entities, ctx.note.draft, ctx.user)
+    code_suggestions_panel(
+        ctx.store,
+        ctx.encounter_id,
+        ctx.transcript_version,
+        ctx.transcript,
+        ctx.entities,
+        ctx.note.draft,
+        ctx.user,
+    )

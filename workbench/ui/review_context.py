@@ -91,8 +91,14 @@ class ReviewContext:
         # Sign-off records which sentences the reviewer actually looked at (store.activity).
         # Written by ``record_views`` at the start of the rerun this callback causes, in the
         # rerun's one database connection rather than an open of its own.
-        viewed = db.new_event(self.user, self.encounter_id, VIEWED, object_type="sentence",
-                              object_id=sentence_id, note_version=self.note.version)
+        viewed = db.new_event(
+            self.user,
+            self.encounter_id,
+            VIEWED,
+            object_type="sentence",
+            object_id=sentence_id,
+            note_version=self.note.version,
+        )
         st.session_state.setdefault(VIEWS_KEY, []).append(viewed)
         st.session_state[PLAY_SEQ_KEY] = st.session_state.get(PLAY_SEQ_KEY, 0) + 1
 

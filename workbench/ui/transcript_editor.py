@@ -30,30 +30,44 @@ def transcript_editor(
         idx = st.selectbox(
             "Segment",
             [s.idx for s in transcript.segments],
-            format_func=lambda i: (f"{ui.fmt_time(transcript.segments[i].start)} · "
-                                   f"{transcript.segments[i].speaker} · "
-                                   f"{transcript.segments[i].text[:70]}"),
+            format_func=lambda i: (
+                f"{ui.fmt_time(transcript.segments[i].start)} · "
+                f"{transcript.segments[i].speaker} · "
+                f"{transcript.segments[i].text[:70]}"
+            ),
             key="fix_segment",
         )
         seg = transcript.segments[idx]
         text = st.text_area("Words", value=seg.text, key=f"fix-text-{version}-{idx}")
         speaker = st.radio(
-            "Speaker", ROLES, horizontal=True, key=f"fix-speaker-{version}-{idx}",
+            "Speaker",
+            ROLES,
+            horizontal=True,
+            key=f"fix-speaker-{version}-{idx}",
             index=ROLES.index(seg.speaker) if seg.speaker in ROLES else 0,
         )
         play, save = st.columns(2)
         if play.button("▶ Play this segment", key="fix_play"):
             st.session_state["play_from"] = seg.start
             st.rerun()
-        if save.button("Save correction", key="fix_save", type="primary",
-                       disabled=" ".join(text.split()) == seg.text and speaker == seg.speaker):
+        if save.button(
+            "Save correction",
+            key="fix_save",
+            type="primary",
+            disabled=" ".join(text.split()) == seg.text and speaker == seg.speaker,
+        ):
             fix = SegmentFix(idx, text=text, speaker=speaker)
             engine = resources.get_engine()
             try:
                 with st.spinner("Re-drafting what the correction changed…"):
                     result = correct_transcript(
-                        resources.session_store(), engine.nlp, encounter_id, version,
-                        [fix], resources.current_user(), engine=engine,
+                        resources.session_store(),
+                        engine.nlp,
+                        encounter_id,
+                        version,
+                        [fix],
+                        resources.current_user(),
+                        engine=engine,
                     )
             except (db.ConcurrentEdit, db.NoteLocked, db.NotFound) as exc:
                 st.error(str(exc))
@@ -72,13 +86,16 @@ def correction_summary(result: CorrectionResult) -> str:
     if count:
         parts.append(f"{_sentences(count)} re-drafted from your correction.")
     elif regen.replaced:
-        parts.append(f"Removed {_sentences(len(regen.replaced))} the corrected transcript "
-                     "no longer backs.")
+        parts.append(
+            f"Removed {_sentences(len(regen.replaced))} the corrected transcript no longer backs."
+        )
     else:
         parts.append("No draft sentence needed re-drafting.")
     if regen.flagged:
-        parts.append(f"{_sentences(len(regen.flagged))} you wrote kept as written; "
-                     "the evidence changed, please check.")
+        parts.append(
+            f"{_sentences(len(regen.flagged))} you wrote kept as written; "
+            "the evidence changed, please check."
+        )
     return " ".join(parts)
 
 

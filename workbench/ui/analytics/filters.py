@@ -118,8 +118,12 @@ def filter_widgets(saved: Filters, options) -> tuple[Filters, str | None]:
 
     with st.container(border=True):
         row1 = st.columns([1.2, 1.2, 2, 2])
-        row1[0].date_input("From", value=None, key="an_from", help="Ingested on or after")
-        row1[1].date_input("To", value=None, key="an_to", help="Ingested on or before")
+        row1[0].date_input(
+            "From (UTC)", value=None, key="an_from", help="Ingested on or after this UTC day"
+        )
+        row1[1].date_input(
+            "To (UTC)", value=None, key="an_to", help="Ingested on or before this UTC day"
+        )
         row1[2].multiselect(
             "Clinician",
             options.clinicians,

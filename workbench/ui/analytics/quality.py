@@ -11,7 +11,7 @@ from workbench.ui.analytics.chart import layout, show_figure
 OUTCOME_COLOURS = {"accepted": "#2e7d32", "edited": "#f9a825", "rejected": "#c62828"}
 
 
-def edit_burden(data: pd.DataFrame) -> None:
+def edit_burden(data: pd.DataFrame, simulated: int = 0) -> None:
     """Mean and median normalised edit distance per section, and the accept-as-is rate."""
     shown = data.sort_values("mean_ned", ascending=False)
     figure = go.Figure(
@@ -36,10 +36,11 @@ def edit_burden(data: pd.DataFrame) -> None:
         "signed exactly as drafted.",
         data,
         figure,
+        simulated,
     )
 
 
-def sentence_outcomes(data: pd.DataFrame) -> None:
+def sentence_outcomes(data: pd.DataFrame, simulated: int = 0) -> None:
     """Stacked shares of accepted, edited and rejected sentences per support label."""
     figure = go.Figure(
         [
@@ -64,10 +65,11 @@ def sentence_outcomes(data: pd.DataFrame) -> None:
         "checker predicts edits, unsupported sentences are edited or rejected more often.",
         data,
         figure,
+        simulated,
     )
 
 
-def entity_confusion(data: pd.DataFrame) -> None:
+def entity_confusion(data: pd.DataFrame, simulated: int = 0) -> None:
     """Heatmap of the model's entity label against the label after correction."""
     table = data.pivot_table(
         index="model_label", columns="final_label", values="n", aggfunc="sum", fill_value=0
@@ -96,10 +98,11 @@ def entity_confusion(data: pd.DataFrame) -> None:
         "entity a reviewer added (model side) or removed (final side).",
         data,
         figure,
+        simulated,
     )
 
 
-def model_versions(data: pd.DataFrame) -> None:
+def model_versions(data: pd.DataFrame, simulated: int = 0) -> None:
     """Edit burden, accept-as-is and reject rates per drafter version."""
     figure = go.Figure(
         [
@@ -120,4 +123,5 @@ def model_versions(data: pd.DataFrame) -> None:
         "of sentences rejected and the ASR word error (hours to sign in the CSV).",
         data,
         figure,
+        simulated,
     )

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from workbench.ui.analytics.chart import layout, show_figure
+from workbench.ui.analytics.chart import TIME_AXIS, layout, show_figure
 
 
-def asr_wer(data: pd.DataFrame) -> None:
+def asr_wer(data: pd.DataFrame, simulated: int = 0) -> None:
     """Estimated word error rate per clinician, one bar colour per specialty."""
     figure = go.Figure(
         [
@@ -31,10 +31,11 @@ def asr_wer(data: pd.DataFrame) -> None:
         "distance) over the transcript's words. Uncorrected errors are not counted.",
         data,
         figure,
+        simulated,
     )
 
 
-def rubber_stamp(data: pd.DataFrame, reading_wpm: int) -> None:
+def rubber_stamp(data: pd.DataFrame, reading_wpm: int, simulated: int = 0) -> None:
     """Fast-signature and unopened-flagged rates over time, and per clinician."""
     over_time = data.groupby("period", as_index=False)[
         ["signatures", "fast_signatures", "flagged_accepted", "flagged_unopened_accepted"]
@@ -70,10 +71,10 @@ def rubber_stamp(data: pd.DataFrame, reading_wpm: int) -> None:
         )
     layout(
         figure,
-        "period",
+        TIME_AXIS,
         "share",
         barmode="group",
-        xaxis={"domain": [0, 0.55], "title": {"text": "period"}},
+        xaxis={"domain": [0, 0.55], "title": {"text": TIME_AXIS}},
         xaxis2={"domain": [0.62, 1], "title": {"text": "clinician"}},
         yaxis_range=[0, 1],
     )
@@ -85,4 +86,5 @@ def rubber_stamp(data: pd.DataFrame, reading_wpm: int) -> None:
         "opened. Left over time, right per clinician.",
         data,
         figure,
+        simulated,
     )

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from workbench.ui.analytics.chart import layout, show_figure
+from workbench.ui.analytics.chart import TIME_AXIS, layout, show_figure
 
 
-def volume(data: pd.DataFrame) -> None:
-    """Encounters ingested, reviewed and signed per period."""
+def volume(data: pd.DataFrame, simulated: int = 0) -> None:
+    """Encounters ingested, first reviewed and first signed per period (each in the period
+    it happened)."""
     figure = go.Figure(
         [
             go.Scatter(x=data["period"], y=data[col], name=col, mode="lines+markers")
@@ -19,19 +20,22 @@ def volume(data: pd.DataFrame) -> None:
     show_figure(
         "volume",
         "Volume over time",
-        "Encounters per period of ingestion: ingested, of them reviewed (a person opened the "
-        "draft) and signed.",
+        "Encounters counted in the period each thing happened: ingested; reviewed (their first "
+        "review activity: active time on the Review page, a sentence opened or decided, an "
+        "entity or transcript correction, a save or the signature); signed (first signature). "
+        "Among the encounters ingested within the dates chosen.",
         data,
         layout(
             figure,
-            "period",
+            TIME_AXIS,
             "encounters",
             yaxis={"title": {"text": "encounters"}, "rangemode": "tozero"},
         ),
+        simulated,
     )
 
 
-def time_to_sign(data: pd.DataFrame) -> None:
+def time_to_sign(data: pd.DataFrame, simulated: int = 0) -> None:
     """Median and p90 hours from ingestion to signature, and active review minutes."""
     figure = go.Figure(
         [
@@ -50,7 +54,7 @@ def time_to_sign(data: pd.DataFrame) -> None:
     )
     layout(
         figure,
-        "period",
+        TIME_AXIS,
         "hours to sign",
         yaxis={"title": {"text": "hours to sign"}, "rangemode": "tozero"},
         yaxis2={
@@ -67,10 +71,11 @@ def time_to_sign(data: pd.DataFrame) -> None:
         "and the minutes of active review before signing.",
         data,
         figure,
+        simulated,
     )
 
 
-def adoption(data: pd.DataFrame) -> None:
+def adoption(data: pd.DataFrame, simulated: int = 0) -> None:
     """Encounters per clinician, and how many they review and sign."""
     shown = data.sort_values("encounters", ascending=False)
     figure = go.Figure(
@@ -103,4 +108,5 @@ def adoption(data: pd.DataFrame) -> None:
         "their first and last use in the CSV.",
         data,
         figure,
+        simulated,
     )

@@ -24,7 +24,8 @@ from workbench.ui.analytics import (
 store = resources.session_store()  # acts for the signed-in user
 st.title("Analytics")
 try:
-    data.fresh(store)
+    # "Refresh now" (below) sets its key before this rerun: refresh before reading.
+    freshness = data.fresh(store, force=bool(st.session_state.get("an_refresh")))
     options = data.options(store)
 except Forbidden as exc:  # refused and audited
     st.error(str(exc), icon=":material/lock:")
@@ -36,6 +37,15 @@ if not options.encounters:
         icon=":material/hourglass_empty:",
     )
     st.stop()
+
+as_of, refresh_now = st.columns([4, 1], vertical_alignment="center")
+as_of.caption(
+    f"Figures as of {freshness.at:%H:%M} UTC"
+    + (" · newer changes show at the next refresh" if freshness.pending else ""),
+    help=f"The figures are refreshed at most every {data.REFRESH_EVERY_S // 60} minutes "
+    "(a refresh briefly holds the database's write lock), or with Refresh now.",
+)
+refresh_now.button("Refresh now", key="an_refresh", type="tertiary", icon=":material/refresh:")
 
 saved, problems = restore()
 for problem in problems:
@@ -60,25 +70,25 @@ if simulated:
 # Two figures a row; the rubber-stamp figure (two charts in one) takes a whole row.
 left, right = st.columns(2, gap="large")
 with left:
-    usage.volume(shown["volume"])
+    usage.volume(shown["volume"], simulated)
 with right:
-    usage.time_to_sign(shown["time_to_sign"])
+    usage.time_to_sign(shown["time_to_sign"], simulated)
 left, right = st.columns(2, gap="large")
 with left:
-    quality.edit_burden(shown["edit_burden"])
+    quality.edit_burden(shown["edit_burden"], simulated)
 with right:
-    quality.sentence_outcomes(shown["sentence_outcomes"])
+    quality.sentence_outcomes(shown["sentence_outcomes"], simulated)
 left, right = st.columns(2, gap="large")
 with left:
-    quality.entity_confusion(shown["entity_confusion"])
+    quality.entity_confusion(shown["entity_confusion"], simulated)
 with right:
-    review_signals.asr_wer(shown["asr_wer"])
+    review_signals.asr_wer(shown["asr_wer"], simulated)
 left, right = st.columns(2, gap="large")
 with left:
-    quality.model_versions(shown["model_versions"])
+    quality.model_versions(shown["model_versions"], simulated)
 with right:
-    usage.adoption(shown["adoption"])
-review_signals.rubber_stamp(shown["rubber_stamp"], analytics.READING_WPM)
+    usage.adoption(shown["adoption"], simulated)
+review_signals.rubber_stamp(shown["rubber_stamp"], analytics.READING_WPM, simulated)
 
 st.divider()
 if allowed(store, "analytics.drilldown"):

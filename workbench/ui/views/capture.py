@@ -20,8 +20,9 @@ st.title("New encounter")
 
 c1, c2 = st.columns(2)
 title = c1.text_input("Title", key="capture_title", placeholder="e.g. Cough for ten days")
-patient = c2.text_input("Patient label", key="capture_patient",
-                        help="A pseudonymous label, not the patient's name.")
+patient = c2.text_input(
+    "Patient label", key="capture_patient", help="A pseudonymous label, not the patient's name."
+)
 specialty = c1.text_input("Specialty", key="capture_specialty", placeholder="Primary care")
 visit_type = c2.text_input("Visit type", key="capture_visit_type", placeholder="Follow-up")
 clinician = c1.text_input("Clinician", key="capture_clinician", value=user)
@@ -30,7 +31,8 @@ source = st.radio("Audio", ["Record", "Upload"], horizontal=True, key="capture_s
 limit_h = max_duration_s() / 3600
 if source == "Upload":
     audio = st.file_uploader(
-        f"Recording ({', '.join(SUPPORTED)}; up to {limit_h:g} hours)", type=list(SUPPORTED),
+        f"Recording ({', '.join(SUPPORTED)}; up to {limit_h:g} hours)",
+        type=list(SUPPORTED),
         key="capture_upload",
     )
 else:
@@ -40,23 +42,27 @@ else:
 def _create(audio) -> None:
     """Validate and store the audio, then queue its processing; errors are shown, not raised."""
     meta = EncounterMeta(
-        title=title.strip() or None, specialty=specialty.strip() or None,
-        visit_type=visit_type.strip() or None, clinician=clinician.strip() or None,
+        title=title.strip() or None,
+        specialty=specialty.strip() or None,
+        visit_type=visit_type.strip() or None,
+        clinician=clinician.strip() or None,
         patient_label=patient.strip() or None,
         source="recording" if source == "Record" else "upload",
     )
     try:
         with st.spinner("Checking the audio…"):
-            result = ingest_bytes(store, resources.data_dir(), audio.getvalue(), audio.name,
-                                  user, meta)
+            result = ingest_bytes(
+                store, resources.data_dir(), audio.getvalue(), audio.name, user, meta
+            )
     except AudioError as exc:
         st.session_state["capture_error"] = str(exc)
         st.session_state.pop("capture_encounter", None)
         return
     notes = list(result.audio.notes)
     if not result.created:
-        notes.append(f"This audio is already encounter `{result.encounter_id}`; "
-                     "it was not added twice.")
+        notes.append(
+            f"This audio is already encounter `{result.encounter_id}`; it was not added twice."
+        )
     st.session_state.pop("capture_error", None)
     st.session_state["capture_notes"] = notes
     st.session_state["capture_encounter"] = result.encounter_id
@@ -77,8 +83,10 @@ def _progress(encounter_id: str) -> None:
     """Poll the runner; when the job is over, stop polling with a full rerun."""
     job = runner.status(encounter_id)
     if job is None:  # ingested earlier or by another server: nothing running here
-        st.info(f"Encounter `{encounter_id}` is stored; process it from the command line "
-                "or open it when it is drafted.")
+        st.info(
+            f"Encounter `{encounter_id}` is stored; process it from the command line "
+            "or open it when it is drafted."
+        )
         return
     if job.active:
         with st.status(f"Processing `{encounter_id}`: {job.step}…", state="running"):
@@ -96,8 +104,10 @@ if encounter_id:
             runner.submit(encounter_id, user)
             st.rerun()
     elif job is not None and job.state == "done":
-        st.success(f"Encounter `{encounter_id}` is transcribed and drafted.",
-                   icon=":material/check_circle:")
+        st.success(
+            f"Encounter `{encounter_id}` is transcribed and drafted.",
+            icon=":material/check_circle:",
+        )
         if st.button("Open in Review", key="capture_open", type="primary"):
             st.session_state["encounter_id"] = encounter_id
             st.switch_page("views/review.py")

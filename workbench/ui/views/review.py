@@ -27,9 +27,11 @@ with store.one_connection():
         st.stop()
     encounter, note = ctx.encounter, ctx.note
     st.title(encounter.title)
-    st.caption(f"`{encounter_id}` · {encounter.specialty or '—'} · {encounter.clinician or '—'} · "
-               f"note version {note.version} · transcript version {ctx.transcript_version}"
-               + simulated_badge(encounter))
+    st.caption(
+        f"`{encounter_id}` · {encounter.specialty or '—'} · {encounter.clinician or '—'} · "
+        f"note version {note.version} · transcript version {ctx.transcript_version}"
+        + simulated_badge(encounter)
+    )
 
     source, draft, facts = st.columns([4, 5, 3], gap="medium")
     with source:
