@@ -168,6 +168,9 @@ def test_an_analyst_gets_corrections_de_identified_an_admin_identified(data: Pat
     shown = str(edits.iloc[0]["after"])
     assert "Okafor" not in shown and "Maria" not in shown and "cough" in shown
     assert "Okafor" not in analyst.to_csv() and "dr-a" not in analyst.to_csv()
+    # Aggregates only: encounters grouped under a pseudonym, no event ids to find them by.
+    assert "enc-1" not in analyst.to_csv() and set(analyst["encounter_id"]) == {"encounter-1"}
+    assert "event_id" not in analyst.columns
     admin = open_store(data, "adm", PASSWORD).corrections(encounter_ids=["enc-1"])
     assert EDITED in str(admin[admin["type"] == "sentence_edit"].iloc[0]["after"])
     masked = open_store(data, "adm", PASSWORD).corrections(encounter_ids=["enc-1"], deid=True)

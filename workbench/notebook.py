@@ -273,6 +273,8 @@ class Notebook:
                     known_names=encounter_names(self._store, encounter_id) if masked else (),
                     users=users,
                 )
+        if not allowed(self._store, "analytics.drilldown"):  # aggregates-only readers
+            records = _pseudonymous(records)
         return pd.DataFrame.from_records(records)
 
     @contextmanager
@@ -288,3 +290,21 @@ class Notebook:
 def _need_encounter(store: Store, encounter_id: str) -> None:
     if not allowed(store, "encounter.view", encounter_id):
         raise Forbidden(f"{store.actor.user_id} may not view encounter {encounter_id}")
+
+
+def _pseudonymous(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records with each encounter named "encounter-N" (in order of appearance, per call)
+    and no event ids: readers who see aggregates only can group corrections by encounter but
+    not find the encounter."""
+    names: dict[str, str] = {}
+    out = []
+    for record in records:
+        real = record.get("encounter_id")
+        alias = names.setdefault(real, f"encounter-{len(names) + 1}") if real else real
+        record = {k: v for k, v in record.items() if k != "event_id"}
+        record["encounter_id"] = alias
+        object_id = record.get("object_id")
+        if real and isinstance(object_id, str) and object_id.startswith(real):
+            record["object_id"] = alias + object_id[len(real) :]
+        out.append(record)
+    return out
