@@ -272,15 +272,16 @@ class Store:
             raise _open_error(self.path, exc, encrypted=False) from exc
         return con
 
-    def _attach(self) -> duckdb.DuckDBPyConnection:
-        """A connection whose default database is the encrypted file, attached now."""
+    def _attach(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+        """A connection whose default database is the encrypted file, attached now
+        (``READ_ONLY`` for handles that only read, ``workbench.store.readonly``)."""
         if self._host is None:
             # Spill files where DuckDB puts a file database's own: beside it, ``NAME.tmp``.
             self._host = encrypted_host(self.path.with_name(self.path.name + ".tmp"))
         # ATTACH takes no bound parameters: the path is quoted, the key is hex.
         attach = (
             f"ATTACH {quoted(str(self.path))} AS {ATTACHED} "
-            f"(ENCRYPTION_KEY '{keys.database_key(self._key)}')"
+            f"(ENCRYPTION_KEY '{keys.database_key(self._key)}'{', READ_ONLY' if read_only else ''})"
         )
         try:
             # A close that failed halfway may have left it attached.

@@ -15,15 +15,11 @@ from pathlib import Path
 
 import duckdb
 
-from workbench import keys
 from workbench.store import DB_FILENAME
 from workbench.store.db import (
-    ATTACHED,
     Store,
     StoreError,
     _open_error,
-    encrypted_host,
-    quoted,
 )
 from workbench.store.migrations import available_migrations
 
@@ -38,28 +34,11 @@ class ReadOnlyStore(Store):
     def _open(self) -> duckdb.DuckDBPyConnection:
         self._notice_changes()
         if self._key is not None:
-            return self._attach_read_only()
+            return self._attach(read_only=True)
         try:
             return duckdb.connect(str(self.path), read_only=True)
         except duckdb.Error as exc:
             raise _open_error(self.path, exc, encrypted=False) from exc
-
-    def _attach_read_only(self) -> duckdb.DuckDBPyConnection:
-        if self._host is None:
-            self._host = encrypted_host(self.path.with_name(self.path.name + ".tmp"))
-        # ATTACH takes no bound parameters: the path is quoted, the key is hex.
-        attach = (
-            f"ATTACH {quoted(str(self.path))} AS {ATTACHED} "
-            f"(ENCRYPTION_KEY '{keys.database_key(self._key)}', READ_ONLY)"
-        )
-        try:
-            self._host.execute(f"DETACH DATABASE IF EXISTS {ATTACHED}")
-            self._host.execute(attach)
-        except duckdb.Error as exc:
-            raise _open_error(self.path, exc, encrypted=True) from exc
-        con = self._host.cursor()
-        con.execute(f"USE {ATTACHED}")
-        return con
 
     def _close(self) -> None:
         con, self._local.con = self._local.con, None

@@ -17,6 +17,7 @@ import streamlit as st
 from workbench import store as db
 from workbench.store.records import STATUSES
 from workbench.store.worklist import MAX_PAGE, SORTS, WorklistQuery
+from workbench.ui.url_query import show_in_url, url_params
 
 QUERY_KEY = "worklist_query"
 ENCOUNTER_KEY = "encounter_id"
@@ -86,11 +87,6 @@ def query_to_params(query: WorklistQuery) -> dict[str, str | list[str]]:
     return {name: value for name, value in params.items() if value}
 
 
-def url_params() -> dict[str, list[str]]:
-    """The page's URL query parameters, each with all its values."""
-    return {name: st.query_params.get_all(name) for name in st.query_params}
-
-
 def current_query() -> WorklistQuery:
     """The worklist query of this session (the default list if none was made yet)."""
     query = st.session_state.get(QUERY_KEY)
@@ -108,12 +104,7 @@ def restore_query() -> tuple[WorklistQuery, list[str]]:
 def remember(query: WorklistQuery) -> None:
     """Keep the query for this session and show it in the URL."""
     st.session_state[QUERY_KEY] = query
-    wanted = query_to_params(query)
-    for name in PARAMS:
-        if name in wanted:
-            st.query_params[name] = wanted[name]
-        elif name in st.query_params:
-            del st.query_params[name]
+    show_in_url(query_to_params(query), PARAMS)
 
 
 def seed_widgets(

@@ -10,6 +10,7 @@ from datetime import date
 import streamlit as st
 
 from workbench.store.analytics import Filters
+from workbench.ui.url_query import show_in_url, url_params
 
 FILTERS_KEY = "analytics_filters"
 # The URL parameters this page owns.
@@ -83,19 +84,13 @@ def restore() -> tuple[Filters, list[str]]:
     saved = st.session_state.get(FILTERS_KEY)
     if isinstance(saved, Filters):
         return saved, []
-    params = {name: st.query_params.get_all(name) for name in st.query_params}
-    return filters_from_params(params)
+    return filters_from_params(url_params())
 
 
 def remember(filters: Filters) -> None:
     """Keep the filters for this session and show them in the URL."""
     st.session_state[FILTERS_KEY] = filters
-    wanted = filters_to_params(filters)
-    for name in PARAMS:
-        if name in wanted:
-            st.query_params[name] = wanted[name]
-        elif name in st.query_params:
-            del st.query_params[name]
+    show_in_url(filters_to_params(filters), PARAMS)
 
 
 def filter_widgets(saved: Filters, options) -> tuple[Filters, str | None]:

@@ -68,26 +68,16 @@ if simulated:
     )
 
 # Two figures a row; the rubber-stamp figure (two charts in one) takes a whole row.
-left, right = st.columns(2, gap="large")
-with left:
-    usage.volume(shown["volume"], simulated)
-with right:
-    usage.time_to_sign(shown["time_to_sign"], simulated)
-left, right = st.columns(2, gap="large")
-with left:
-    quality.edit_burden(shown["edit_burden"], simulated)
-with right:
-    quality.sentence_outcomes(shown["sentence_outcomes"], simulated)
-left, right = st.columns(2, gap="large")
-with left:
-    quality.entity_confusion(shown["entity_confusion"], simulated)
-with right:
-    review_signals.asr_wer(shown["asr_wer"], simulated)
-left, right = st.columns(2, gap="large")
-with left:
-    quality.model_versions(shown["model_versions"], simulated)
-with right:
-    usage.adoption(shown["adoption"], simulated)
+ROWS = (
+    ((usage.volume, "volume"), (usage.time_to_sign, "time_to_sign")),
+    ((quality.edit_burden, "edit_burden"), (quality.sentence_outcomes, "sentence_outcomes")),
+    ((quality.entity_confusion, "entity_confusion"), (review_signals.asr_wer, "asr_wer")),
+    ((quality.model_versions, "model_versions"), (usage.adoption, "adoption")),
+)
+for row in ROWS:
+    for column, (panel, name) in zip(st.columns(2, gap="large"), row, strict=True):
+        with column:
+            panel(shown[name], simulated)
 review_signals.rubber_stamp(shown["rubber_stamp"], analytics.READING_WPM, simulated)
 
 st.divider()
