@@ -239,3 +239,22 @@ def test_a_running_workbench_is_not_blocked_and_its_writes_are_seen(tmp_path: Pa
     with pytest.raises(st.StoreError, match="read-only"):
         with open_read_only(data).transaction():
             pass
+
+
+def test_an_encrypted_store_reads_with_its_key_and_refuses_without(tmp_path: Path) -> None:
+    """The read-only handle attaches an encrypted file READ_ONLY with the master key; the
+    file is unchanged afterwards; without the key it says the file is encrypted."""
+    from workbench import keys
+    from workbench.store.db import StoreError
+
+    key = keys.generate_key()
+    data = tmp_path / "data"
+    store = st.open_store(data, key=key)
+    st.add_encounter(store, st.EncounterRecord("enc-k", "Keyed visit"), "adm")
+    analytics.refresh(store)
+    before = _files(data)
+    nb = open_store(data, key=key)
+    assert nb.encounters()["encounter_id"].tolist() == ["enc-k"]
+    assert _files(data) == before
+    with pytest.raises(StoreError, match="encrypted"):
+        open_store(data, key=None).encounters()
