@@ -18,6 +18,8 @@ from datetime import datetime
 
 import duckdb
 
+from workbench.store.models import ENTITY_REVIEW_KINDS
+
 DRAFTED = "note.drafted"
 # A person working on the encounter: its first such event is when review began.
 REVIEW_KINDS = (
@@ -31,13 +33,7 @@ REVIEW_KINDS = (
     "omission.added",
     "note.saved",
     "note.signed",
-    "entity.added",
-    "entity.removed",
-    "entity.relabelled",
-    "entity.code_changed",
-    "entity.context_changed",
-    "entity.attributes_changed",
-    "entities.confirmed",
+    *ENTITY_REVIEW_KINDS,  # the entity review actions' kinds, as the model store names them
     "transcript.word_corrected",
     "transcript.segment_corrected",
     "transcript.speaker_relabelled",
