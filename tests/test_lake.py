@@ -200,3 +200,67 @@ def test_the_lake_setting_picks_the_shared_store_and_empty_keeps_the_file(
     assert st.list_users(shared) == [], "the lake is its own database, not the file"
     st.ensure_user(shared, "dr-lake", "Dr Lake", "clinician")
     assert [u[0] for u in st.list_users(local)] == ["dr-file"]
+
+
+def test_backup_rekey_and_read_only_handles_refuse_in_lake_mode(
+    lake_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workbench.backup import BackupError, backup
+    from workbench.rekey import RekeyError, rekey
+    from workbench.store.readonly import open_read_only
+
+    monkeypatch.setenv("SCRIBE_LAKE", lake_url)
+    home = tmp_path / "home"
+    store = st.open_store(home, key=None)
+    with pytest.raises(BackupError, match="pg_dump"):
+        backup(home, tmp_path / "backup.tar", None)
+    with pytest.raises(RekeyError, match="shared store"):
+        rekey(home, None, b"k" * 32)
+    with pytest.raises(st.StoreError, match="shared store"):
+        open_read_only(home)
+    with pytest.raises(st.StoreError, match="pg_dump"):
+        with store.exclusive():
+            pass
+    assert not (tmp_path / "backup.tar").exists()
+
+
+def test_a_key_is_refused_in_lake_mode_and_says_why(lake_url: str, tmp_path: Path) -> None:
+    with pytest.raises(st.StoreError, match="catalog, in plaintext"):
+        open_lake_with_key(tmp_path / "home", lake_url)
+
+
+def open_lake_with_key(home: Path, url: str) -> st.Store:
+    return st.open_store(home, key=b"k" * 32, lake=st.parse_lake_url(url))
+
+
+def test_why_the_key_is_refused_ducklake_keeps_plaintext_in_its_catalog(
+    lake_url: str, tmp_path: Path
+) -> None:
+    """DuckLake's ENCRYPTED option does encrypt the Parquet files, but the catalog keeps
+    each file's column min/max in plaintext: the reason a key is refused. If a DuckLake
+    release stops doing that, this fails and the refusal can be revisited."""
+    import duckdb
+
+    from workbench.store import lake
+
+    config = st.parse_lake_url(lake_url)
+    secret = "zanubrutinib-rare-word"
+    host = lake.extension_host(tmp_path / "cache", tmp_path / "spill")
+    config.data_path.mkdir(parents=True)
+    host.execute(
+        f"ATTACH 'ducklake:postgres:{config.conninfo()}' AS enc "
+        f"(DATA_PATH '{config.data_path}/', ENCRYPTED, DATA_INLINING_ROW_LIMIT 0)"
+    )
+    host.execute("CREATE TABLE enc.notes (text TEXT)")
+    host.execute("INSERT INTO enc.notes VALUES (?)", [secret])
+    assert host.execute("SELECT text FROM enc.notes").fetchall() == [(secret,)]
+    files = [p for p in config.data_path.rglob("*") if p.is_file()]
+    assert files and all(secret.encode() not in p.read_bytes() for p in files)
+    with pytest.raises(duckdb.Error):  # really encrypted: plain Parquet reading fails
+        duckdb.connect().execute(f"SELECT * FROM read_parquet('{files[0]}')").fetchall()
+    stats = (
+        lake.catalog_connection(config)
+        .execute("SELECT min_value, max_value FROM ducklake_file_column_stats")
+        .fetchall()
+    )
+    assert (secret, secret) in stats, "the catalog holds the value in plaintext"

@@ -41,6 +41,22 @@ CONNECT_TIMEOUT_S = 10
 LOCK_POLL_S = 0.02
 
 
+def shared_store_refusal(action: str) -> str | None:
+    """Why ``action`` (work on the single-file database's files: backup, restore, rekey, a
+    read-only file handle) cannot run while SCRIBE_LAKE is set; None when it is not."""
+    from workbench.settings import setting
+
+    url = setting("SCRIBE_LAKE").strip()
+    if not url:
+        return None
+    where = str(parse_lake_url(url))
+    return (
+        f"{action} works on the single-file database in SCRIBE_HOME, but SCRIBE_LAKE selects "
+        f"the shared store ({where}). Back up that PostgreSQL database (pg_dump) together with "
+        "the data path's files instead, or unset SCRIBE_LAKE for the single-file store."
+    )
+
+
 class LakeUnavailable(StoreError):
     """The lake's catalog (PostgreSQL) cannot be reached, or its data path is unusable."""
 
@@ -155,11 +171,9 @@ def postgres_extension(cache_dir: Path) -> Path:
     return link
 
 
-def lake_host(config: LakeConfig, cache_dir: Path, spill_dir: Path) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with the lake attached as ``scribe`` and in use.
-
-    Raises LakeUnavailable (which catalog, what to check) when PostgreSQL does not answer.
-    """
+def extension_host(cache_dir: Path, spill_dir: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the ducklake, postgres and httpfs extensions loaded from
+    their packages (autoinstall and autoload off: nothing is downloaded)."""
     spill_dir.mkdir(parents=True, exist_ok=True)
     try:
         host = duckdb.connect(
@@ -176,6 +190,15 @@ def lake_host(config: LakeConfig, cache_dir: Path, spill_dir: Path) -> duckdb.Du
         host.execute(f"LOAD {quoted(str(httpfs_extension()))}")
     except duckdb.Error as exc:
         raise StoreError(f"Cannot load the DuckLake extensions: {exc}") from exc
+    return host
+
+
+def lake_host(config: LakeConfig, cache_dir: Path, spill_dir: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the lake attached as ``scribe`` and in use.
+
+    Raises LakeUnavailable (which catalog, what to check) when PostgreSQL does not answer.
+    """
+    host = extension_host(cache_dir, spill_dir)
     try:
         config.data_path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
