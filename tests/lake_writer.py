@@ -8,7 +8,8 @@ functions, as the Review page does: a transcript word fix (a new transcript vers
 ``transcript.word_corrected`` event, written together), an entity relabel and a note
 sentence edit. A correction that meets ``ConcurrentEdit`` (another process saved first) is
 re-read and retried, as a person reloading would. Each acknowledged correction is printed as
-one JSON line (kind, encounter, new version, unique token, events written, seconds).
+one JSON line (kind, encounter, new version, unique token, events written, seconds, and
+``at``: the wall-clock time it was acknowledged).
 ``--race DIR`` first makes one note edit on ``race-note`` from the same base version as the
 other writer (a file barrier in DIR) and prints whether it was saved or got ConcurrentEdit.
 """
@@ -138,7 +139,7 @@ def main(argv: list[str]) -> int:
                 started = time.perf_counter()
                 result = correct(store, kind, enc, args.user, token)
                 emit(kind=kind, encounter=enc, token=token, user=args.user,
-                     seconds=time.perf_counter() - started, **result)  # fmt: skip
+                     seconds=time.perf_counter() - started, at=time.time(), **result)  # fmt: skip
     return 0
 
 

@@ -1,0 +1,143 @@
+"""Write throughput of corrections into the shared store (DuckLake on PostgreSQL).
+
+Seeds one encounter per writer (transcript, draft, entity set), then runs 1 and 2 writer
+processes at once (``tests/lake_writer.py``: each round a transcript word fix, an entity
+relabel and a note edit through the store's functions, each its own transaction under the
+store's one-writer lock) against a fresh lake, and the same single writer against the
+single-file DuckDB store for comparison. Reports corrections per second of wall time (from
+the first correction's start to the last one's end: process start-up and the first attach
+excluded) and p50/p95 of one correction's latency.
+
+PostgreSQL: ``SCRIBE_TEST_POSTGRES`` if set, else a throwaway cluster started by
+``tests/postgres_server.sh`` on loopback. Writes ``benchmarks/scale_lake.json``; last line:
+one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def _postgres(folder: Path):
+    url = os.environ.get("SCRIBE_TEST_POSTGRES", "").strip()
+    if url:
+        yield url
+        return
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    script = REPO / "tests" / "postgres_server.sh"
+    subprocess.run(["bash", str(script), "start", str(folder / "pg"), str(port)], check=True)
+    try:
+        yield f"postgresql://scribe@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(["bash", str(script), "stop", str(folder / "pg")], check=False)
+
+
+@contextmanager
+def _fresh_lake(server: str, folder: Path):
+    import psycopg
+
+    name = f"scribe_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server, autocommit=True) as con:
+        con.execute(f'CREATE DATABASE "{name}"')
+    base = server.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}?data_path={folder / name}"
+    finally:
+        with psycopg.connect(server, autocommit=True) as con:
+            con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _seed(home: Path, lake: str | None, encounters: list[str]) -> None:
+    from tests.test_lake_concurrency import seed
+    from workbench import store as st
+
+    store = st.open_store(home, key=None, lake=st.parse_lake_url(lake) if lake else None)
+    for enc in encounters:
+        seed(store, enc)
+
+
+def _run(home: Path, lake: str | None, writers: int, rounds: int) -> dict:
+    users = [f"dr-{n}" for n in range(writers)]
+    _seed(home if lake is None else home / "seed", lake, [f"enc-{u}" for u in users])
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.lake_writer",
+                str(home if lake is None else home / u),
+                u,
+                str(rounds),
+                f"enc-{u}",
+                *(["--lake", lake] if lake else []),
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for u in users
+    ]
+    acks = []
+    for proc in procs:
+        stdout, _ = proc.communicate(timeout=1800)
+        if proc.returncode != 0:
+            raise RuntimeError(f"writer failed ({proc.returncode})")
+        acks += [json.loads(line) for line in stdout.splitlines() if line.strip()]
+    latencies = sorted(a["seconds"] * 1000 for a in acks)
+    # Wall time of writing: first correction's start to last one's end (start-up excluded).
+    busy = max(a["at"] for a in acks) - min(a["at"] - a["seconds"] for a in acks)
+    return {
+        "writers": writers,
+        "corrections": len(acks),
+        "corrections_per_s": round(len(acks) / busy, 1),
+        "p50_ms": round(statistics.median(latencies), 1),
+        "p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 1),
+    }
+
+
+def measure(rounds: int = 20) -> dict:
+    """Corrections per second and per-correction latency: DuckLake with 1 and 2 writer
+    processes, and the single-file store with 1 (each writer: ``rounds`` x 3 corrections)."""
+    with tempfile.TemporaryDirectory() as tmp, _postgres(Path(tmp)) as server:
+        tmp = Path(tmp)
+        with _fresh_lake(server, tmp / "lakes") as lake:
+            one = _run(tmp / "l1", lake, 1, rounds)
+        with _fresh_lake(server, tmp / "lakes") as lake:
+            two = _run(tmp / "l2", lake, 2, rounds)
+        single_file = _run(tmp / "f1", None, 1, rounds)
+    return {
+        "benchmark": "scale_lake",
+        "rounds_per_writer": rounds,
+        "lake_1_writer": one,
+        "lake_2_writers": two,
+        "single_file_1_writer": single_file,
+        "note": "a correction = one transcript word fix, entity relabel or note edit with its "
+        "events, one transaction under the one-writer lock (PostgreSQL advisory lock for the "
+        "lake); PostgreSQL on loopback on the same 2-core machine",
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=20)
+    args = parser.parse_args()
+    out = measure(args.rounds)
+    (REPO / "benchmarks" / "scale_lake.json").write_text(json.dumps(out, indent=1) + "\n")
+    print(json.dumps(out))
