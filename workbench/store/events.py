@@ -13,10 +13,12 @@ from workbench.store.audit import append_row, role_and_head
 from workbench.store.db import Store, utcnow
 from workbench.store.records import Event
 
+# An event whose id is stored already (a retry after a lost reply) is not stored again. The
+# check is portable SQL (DuckLake has no keys) and safe under the store's one-writer lock.
 _INSERT = (
     "INSERT INTO events (event_id, ts, user_id, encounter_id, kind, object_type, object_id,"
-    " before, after, model_version, note_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT DO NOTHING"
+    " before, after, model_version, note_version) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+    " WHERE NOT EXISTS (SELECT 1 FROM events WHERE event_id = ?)"
 )
 # Events that only record what a reviewer did (looked at a sentence's evidence, was active):
 # they change no note, transcript or decision, so they leave ``Store.content_stamp`` alone,
@@ -80,6 +82,7 @@ def insert_events(con: duckdb.DuckDBPyConnection, events: list[Event]) -> None:
                 _dump(ev.after),
                 ev.model_version,
                 ev.note_version,
+                ev.event_id,
             ],
         ).fetchone()[0]
         if inserted and ev.kind not in ACTIVITY_KINDS:  # a replayed event is audited once
