@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from workbench import store as st
+from workbench.store.lake import shared_store_refusal
 
 MANIFEST = "MANIFEST.json"
 MANIFEST_SUM = "MANIFEST.sha256"
@@ -56,6 +57,8 @@ def backup(data_dir: Path, out: Path, key: bytes | None) -> BackupResult:
     database, and the files are copied as they are on disk.
     """
     data_dir, out = Path(data_dir), Path(out)
+    if refusal := shared_store_refusal("scribe backup"):
+        raise BackupError(refusal)
     if out.exists():
         raise BackupError(f"{out} already exists; choose a new file name")
     if out.resolve().is_relative_to(data_dir.resolve()):
@@ -108,6 +111,8 @@ def verify(backup_file: Path) -> dict:
 def restore(backup_file: Path, data_dir: Path, force: bool = False) -> BackupResult:
     """Restore a checked backup into ``data_dir`` (refused if it holds files, unless ``force``:
     then the old directory is kept aside beside it)."""
+    if refusal := shared_store_refusal("scribe restore"):
+        raise BackupError(refusal)
     backup_file, data_dir = Path(backup_file), Path(data_dir).resolve()
     occupied = data_dir.exists() and any(data_dir.iterdir())
     if occupied and not force:

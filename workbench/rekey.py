@@ -22,6 +22,7 @@ from pathlib import Path
 from workbench import audio_store, model_store
 from workbench import store as st
 from workbench.store.copy import CopyError, copy_database
+from workbench.store.lake import shared_store_refusal
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,8 @@ def rekey(data_dir: Path, old_key: bytes | None, new_key: bytes | None) -> Rekey
     Raises RekeyError (nothing changed) when the old key does not open the data, or the
     copy does not verify.
     """
+    if refusal := shared_store_refusal("scribe rekey"):
+        raise RekeyError(refusal)
     data_dir = Path(data_dir)
     store = st.Store(data_dir / st.DB_FILENAME, key=old_key)
     try:

@@ -19,6 +19,12 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("SCRIBE_HOME", "./data", "Data directory: the DuckDB file, stored audio, caches."),
+    Setting("SCRIBE_LAKE", "",
+            "Shared store for several servers: a DuckLake whose catalog is a PostgreSQL "
+            "database, `postgresql://USER@HOST:PORT/DBNAME?data_path=/abs/dir` (Parquet files "
+            "in `data_path`, mounted at the same path on every server; password in "
+            "`PGPASSWORD` or `PGPASSFILE`, never in the URL). Empty: the single DuckDB file "
+            "in `SCRIBE_HOME`. Audio and caches stay in `SCRIBE_HOME`, which the servers share."),
     Setting("SCRIBE_USER", "demo-clinician", "User id recorded on CLI actions and events."),
     Setting("SCRIBE_ASR_MODEL", "tiny.en", "Bundled `tiny.en` or a CTranslate2 Whisper folder."),
     Setting("SCRIBE_ASR_THREADS", "2", "CPU threads for one transcription."),

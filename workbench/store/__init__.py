@@ -70,6 +70,7 @@ from workbench.store.entity_edits import (
     set_entity_context,
 )
 from workbench.store.events import append_event, list_events, new_event
+from workbench.store.lake import LakeConfig, LakeUnavailable, parse_lake_url
 from workbench.store.migrations import migrate, schema_version
 from workbench.store.models import (
     ModelRecord,
@@ -154,29 +155,42 @@ DB_FILENAME = "scribe.duckdb"
 
 
 def open_store(
-    data_dir: Path, lock_timeout_s: float = 120.0, key: bytes | Literal["env"] | None = "env"
+    data_dir: Path,
+    lock_timeout_s: float = 120.0,
+    key: bytes | Literal["env"] | None = "env",
+    lake: LakeConfig | Literal["env"] | None = "env",
 ) -> Store:
-    """Open (creating and migrating if needed) the store inside ``data_dir``.
+    """Open (creating and migrating if needed) the store of ``data_dir``.
 
     ``key``: the master key; "env" (default) reads SCRIBE_KEY / SCRIBE_KEY_FILE
     (``workbench.keys.load_key``), None opens it unencrypted. A key that does not fit the
     file raises WrongKey.
+    ``lake``: the shared DuckLake store to use; "env" (default) reads SCRIBE_LAKE (empty:
+    none), None: the single DuckDB file in ``data_dir``, the embedded default. Audio,
+    models and caches stay in ``data_dir`` either way.
     """
     from workbench.keys import KeyProblem, load_key
+    from workbench.settings import setting
 
     if key == "env":
         try:
             key = load_key()
         except KeyProblem as exc:
             raise StoreError(str(exc)) from exc
+    if lake == "env":
+        url = setting("SCRIBE_LAKE").strip()
+        lake = parse_lake_url(url) if url else None
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(data_dir / DB_FILENAME, lock_timeout_s=lock_timeout_s, key=key)
+    store = Store(data_dir / DB_FILENAME, lock_timeout_s=lock_timeout_s, key=key, lake=lake)
     migrate(store)
     return store
 
 
 __all__ = [
+    "LakeConfig",
+    "LakeUnavailable",
+    "parse_lake_url",
     "EntitySet",
     "InvalidEdit",
     "add_entity",

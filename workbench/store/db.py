@@ -14,6 +14,14 @@ key derived from the master key (``workbench.keys``), for each unit of work (und
 a fresh in-memory DuckDB plus LOAD would add ~40 ms per open). ``USE`` makes it the default
 database, so unqualified SQL and migrations are unchanged; its write-ahead log and any
 spill files are encrypted too.
+
+Lake mode (``lake``: a ``workbench.store.lake.LakeConfig``, from ``SCRIBE_LAKE``): the
+database is a DuckLake (PostgreSQL catalog, Parquet files) shared by several servers. The
+handle keeps one in-memory DuckDB with the lake attached for its lifetime, and the unit of
+work's lock is a PostgreSQL advisory lock on the catalog instead of the ``fcntl`` lock, so
+``connect``/``transaction`` keep their meaning across machines. Stamps follow the catalog's
+newest snapshot id; there is no write-ahead log to fold, and ``exclusive`` (backup, rekey:
+work on the database's files) refuses.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ import duckdb
 
 if TYPE_CHECKING:
     from workbench.store.access import Actor
+    from workbench.store.lake import LakeConfig, WriteLock
 
 from workbench import keys
 
@@ -78,6 +87,14 @@ class InvalidEdit(StoreError):
 
 
 ATTACHED = "scribe"  # the name an encrypted file is attached under
+
+LAKE_KEY_REFUSED = (
+    "SCRIBE_KEY / SCRIBE_KEY_FILE cannot protect the shared store (SCRIBE_LAKE): DuckLake can "
+    "encrypt its Parquet files, but it keeps each column's smallest and largest value (words "
+    "of transcripts and notes) and small writes inline in the PostgreSQL catalog, in "
+    "plaintext. Unset the key and encrypt the catalog's and data path's disks instead, or "
+    "use the single-file store (unset SCRIBE_LAKE) with the key."
+)
 
 
 def httpfs_extension() -> Path:
@@ -164,9 +181,20 @@ class Store:
     for writes; both are re-entrant within a thread.
     """
 
-    def __init__(self, path: Path, lock_timeout_s: float = 120.0, key: bytes | None = None) -> None:
-        """``key``: the master key of an encrypted database (None: a plaintext file)."""
+    def __init__(
+        self,
+        path: Path,
+        lock_timeout_s: float = 120.0,
+        key: bytes | None = None,
+        lake: LakeConfig | None = None,
+    ) -> None:
+        """``key``: the master key of an encrypted database (None: a plaintext file).
+        ``lake``: the shared DuckLake store to use instead of the file at ``path`` (whose
+        folder still holds audio, models and caches)."""
         from workbench.store.access import SYSTEM  # (access imports StoreError from here)
+
+        if lake is not None and key is not None:
+            raise StoreError(LAKE_KEY_REFUSED)
 
         self.actor: Actor = SYSTEM  # who the store functions act for (see ``as_actor``)
         self.path = Path(path)
@@ -179,7 +207,13 @@ class Store:
         self._changes_elsewhere = 0  # file changes this handle did not make, as seen
         self._files: tuple | None = None  # the files as this handle last left them
         self._key = key
-        self._host: duckdb.DuckDBPyConnection | None = None  # in-memory DuckDB (encrypted)
+        self._host: duckdb.DuckDBPyConnection | None = None  # in-memory DuckDB (encrypted/lake)
+        self._lake = lake
+        self._lake_lock: WriteLock | None = None
+        if lake is not None:
+            from workbench.store.lake import WriteLock
+
+            self._lake_lock = WriteLock(lake)
 
     @property
     def encrypted(self) -> bool:
@@ -191,7 +225,23 @@ class Store:
         """The master key (also the source of the audio key); None when unencrypted."""
         return self._key
 
+    @property
+    def lake(self) -> LakeConfig | None:
+        """The shared DuckLake store this handle uses (None: the single file ``path``)."""
+        return self._lake
+
+    def refuse_in_lake_mode(self, action: str) -> None:
+        """StoreError for ``action`` (work on the database's files) in lake mode."""
+        if self.lake is not None:
+            raise StoreError(
+                f"{action} works on the single-file database, but this workbench uses the "
+                f"shared store ({self.lake}). Back up the PostgreSQL catalog (pg_dump) and "
+                "the data path's files together instead."
+            )
+
     def __repr__(self) -> str:
+        if self._lake is not None:
+            return f"Store(lake={str(self._lake)!r})"
         return f"Store({str(self.path)!r})"
 
     def as_actor(self, actor: Actor) -> Store:
@@ -242,7 +292,9 @@ class Store:
 
         ``checkpoint`` first folds the write-ahead log into the file, so the file alone is
         the whole database while the lock is held. Not re-entrant with ``connect``.
+        Refuses in lake mode: the lake's files are PostgreSQL's and the data path's.
         """
+        self.refuse_in_lake_mode("Exclusive work on the database files (backup, rekey)")
         with self._thread_lock, self._file_lock():
             if checkpoint:
                 self.fold_log()
@@ -253,6 +305,7 @@ class Store:
     def fold_log(self) -> None:
         """Open, CHECKPOINT (fold the write-ahead log into the file) and close; only while
         holding ``exclusive()``."""
+        self.refuse_in_lake_mode("Folding the write-ahead log")
         self._local.con = self._open()
         try:
             self._local.con.execute("CHECKPOINT")
@@ -263,6 +316,8 @@ class Store:
         self._notice_changes()  # (holding the lock) what others wrote before this open
         self._local.log_at_open = self._log_size()
         self._local.activity_commits, self._local.other_commits = 0, 0
+        if self._lake is not None:
+            return self._lake_cursor()
         if self._key is not None:
             return self._attach()
         try:
@@ -293,7 +348,32 @@ class Store:
         con.execute(f"USE {ATTACHED}")
         return con
 
+    def _lake_cursor(self) -> duckdb.DuckDBPyConnection:
+        """A connection of this handle's lake host (attached once, kept between units)."""
+        from workbench.store.lake import LAKE_ATTACHED, lake_host
+
+        if self._host is None:
+            self._host = lake_host(
+                self._lake,
+                cache_dir=self.path.parent / "cache",
+                spill_dir=self.path.with_name(self.path.name + ".tmp"),
+            )
+        con = self._host.cursor()
+        try:
+            con.execute(f"USE {LAKE_ATTACHED}")
+        except duckdb.Error as exc:  # a broken host: the next unit attaches afresh
+            con.close()
+            self._host.close()
+            self._host = None
+            raise StoreError(f"The shared store ({self._lake}) failed: {exc}") from exc
+        return con
+
     def _close(self) -> None:
+        if self._lake is not None:  # the host stays attached; no log to fold
+            con, self._local.con = self._local.con, None
+            con.close()
+            self._files = self._file_states()
+            return
         con, self._local.con = self._local.con, None
         try:
             size = self._log_size()
@@ -353,7 +433,8 @@ class Store:
         Reads keyed by it can be cached: a commit through this handle counts itself, and one
         from another process (``scribe process``) changes the file or its write-ahead log
         (size or modification time), which differs from how this handle left them. Costs two
-        ``stat`` calls.
+        ``stat`` calls. In lake mode another server's commit shows as a newer snapshot id in
+        the catalog (one query on the lock's session, under 1 ms).
         """
         self._notice_changes()
         return (self._commits, self._changes_elsewhere)
@@ -366,10 +447,14 @@ class Store:
         return (self._commits - self._quiet_commits, self._changes_elsewhere)
 
     def _log_size(self) -> int:
+        if self._lake is not None:
+            return 0
         found = _file_state(self.path.with_name(self.path.name + ".wal"))
         return found[1] if found else 0
 
     def _file_states(self) -> tuple:
+        if self._lake_lock is not None:  # any server's commit makes a new snapshot
+            return (self._lake_lock.newest_snapshot(),)
         return (_file_state(self.path), _file_state(self.path.with_name(self.path.name + ".wal")))
 
     def _notice_changes(self) -> None:
@@ -380,6 +465,14 @@ class Store:
 
     @contextmanager
     def _file_lock(self) -> Iterator[None]:
+        """The one-writer lock: ``fcntl`` on the sidecar file, or the lake's advisory lock."""
+        if self._lake_lock is not None:
+            self._lake_lock.acquire(self.lock_timeout_s)
+            try:
+                yield
+            finally:
+                self._lake_lock.release()
+            return
         self.lock_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.lock_path, "a+") as fh:
             deadline = time.monotonic() + self.lock_timeout_s
@@ -417,7 +510,12 @@ class ActorStore(Store):
         self.lock_timeout_s = root.lock_timeout_s
 
     def __repr__(self) -> str:
-        return f"Store({str(self.path)!r}, actor={self.actor.user_id!r})"
+        where = f"lake={str(self.lake)!r}" if self.lake is not None else repr(str(self.path))
+        return f"Store({where}, actor={self.actor.user_id!r})"
+
+    @property
+    def lake(self) -> LakeConfig | None:
+        return self.root.lake
 
     @property
     def encrypted(self) -> bool:

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from workbench.store.db import Store, StoreError, utcnow
+from workbench.store.lake_sql import for_lake
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -40,12 +41,16 @@ def available_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return found
 
 
-def applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
-    """Versions already applied to this database (empty for a new file)."""
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL)"
-    )
+SCHEMA_MIGRATIONS = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL)"
+)
+
+
+def applied_versions(con: duckdb.DuckDBPyConnection, lake: bool = False) -> set[int]:
+    """Versions already applied to this database (empty for a new file). ``lake``: the
+    database is a DuckLake (no PRIMARY KEY; the write lock keeps versions unique)."""
+    con.execute(for_lake(SCHEMA_MIGRATIONS) if lake else SCHEMA_MIGRATIONS)
     return {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
 
 
@@ -53,6 +58,8 @@ def migrate(store: Store, migrations: list[Migration] | None = None) -> list[int
     """Apply every pending migration; returns the versions applied now."""
     migrations = available_migrations() if migrations is None else migrations
     with store.connect() as con:
+        if store.lake is not None:  # no write-ahead log; DuckLake commits to its catalog
+            return _apply(store, con, migrations)
         # Every commit below goes straight into the database file (a checkpoint instead of
         # the write-ahead log): DuckDB 1.5.5 cannot replay some schema changes from the log
         # (0009's ALTER TABLE: "Failure while replaying WAL file"), so a process killed after
@@ -66,7 +73,8 @@ def migrate(store: Store, migrations: list[Migration] | None = None) -> list[int
 
 def _apply(store: Store, con: duckdb.DuckDBPyConnection, migrations: list[Migration]) -> list[int]:
     applied_now: list[int] = []
-    done = applied_versions(con)
+    lake = store.lake is not None
+    done = applied_versions(con, lake)
     newest_known = max((m.version for m in migrations), default=0)
     if done and max(done) > newest_known:
         raise StoreError(
@@ -77,7 +85,7 @@ def _apply(store: Store, con: duckdb.DuckDBPyConnection, migrations: list[Migrat
         if migration.version in done:
             continue
         with store.transaction() as tx:
-            tx.execute(migration.sql)
+            tx.execute(for_lake(migration.sql) if lake else migration.sql)
             tx.execute(
                 "INSERT INTO schema_migrations VALUES (?, ?, ?)",
                 [migration.version, migration.name, utcnow()],
@@ -89,4 +97,4 @@ def _apply(store: Store, con: duckdb.DuckDBPyConnection, migrations: list[Migrat
 def schema_version(store: Store) -> int:
     """The highest applied migration (0 for a blank database)."""
     with store.connect() as con:
-        return max(applied_versions(con), default=0)
+        return max(applied_versions(con, store.lake is not None), default=0)

@@ -21,6 +21,7 @@ from workbench.store.db import (
     StoreError,
     _open_error,
 )
+from workbench.store.lake import shared_store_refusal
 from workbench.store.migrations import available_migrations
 
 
@@ -61,6 +62,8 @@ class ReadOnlyStore(Store):
 def open_read_only(data_dir: Path, key: bytes | None = None) -> ReadOnlyStore:
     """The store in ``data_dir``, read-only. It must exist and be migrated to this code's
     schema (opening it once with the workbench or ``scribe status`` does that)."""
+    if refusal := shared_store_refusal("A read-only store (notebooks, reports)"):
+        raise StoreError(refusal)
     path = Path(data_dir) / DB_FILENAME
     if not path.is_file():
         raise StoreError(f"No workbench database at {path}")
