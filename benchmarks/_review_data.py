@@ -229,14 +229,15 @@ def _section_end(sentences: list[NoteSentence], section: str) -> int:
 
 def background(store, count: int, transcript, entities, note, check, rng) -> None:
     """``count`` encounters copied from the long one's rows, written ``CHUNK`` at a time."""
-    from workbench.store.bulk import insert_rows, reserve_check_ids
+    from workbench.store.bulk import insert_rows
+    from workbench.store.ids import next_ids
 
     start = datetime(2025, 1, 6, 8, 0)
     for first in range(0, count, CHUNK):
         rows: dict[str, list[tuple]] = {}
         with store.transaction() as con:
             numbers = range(first, min(first + CHUNK, count))
-            ids = iter(reserve_check_ids(con, 2 * len(numbers)))
+            ids = iter(next_ids(con, "support_checks", 2 * len(numbers)))
             for n in numbers:
                 when = start + timedelta(minutes=47 * n)
                 _encounter_rows(rows, n, when, transcript, entities, note, check, ids, rng)

@@ -391,9 +391,13 @@ LEFT JOIN sections s USING (encounter_id)
 """
 
 _STATE = """
-INSERT OR REPLACE INTO analytics_state
-    (name, refreshed_at, events_max_ts, encounters, seconds, full_rebuild)
-VALUES ('facts', $now, (SELECT max(ts) FROM events), $n, $seconds, $full)
+MERGE INTO analytics_state AS t
+USING (SELECT 'facts' AS name, $now AS refreshed_at, (SELECT max(ts) FROM events) AS events_max_ts,
+              $n AS encounters, $seconds AS seconds, $full AS full_rebuild) AS s
+USING (name)
+WHEN MATCHED THEN UPDATE SET refreshed_at = s.refreshed_at, events_max_ts = s.events_max_ts,
+    encounters = s.encounters, seconds = s.seconds, full_rebuild = s.full_rebuild
+WHEN NOT MATCHED THEN INSERT BY NAME
 """
 
 _DROP_TEMP = (

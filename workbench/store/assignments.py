@@ -9,7 +9,8 @@ from workbench.store.events import insert_events, new_event
 _EXISTS = "SELECT 1 FROM encounters WHERE encounter_id = ?"
 _INSERT = (
     "INSERT INTO assignments (encounter_id, user_id, assigned_by, assigned_at)"
-    " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
+    " SELECT ?, ?, ?, ? WHERE NOT EXISTS"
+    " (SELECT 1 FROM assignments WHERE encounter_id = ? AND user_id = ?)"
 )
 _DELETE = "DELETE FROM assignments WHERE encounter_id = ? AND user_id = ?"
 _LIST = "SELECT encounter_id FROM assignments WHERE user_id = ? ORDER BY assigned_at, 1"
@@ -27,9 +28,8 @@ def assign_encounter(store: Store, encounter_id: str, user_id: str) -> bool:
 def add_assignment(con, store: Store, encounter_id: str, user_id: str) -> bool:
     """Insert the assignment and its event inside the caller's transaction (the caller has
     checked ``task.assign``); False if it existed."""
-    added = con.execute(_INSERT, [encounter_id, user_id, store.actor.user_id, utcnow()]).fetchone()[
-        0
-    ]
+    row = [encounter_id, user_id, store.actor.user_id, utcnow(), encounter_id, user_id]
+    added = con.execute(_INSERT, row).fetchone()[0]
     if added:
         insert_events(con, [_event(store, encounter_id, "task.assigned", user_id)])
     return bool(added)

@@ -27,11 +27,12 @@ from workbench.store.records import Event
 
 DISCARDED = "note.autosave_discarded"
 
+# One autosave per (encounter, user): MERGE, not ON CONFLICT, so it runs on DuckLake too.
 _UPSERT = (
-    "INSERT INTO note_autosaves (encounter_id, user_id, note_version, sentences, updated_at)"
-    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (encounter_id, user_id) DO UPDATE SET"
-    " note_version = excluded.note_version, sentences = excluded.sentences,"
-    " updated_at = excluded.updated_at"
+    "MERGE INTO note_autosaves AS t USING (SELECT ? AS encounter_id, ? AS user_id,"
+    " ? AS note_version, ? AS sentences, ? AS updated_at) AS s USING (encounter_id, user_id)"
+    " WHEN MATCHED THEN UPDATE SET note_version = s.note_version, sentences = s.sentences,"
+    " updated_at = s.updated_at WHEN NOT MATCHED THEN INSERT BY NAME"
 )
 _SELECT = (
     "SELECT note_version, sentences, updated_at FROM note_autosaves"

@@ -195,9 +195,3 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[tuple
         con.execute(_INSERT_SQL[table])
     finally:
         con.unregister("_bulk_rows")
-
-
-def reserve_check_ids(con: duckdb.DuckDBPyConnection, count: int) -> list[int]:
-    """Draw ``count`` support check ids from their sequence, for bulk-inserted checks."""
-    rows = con.execute("SELECT nextval('support_checks_seq') FROM range(?)", [count]).fetchall()
-    return [r[0] for r in rows]

@@ -19,6 +19,7 @@ from pipelines.problem_coding.suggest import PROBLEM_CODES_VERSION
 from workbench.store.access import require
 from workbench.store.db import NotFound, Store, StoreError, utcnow
 from workbench.store.events import insert_events, new_event
+from workbench.store.ids import next_id
 
 DECISIONS: tuple[str, ...] = ("accepted", "rejected")
 
@@ -142,12 +143,14 @@ def decide_code(
             before = current_code_decisions(store, encounter_id).get(suggestion.code)
         else:
             before = problem_code_decisions(store, encounter_id).get((problem_id, suggestion.code))
-        seq = con.execute(
-            "INSERT INTO code_decisions (encounter_id, code_system, code, description, decision,"
-            " score, rank, evidence, entity_set_version, model_version, decided_at, decided_by,"
-            " problem_sentence_id, problem)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+        seq = next_id(con, "code_decisions")
+        con.execute(
+            "INSERT INTO code_decisions (seq, encounter_id, code_system, code, description,"
+            " decision, score, rank, evidence, entity_set_version, model_version, decided_at,"
+            " decided_by, problem_sentence_id, problem)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
+                seq,
                 encounter_id,
                 suggestion.code_system,
                 suggestion.code,

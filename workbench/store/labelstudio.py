@@ -18,31 +18,36 @@ from workbench.store.db import Store, utcnow
 _PROJECT = (
     "SELECT ls_project_id, config_sha256 FROM labelstudio_projects WHERE server = ? AND project = ?"
 )
+# Keyed upserts and insert-once as MERGE (portable to DuckLake, which has no keys; the
+# store's one-writer lock keeps them correct).
 _UPSERT_PROJECT = (
-    "INSERT INTO labelstudio_projects (server, project, ls_project_id, config_sha256, pushed_by,"
-    " pushed_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (server, project) DO UPDATE SET"
-    " ls_project_id = excluded.ls_project_id, config_sha256 = excluded.config_sha256,"
-    " pushed_by = excluded.pushed_by, pushed_at = excluded.pushed_at"
+    "MERGE INTO labelstudio_projects AS t USING (SELECT ? AS server, ? AS project,"
+    " ? AS ls_project_id, ? AS config_sha256, ? AS pushed_by, ? AS pushed_at) AS s"
+    " USING (server, project) WHEN MATCHED THEN UPDATE SET ls_project_id = s.ls_project_id,"
+    " config_sha256 = s.config_sha256, pushed_by = s.pushed_by, pushed_at = s.pushed_at"
+    " WHEN NOT MATCHED THEN INSERT BY NAME"
 )
 _TASKS = (
     "SELECT ls_task_id, encounter_id, transcript_version, task_sha256 FROM labelstudio_tasks"
     " WHERE server = ? AND ls_project_id = ? ORDER BY ls_task_id"
 )
 _UPSERT_TASK = (
-    "INSERT INTO labelstudio_tasks (server, ls_task_id, ls_project_id, encounter_id,"
-    " transcript_version, task_sha256, pushed_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (server, ls_task_id) DO UPDATE SET ls_project_id = excluded.ls_project_id,"
-    " encounter_id = excluded.encounter_id, transcript_version = excluded.transcript_version,"
-    " task_sha256 = excluded.task_sha256, pushed_at = excluded.pushed_at"
+    "MERGE INTO labelstudio_tasks AS t USING (SELECT ? AS server, ? AS ls_task_id,"
+    " ? AS ls_project_id, ? AS encounter_id, ? AS transcript_version, ? AS task_sha256,"
+    " ? AS pushed_at) AS s USING (server, ls_task_id) WHEN MATCHED THEN UPDATE SET"
+    " ls_project_id = s.ls_project_id, encounter_id = s.encounter_id,"
+    " transcript_version = s.transcript_version, task_sha256 = s.task_sha256,"
+    " pushed_at = s.pushed_at WHEN NOT MATCHED THEN INSERT BY NAME"
 )
 _IMPORTED = (
     "SELECT ls_annotation_id, ls_updated_at FROM labelstudio_imports"
     " WHERE server = ? AND ls_project_id = ?"
 )
 _INSERT_IMPORT = (
-    "INSERT INTO labelstudio_imports (server, ls_annotation_id, ls_updated_at, ls_project_id,"
-    " ls_task_id, encounter_id, user_id, submission_ref, imported_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+    "MERGE INTO labelstudio_imports AS t USING (SELECT ? AS server, ? AS ls_annotation_id,"
+    " ? AS ls_updated_at, ? AS ls_project_id, ? AS ls_task_id, ? AS encounter_id,"
+    " ? AS user_id, ? AS submission_ref, ? AS imported_at) AS s"
+    " USING (server, ls_annotation_id, ls_updated_at) WHEN NOT MATCHED THEN INSERT BY NAME"
 )
 _COUNT_IMPORTS = "SELECT count(*) FROM labelstudio_imports WHERE server = ? AND ls_project_id = ?"
 

@@ -16,6 +16,7 @@ from workbench.store.access import require
 from workbench.store.consent import consented_ids
 from workbench.store.db import NotFound, Store, StoreError, utcnow
 from workbench.store.events import insert_events, new_event
+from workbench.store.ids import next_id
 
 MODEL_KINDS: tuple[str, ...] = ("ner",)
 
@@ -302,9 +303,9 @@ def _entity_set(con, encounter_id: str, set_version: int) -> tuple[Entity, ...]:
 
 def _append_activation(con, kind: str, model_id: str | None, user_id: str) -> None:
     con.execute(
-        "INSERT INTO model_activations (kind, model_id, activated_at, activated_by)"
-        " VALUES (?, ?, ?, ?)",
-        [kind, model_id, utcnow(), user_id],
+        "INSERT INTO model_activations (seq, kind, model_id, activated_at, activated_by)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [next_id(con, "model_activations"), kind, model_id, utcnow(), user_id],
     )
 
 

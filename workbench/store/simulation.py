@@ -28,6 +28,7 @@ import pyarrow as pa
 from workbench.store.access import require
 from workbench.store.db import Store, quoted, utcnow
 from workbench.store.events import insert_events, new_event
+from workbench.store.ids import next_id
 from workbench.store.notes import ATTESTATION
 
 if TYPE_CHECKING:
@@ -181,7 +182,7 @@ def start_run(store: Store, spec: SimulationSpec, clinicians: Sequence[Clinician
 
     start, _ = period(spec)
     with store.transaction() as con:
-        run = con.execute("SELECT coalesce(max(run), 0) + 1 FROM simulation_runs").fetchone()[0]
+        run = next_id(con, "simulation_runs")
         con.execute(
             "INSERT INTO simulation_runs (run, seed, spec, encounters, started_at, created_by)"
             " VALUES (?, ?, ?, ?, ?, ?)",
@@ -190,9 +191,9 @@ def start_run(store: Store, spec: SimulationSpec, clinicians: Sequence[Clinician
         con.executemany(
             "INSERT INTO users (user_id, display_name, role, created_at, password_hash, disabled,"
             " failed_logins, locked_until, email, grants, updated_at)"
-            " VALUES (?, ?, 'clinician', ?, NULL, true, 0, NULL, NULL, '[]', ?)"
-            " ON CONFLICT DO NOTHING",
-            [[c.user_id, c.display_name, start, start] for c in clinicians],
+            " SELECT ?, ?, 'clinician', ?, NULL, true, 0, NULL, NULL, '[]', ?"
+            " WHERE NOT EXISTS (SELECT 1 FROM users WHERE user_id = ?)",  # kept from a rerun
+            [[c.user_id, c.display_name, start, start, c.user_id] for c in clinicians],
         )
     return int(run)
 
@@ -751,17 +752,18 @@ def _build_events(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _insert_support(con: duckdb.DuckDBPyConnection) -> None:
-    """The support check of each draft (its check id is needed by ``note.verified``)."""
+    """The support check of each draft (its check id is needed by ``note.verified``); the
+    checks are numbered from the next free id in encounter order."""
     con.execute(
         "INSERT INTO support_checks (check_id, encounter_id, note_version, transcript_version,"
         " entity_set_version, checker_version, options, sentences, unsupported,"
         " partly_supported, omissions, seconds, created_at, created_by)"
-        " SELECT nextval('support_checks_seq'), e.eid, 1, 1, 1, ?, '{}', e.n_sent,"
+        " SELECT ? - 1 + row_number() OVER (ORDER BY e.n), e.eid, 1, 1, 1, ?, '{}', e.n_sent,"
         "   g.unsupported, g.partly, 0, 0.2, e.created_at + INTERVAL 102 SECOND, e.cid"
         " FROM sim_enc e JOIN (SELECT eid, count(*) FILTER (label = 'unsupported')"
         "   AS unsupported, count(*) FILTER (label = 'partly_supported') AS partly"
         "   FROM sim_sent GROUP BY eid) g ON g.eid = e.eid ORDER BY e.n",
-        [CHECKER],
+        [next_id(con, "support_checks"), CHECKER],
     )
     con.execute(
         "INSERT INTO sentence_support (check_id, idx, sentence_id, section, text, label, score,"

@@ -11,6 +11,7 @@ from workbench.store.access import allowed, require
 from workbench.store.consent import consented_ids
 from workbench.store.db import Store, utcnow
 from workbench.store.events import insert_events, new_event
+from workbench.store.ids import next_id
 from workbench.store.notes import _read_note
 from workbench.store.records import NoteVersion
 
@@ -43,10 +44,12 @@ def save_style(
     """
     require(store, "note.sign", encounter_id)
     with store.transaction() as con:
-        style_id = con.execute(
-            "INSERT INTO clinician_styles (clinician, style_version, notes, style, summary,"
-            " created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING style_id",
+        style_id = next_id(con, "clinician_styles")
+        con.execute(
+            "INSERT INTO clinician_styles (style_id, clinician, style_version, notes, style,"
+            " summary, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
+                style_id,
                 clinician,
                 style["version"],
                 style["notes"],

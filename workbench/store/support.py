@@ -13,6 +13,7 @@ from pipelines.types import Evidence, Omission, SupportReason, SupportResult
 from workbench.store.access import require
 from workbench.store.db import NotFound, Store, StoreError, utcnow
 from workbench.store.events import insert_events, new_event
+from workbench.store.ids import next_id
 
 VERIFIED = "note.verified"
 
@@ -78,12 +79,14 @@ def save_support(store: Store, check: NewSupportCheck, user_id: str) -> int:
             [check.encounter_id, check.note_version],
         ).fetchone():
             raise NotFound(f"No note version {check.note_version} for {check.encounter_id}")
-        check_id = con.execute(
-            "INSERT INTO support_checks (encounter_id, note_version, transcript_version,"
-            " entity_set_version, checker_version, options, sentences, unsupported,"
-            " partly_supported, omissions, seconds, created_at, created_by)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING check_id",
+        check_id = next_id(con, "support_checks")
+        con.execute(
+            "INSERT INTO support_checks (check_id, encounter_id, note_version,"
+            " transcript_version, entity_set_version, checker_version, options, sentences,"
+            " unsupported, partly_supported, omissions, seconds, created_at, created_by)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
+                check_id,
                 check.encounter_id,
                 check.note_version,
                 check.transcript_version,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from workbench.store.db import Store, StoreError, utcnow
 from workbench.store.events import insert_events, new_event
+from workbench.store.ids import next_id
 from workbench.store.limits import check_text
 
 MAX_TERM_CHARS = 60
@@ -42,8 +43,9 @@ def _record(store: Store, owner: str, term: str, action: str, actor: str) -> boo
         if (action == "add") == present:
             return False
         con.execute(
-            "INSERT INTO vocabulary (owner, term, action, ts, actor) VALUES (?, ?, ?, ?, ?)",
-            [owner, term, action, utcnow(), actor],
+            "INSERT INTO vocabulary (seq, owner, term, action, ts, actor)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [next_id(con, "vocabulary"), owner, term, action, utcnow(), actor],
         )
         insert_events(
             con,
