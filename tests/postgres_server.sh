@@ -43,7 +43,7 @@ start)
             || { cat "$dir.initdb.log" >&2; exit 1; }
     fi
     as_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off" start >/dev/null \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=300" start >/dev/null \
         || { cat "$dir/server.log" >&2; exit 1; }
     ;;
 stop)
