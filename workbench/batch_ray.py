@@ -144,12 +144,18 @@ def worker_ner(store: st.Store) -> tuple[str, bytes] | None:
 
 
 def start_pool(options: PipelineOptions, ner: tuple[str, bytes] | None, workers: int) -> list:
-    """``workers`` actors, one CPU each, restarted (with their tasks retried) if they die."""
+    """``workers`` actors, one CPU each, restarted (with their tasks retried) if they die.
+
+    Ray would set a one-CPU actor's ``OMP_NUM_THREADS`` to 1, and the thread count changes
+    the ASR's floating-point sums (word probabilities, then words): the actors get this
+    process's count instead, so their results are the local engine's.
+    """
     import ray
 
+    threads = os.environ.get("OMP_NUM_THREADS") or str(len(os.sched_getaffinity(0)))
     actor = ray.remote(num_cpus=1, max_restarts=ACTOR_RESTARTS, max_task_retries=TASK_RETRIES)(
         StepWorker
-    )
+    ).options(runtime_env={"env_vars": {"OMP_NUM_THREADS": threads}})
     return [actor.remote(options, ner) for _ in range(workers)]
 
 
