@@ -115,6 +115,9 @@ def _snapshot(data: Path) -> dict[str, dict]:
     found = {}
     for summary in st.list_encounters(store):
         eid = summary.encounter.encounter_id
+        if st.get_transcript(store, eid) is None:
+            found[eid] = {"transcript_version": None}
+            continue
         version, transcript = st.get_transcript(store, eid)
         note = st.get_note(store, eid)
         support = st.get_support(store, eid, note.version) if note else None
@@ -265,3 +268,20 @@ def test_a_bad_address_is_a_clear_error_and_writes_nothing(tmp_path: Path) -> No
         data, "process", "--all", "--engine", "ray", "--address", "nowhere", check=False
     )
     assert malformed.returncode == 1 and "is not HOST:PORT" in malformed.stderr
+
+
+def test_a_step_that_fails_marks_its_encounter_failed_and_the_others_go_on(
+    tmp_path: Path, cluster: str
+) -> None:
+    data = tmp_path / "data"
+    good, broken = _ingest(data, 2)
+    store = st.open_store(data)
+    audio = st.get_audio(store, st.get_encounter(store, broken).audio_sha256)
+    (data / audio.stored_path).write_bytes(b"not audio at all" * 100)  # damaged on disk
+    result = _scribe(data, "process", "--all", "--engine", "ray", "--address", cluster, check=False)
+    assert result.returncode == 1
+    line = " ".join(result.stderr.split())
+    assert f"{broken} failed: asr:" in line and "1 processed" in line and "1 failed" in line
+    after = _snapshot(data)
+    assert after[good]["labels"] and after[good]["note_versions"] == 1
+    assert after[broken] == {"transcript_version": None}

@@ -209,7 +209,8 @@ def run_batch(
             break
         (ref,), _ = ray.wait(list(in_flight), num_returns=1)
         job, index = in_flight.pop(ref)
-        load[index] -= 1
+        if index in load:  # not if the actor is gone for good
+            load[index] -= 1
         eid = job.encounter_id
         try:
             result, seconds = ray.get(ref)
