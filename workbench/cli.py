@@ -104,15 +104,64 @@ def ingest(files: Annotated[list[Path], typer.Argument(help="Audio files to add.
 def process(
     ids: Annotated[list[str] | None, typer.Argument(help="Encounter ids.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every encounter not yet done.")] = False,
+    engine: Annotated[
+        str, typer.Option(help="local (this process) or ray (a Ray cluster's workers).")
+    ] = "local",
+    address: Annotated[
+        str | None, typer.Option(help="Ray cluster HOST:PORT (default: start a local one).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Ray workers (default: the cluster's CPUs).", min=1)
+    ] = None,
 ) -> None:
     """Transcribe, find entities and draft notes for encounters."""
+    if engine not in ("local", "ray"):
+        console.print(f"[red]Unknown engine {engine!r}[/red]: choose local or ray.")
+        raise typer.Exit(2)
+    if engine == "ray":
+        from workbench.batch_ray import RayUnavailable, connect
+
+        try:  # before the store is opened: a cluster that does not answer changes nothing
+            connect(address)
+        except RayUnavailable as exc:
+            console.print(f"[red]Cannot process on Ray[/red]: {exc}")
+            raise typer.Exit(1) from None
     store = _open()
     if all_:
         ids = [s.encounter.encounter_id for s in st.list_encounters(store)]
     if not ids:
         console.print("Name encounter ids or pass --all.")
         raise typer.Exit(2)
-    _process_ids(store, ids)
+    if engine == "ray":
+        _process_on_ray(store, ids, workers)
+    else:
+        _process_ids(store, ids)
+
+
+def _process_on_ray(store: st.Store, ids: list[str], workers: int | None) -> None:
+    from workbench.batch_ray import cluster_cpus, run_batch, start_pool, worker_ner
+    from workbench.jobs import options_from_settings
+
+    pool = start_pool(options_from_settings(), worker_ner(store), workers or cluster_cpus())
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[step]}"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console) as bar:
+        overall = bar.add_task("encounters", total=len(ids), step="")
+        tasks = {eid: bar.add_task(eid, total=1.0, step="waiting") for eid in ids}
+
+        def report(eid: str, step: str, fraction: float) -> None:
+            bar.update(tasks[eid], completed=fraction, step=step)
+            if fraction >= 1.0:
+                bar.advance(overall)
+
+        summary = run_batch(store, State.data_dir, ids, State.user, pool, report)
+    for eid, reason in summary.skipped.items():
+        console.print(f"[yellow]{eid} skipped[/yellow]: {reason}")
+    for eid, reason in summary.failed.items():
+        console.print(f"[red]{eid} failed[/red]: {reason}")
+    console.print(summary.line())
+    if summary.failed:
+        raise typer.Exit(1)
 
 
 def _process_ids(store: st.Store, ids: list[str]) -> None:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from pipelines.asr import AsrOptions
 from pipelines.diarize import DiarizeOptions
@@ -24,6 +25,7 @@ from workbench import store as st
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, float], None]
+ASR_SEED = 0  # the fallback sampling's seed: the same audio gives the same transcript
 DRAFTERS = ("rules", "llm")
 
 
@@ -99,11 +101,19 @@ class Engine:
 
     Given the store, the NLP pipeline runs the store's active NER model with the rules and
     follows `scribe models activate` without a restart (the check is one short query).
+    Without a store (a Ray worker), ``trained_ner`` is the (registry path, model) to run
+    with the rules, handed over in memory by the driver; None means rules only.
     """
 
-    def __init__(self, options: PipelineOptions | None = None, store: st.Store | None = None):
+    def __init__(
+        self,
+        options: PipelineOptions | None = None,
+        store: st.Store | None = None,
+        trained_ner: tuple[str, Any] | None = None,
+    ):
         self.options = options or options_from_settings()
         self.store = store
+        self._trained_ner = trained_ner
         self._lock = threading.Lock()
         self._asr = None
         self._nlp = None
@@ -126,6 +136,24 @@ class Engine:
 
                 self._asr = load_model(self.options.asr)
             return self._asr
+
+    def seeded_asr(self):
+        """A Whisper model of its own whose random sampling starts from a fixed seed.
+
+        A window that fails faster-whisper's quality checks is decoded again at a higher
+        temperature by random sampling, from a generator that each CTranslate2 decoding
+        thread seeds once (so a shared model's draws depend on everything it decoded
+        before). A new model (new threads) after ``set_random_seed`` makes every
+        transcription of the same audio the same: a re-run, the local engine and each Ray
+        worker agree. Loading tiny.en again takes about 0.3 s.
+        """
+        import ctranslate2
+
+        from pipelines.asr import load_model
+
+        with self._lock:
+            ctranslate2.set_random_seed(ASR_SEED)
+            return load_model(self.options.asr)
 
     @property
     def nlp(self):
@@ -163,9 +191,10 @@ class Engine:
         return NlpOptions(cache_dir=self.options.nlp_cache_dir, ner_model=ner_model)
 
     def active_ner_model(self) -> str | None:
-        """Registry path of the store's active NER model; None for rules only (or no store)."""
+        """Registry path of the store's active NER model (or of ``trained_ner`` without a
+        store); None for rules only."""
         if self.store is None:
-            return None
+            return self._trained_ner[0] if self._trained_ner else None
         model = st.active_model(self.store, "ner")
         if model is None:
             return None
@@ -183,8 +212,10 @@ class Engine:
         from pipelines.nlp import load_nlp
         from workbench import model_store
 
-        if model_path is None or self.store is None:
+        if model_path is None:
             return load_nlp(self.nlp_options())
+        if self.store is None and self._trained_ner is not None:
+            return load_nlp(self.nlp_options(model_path), trained=self._trained_ner[1])
         trained = model_store.load_model(self.store.path.parent, model_path, self.store.key)
         return load_nlp(self.nlp_options(model_path), trained=trained)
 
@@ -197,78 +228,36 @@ def process_encounter(
     user_id: str,
     progress: Progress | None = None,
 ) -> ProcessResult:
-    """Transcribe, find entities and draft one encounter, skipping steps already done."""
-    from pipelines.nlp import extract_entities, model_version
+    """Transcribe, find entities, draft and check one encounter, skipping steps already done.
+
+    The steps are ``workbench.steps``' (plan from the store, compute, write), run inline;
+    ``scribe process --engine ray`` runs the same steps' computation on Ray workers.
+    """
+    from workbench import steps as sp
 
     started = time.perf_counter()
     report = progress or (lambda step, fraction: None)
-    encounter = st.get_encounter(store, encounter_id)
-    if encounter is None:
-        raise st.NotFound(f"No encounter {encounter_id}")
-    steps: list[str] = []
-
-    found = st.get_transcript(store, encounter_id)
-    if found is None:
-        audio = st.get_audio(store, encounter.audio_sha256 or "")
-        if audio is None:
-            raise st.NotFound(f"Encounter {encounter_id} has no stored audio")
-        if audio.purged_at is not None:
-            raise st.NotFound(
-                f"The audio of {encounter_id} was purged by the retention policy on "
-                f"{audio.purged_at:%Y-%m-%d}; it cannot be transcribed again"
-            )
-        terms = custom_terms(store, encounter.clinician, user_id)
-        stored = Path(data_dir) / audio.stored_path
-        if store.encrypted:  # decrypted into memory only, never into a scratch file
-            from workbench.audio_store import read_audio
-
-            stored = read_audio(stored, store.key)
-        transcript = recognise(
-            engine, stored, Path(data_dir) / "tmp", lambda f: report("transcribing", 0.8 * f),
-            terms,
-        )
-        transcript = replace(transcript, input_sha256=audio.sha256)
-        version = st.save_transcript(store, encounter_id, transcript, user_id)
-        found = (version, transcript)
-        steps.append("asr")
-    transcript_version, transcript = found
-
-    report("finding medical entities", 0.85)
-    if st.entity_set_version(store, encounter_id, transcript_version) is not None:
-        entities = st.get_entities(store, encounter_id, transcript_version)
-    else:
-        from workbench.corrections import keep_human_work
-
-        # A newer transcript (or a newer model) must not discard people's entity corrections.
-        entities, carried, base = keep_human_work(
-            store, encounter_id, transcript, extract_entities(engine.nlp, transcript)
-        )
-        st.save_entities(store, encounter_id, transcript_version, entities,
-                         model_version(engine.nlp), user_id, changes=carried, base_version=base)
-        steps.append("nlp")
-
-    report("drafting the note", 0.95)
-    note = st.get_note(store, encounter_id)
-    if note is None:
-        draft = draft_encounter(engine, encounter_id, transcript, entities)
-        if engine.options.personalise:
-            draft = personalise(store, draft, encounter.clinician or user_id)
-        note_version = st.save_draft(store, encounter_id, draft, transcript_version, user_id)
-        steps.append("draft")
-    else:
-        note_version = note.version
-
-    if "draft" in steps:  # a fresh draft is checked now; older notes when they are viewed
-        from workbench.support import check_note
-
-        report("checking the note against the transcript", 0.97)
-        check_note(store, engine, encounter_id, user_id)
-        steps.append("verify")
+    scratch = Path(data_dir) / "tmp"
+    done: list[str] = []
+    while (job := sp.plan_next(store, data_dir, encounter_id, user_id, done)) is not None:
+        label, fraction = sp.STEP_PROGRESS[job.step]
+        report(label, fraction)
+        result = sp.compute(engine, job, scratch, lambda f: report("transcribing", 0.8 * f))
+        sp.write(store, job, result, user_id)
+        done.append(job.step)
     report("done", 1.0)
+    transcript_version = st.latest_transcript_version(store, encounter_id)
+    entities = st.get_entities(store, encounter_id, transcript_version)
+    note = st.get_note(store, encounter_id)
     elapsed = time.perf_counter() - started
-    log.info("processed %s: %s in %.1f s", encounter_id, ",".join(steps) or "nothing", elapsed)
+    log.info("processed %s: %s in %.1f s", encounter_id, ",".join(done) or "nothing", elapsed)
     return ProcessResult(
-        encounter_id, transcript_version, len(entities), note_version, tuple(steps), elapsed
+        encounter_id,
+        transcript_version or 0,
+        len(entities),
+        note.version if note else 0,
+        tuple(done),
+        elapsed,
     )
 
 
@@ -373,7 +362,7 @@ def recognise(
                 # Hotwords from the clinician's own list only: no curated terms, no prompt.
                 only_custom = BiasOptions(include_curated=False, prompt_tokens=0, prompt_prefix="")
                 options = bias_options(options, hotwords, only_custom)
-            transcript = transcribe_long(engine.asr, samples, options, progress)
+            transcript = transcribe_long(engine.seeded_asr(), samples, options, progress)
             if engine.options.term_repair:
                 # Repair towards the terminology and the clinician's own terms.
                 transcript = repair_transcript(transcript, default_index().with_terms(hotwords))

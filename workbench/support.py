@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 
+from pipelines.types import Draft, Entity, Omission, SupportResult, Transcript
 from pipelines.verify import (
     VERIFY_VERSION,
     Lexicon,
@@ -29,6 +30,73 @@ log = logging.getLogger(__name__)
 @lru_cache(maxsize=1)
 def _lexicon() -> Lexicon:
     return load_lexicon()  # read once per process: the word lists are data files
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What the support check found for a draft: per-sentence results and omissions."""
+
+    results: tuple[SupportResult, ...]
+    omissions: tuple[Omission, ...]
+    seconds: float
+
+
+def verify_draft(
+    nlp,
+    transcript: Transcript,
+    entities: tuple[Entity, ...],
+    draft: Draft,
+    options: VerifyOptions = VerifyOptions(),
+) -> Findings:
+    """The support check's computation alone (no store): ``nlp`` finds each sentence's
+    entities. Runs wherever the models are (this process or a Ray worker)."""
+    started = time.perf_counter()
+    lexicon = _lexicon()
+    index = index_transcript(transcript, entities, lexicon, options.max_words)
+    sentences = draft.sentences
+    results = verify_sentences(sentences, transcript, entities, nlp, options, lexicon, index)
+    omissions = find_omissions(index, sentences, results, draft.sections)
+    return Findings(tuple(results), tuple(omissions), time.perf_counter() - started)
+
+
+def save_findings(
+    store: st.Store,
+    user_id: str,
+    note: st.NoteVersion,
+    transcript_version: int,
+    entity_set_version: int | None,
+    findings: Findings,
+    options: VerifyOptions = VerifyOptions(),
+) -> st.SupportCheck:
+    """Keep the findings for ``note`` (checked against the given transcript and entity set
+    versions) as its support check, with a ``note.verified`` event."""
+    st.save_support(
+        store,
+        st.NewSupportCheck(
+            encounter_id=note.encounter_id,
+            note_version=note.version,
+            transcript_version=transcript_version,
+            entity_set_version=entity_set_version,
+            checker_version=VERIFY_VERSION,
+            results=findings.results,
+            omissions=findings.omissions,
+            options=asdict(options),
+            seconds=round(findings.seconds, 4),
+        ),
+        user_id,
+    )
+    log.info(
+        "checked %s note %d: %d sentences, %d unsupported, %d omissions in %.2f s",
+        note.encounter_id,
+        note.version,
+        len(findings.results),
+        sum(r.label == "unsupported" for r in findings.results),
+        len(findings.omissions),
+        findings.seconds,
+    )
+    checked = st.get_support(store, note.encounter_id, note.version)
+    assert checked is not None
+    return checked
 
 
 def check_note(
@@ -53,41 +121,11 @@ def check_note(
     transcript_version, transcript = found
     entity_set = st.get_entity_set(store, encounter_id, transcript_version=transcript_version)
     entities = entity_set.entities if entity_set else ()
-    nlp = engine.nlp
-    started = time.perf_counter()
-    lexicon = _lexicon()
-    index = index_transcript(transcript, entities, lexicon, options.max_words)
-    sentences = note.draft.sentences
-    results = verify_sentences(sentences, transcript, entities, nlp, options, lexicon, index)
-    omissions = find_omissions(index, sentences, results, note.draft.sections)
-    seconds = time.perf_counter() - started
-    st.save_support(
-        store,
-        st.NewSupportCheck(
-            encounter_id=encounter_id,
-            note_version=note.version,
-            transcript_version=transcript_version,
-            entity_set_version=entity_set.version if entity_set else None,
-            checker_version=VERIFY_VERSION,
-            results=results,
-            omissions=omissions,
-            options=asdict(options),
-            seconds=round(seconds, 4),
-        ),
-        user_id,
+    findings = verify_draft(engine.nlp, transcript, entities, note.draft, options)
+    entity_version = entity_set.version if entity_set else None
+    return save_findings(
+        store, user_id, note, transcript_version, entity_version, findings, options
     )
-    log.info(
-        "checked %s note %d: %d sentences, %d unsupported, %d omissions in %.2f s",
-        encounter_id,
-        note.version,
-        len(results),
-        sum(r.label == "unsupported" for r in results),
-        len(omissions),
-        seconds,
-    )
-    checked = st.get_support(store, encounter_id, note.version)
-    assert checked is not None
-    return checked
 
 
 def is_current(store: st.Store, check: st.SupportCheck | None, note: st.NoteVersion) -> bool:
