@@ -372,7 +372,7 @@ class Store:
         if self._lake is not None:  # the host stays attached; no log to fold
             con, self._local.con = self._local.con, None
             con.close()
-            self._files = self._file_states()
+            self._files = self._files_after_commit()
             return
         con, self._local.con = self._local.con, None
         try:
@@ -416,9 +416,10 @@ class Store:
                 con.execute("ROLLBACK")
                 raise
             else:
+                self._check_lock_held(con)
                 con.execute("COMMIT")
                 self._commits += 1
-                self._files = self._file_states()  # holding the lock: this change is ours
+                self._files = self._files_after_commit()  # holding the lock: ours
                 self._quiet_commits += activity
                 if activity:
                     self._local.activity_commits += 1
@@ -426,6 +427,29 @@ class Store:
                     self._local.other_commits += 1
             finally:
                 self._local.in_tx = False
+
+    def _check_lock_held(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Before COMMIT in lake mode: still the one writer? If the lock's PostgreSQL session
+        ended during the transaction, another server may have taken the lock and written
+        since; committing could overwrite its change, so roll back and say so."""
+        if self._lake_lock is None or self._lake_lock.held():
+            return
+        con.execute("ROLLBACK")
+        raise StoreError(
+            f"The shared store's write lock was lost during a write (its session on "
+            f"{self._lake.where()} ended), so another server may have written meanwhile: "
+            "nothing was saved (rolled back). Try again."
+        )
+
+    def _files_after_commit(self) -> tuple | None:
+        """The files' state after a commit; None (seen as a change by the next stamp) when
+        the lake's catalog does not answer: the write is committed all the same, so a
+        failing read here must not report it failed (and invite a second copy)."""
+        try:
+            return self._file_states()
+        except StoreError as exc:
+            log.warning("reading the store's state after a commit failed: %s", exc)
+            return None
 
     def stamp(self) -> tuple:
         """A token that changes whenever the database may have changed, without opening it.
