@@ -368,3 +368,27 @@ def test_a_failing_stamp_in_another_thread_leaves_the_writers_lock_alone(
             st.list_terms(other, "dr-a")
     assert st.list_terms(other, "dr-a") == ["metformin"]
     assert failures and stamp() is None and len(failures) == 1, "a fresh stamp session"
+
+
+def test_servers_sharing_a_home_spill_into_folders_of_their_own(
+    lake_url: str, tmp_path: Path
+) -> None:
+    import gc
+    import socket
+
+    home = tmp_path / "shared-home"
+    first, second = open_lake(home, lake_url), open_lake(home, lake_url)
+    spills = []
+    for store in (first, second):
+        with store.connect() as con:
+            spills.append(
+                Path(con.execute("SELECT current_setting('temp_directory')").fetchone()[0])
+            )
+    assert spills[0] != spills[1]
+    for spill in spills:
+        assert spill.parent == home / f"{st.DB_FILENAME}.tmp" and spill.is_dir()
+        assert spill.name.startswith(f"{socket.gethostname()}-{os.getpid()}-")
+    del first, store
+    gc.collect()
+    assert not spills[0].exists(), "a closed handle's spill folder is removed"
+    assert spills[1].is_dir() and st.list_users(second) == []

@@ -29,8 +29,11 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import shutil
+import socket
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import UTC, datetime
@@ -331,7 +334,8 @@ class Store:
         """A connection whose default database is the encrypted file, attached now
         (``READ_ONLY`` for handles that only read, ``workbench.store.readonly``)."""
         if self._host is None:
-            # Spill files where DuckDB puts a file database's own: beside it, ``NAME.tmp``.
+            # Spill files where DuckDB puts a file database's own: beside it, ``NAME.tmp``
+            # (one process at a time opens the file, so one folder serves).
             self._host = encrypted_host(self.path.with_name(self.path.name + ".tmp"))
         # ATTACH takes no bound parameters: the path is quoted, the key is hex.
         attach = (
@@ -348,6 +352,19 @@ class Store:
         con.execute(f"USE {ATTACHED}")
         return con
 
+    def _spill_dir(self) -> Path:
+        """Where this process's lake host spills: under ``NAME.tmp`` beside the database (as
+        a file database's own), in a folder of this host and process, since several lake
+        servers share SCRIBE_HOME and DuckDB instances clash in one temp folder. Removed
+        (with what DuckDB left there) when this handle is garbage-collected or the process
+        exits."""
+        # The handle's id too: handles of one process each remove only their own folder.
+        name = f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
+        folder = self.path.with_name(self.path.name + ".tmp") / name
+        folder.mkdir(parents=True, exist_ok=True)
+        weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
+        return folder
+
     def _lake_cursor(self) -> duckdb.DuckDBPyConnection:
         """A connection of this handle's lake host (attached once, kept between units)."""
         from workbench.store.lake import LAKE_ATTACHED, lake_host
@@ -356,7 +373,7 @@ class Store:
             self._host = lake_host(
                 self._lake,
                 cache_dir=self.path.parent / "cache",
-                spill_dir=self.path.with_name(self.path.name + ".tmp"),
+                spill_dir=self._spill_dir(),
             )
         con = self._host.cursor()
         try:
