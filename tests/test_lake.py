@@ -392,3 +392,23 @@ def test_servers_sharing_a_home_spill_into_folders_of_their_own(
     gc.collect()
     assert not spills[0].exists(), "a closed handle's spill folder is removed"
     assert spills[1].is_dir() and st.list_users(second) == []
+
+
+def test_a_named_test_postgres_that_does_not_answer_fails_the_lake_tests_not_skips(
+    tmp_path: Path,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env.update(
+        SCRIBE_TEST_POSTGRES="postgresql://scribe@127.0.0.1:1/postgres", PYTHONPATH=str(REPO)
+    )
+    lake_test = f"{REPO}/tests/test_lake.py::test_a_key_is_refused_in_lake_mode_and_says_why"
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--basetemp",
+         str(tmp_path / "t"), lake_test],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode != 0, run.stdout[-2000:]
+    assert "1 error" in run.stdout and "skipped" not in run.stdout, run.stdout[-2000:]
+    assert "SCRIBE_TEST_POSTGRES=postgresql://scribe@127.0.0.1:1/postgres does not answer" in (
+        run.stdout
+    )
