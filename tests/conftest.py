@@ -10,21 +10,17 @@ of the whole suite against DuckLake.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
 from pipelines.types import Draft, Evidence, NoteSentence, Segment, Transcript, Word
+from tests import lake_support
 from workbench import store as st
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-POSTGRES_SCRIPT = REPO / "tests" / "postgres_server.sh"
 
 
 def _postgres_unavailable(reason: str) -> None:
@@ -35,67 +31,25 @@ def _postgres_unavailable(reason: str) -> None:
     pytest.skip(f"no PostgreSQL for the shared-store tests: {reason}")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _admin(url: str):
-    import psycopg
-
-    return psycopg.connect(url, autocommit=True, connect_timeout=10)
-
-
 @pytest.fixture(scope="session")
 def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A PostgreSQL server's URL (user with CREATE DATABASE rights, no password)."""
-    import psycopg
-
-    url = os.environ.get("SCRIBE_TEST_POSTGRES", "").strip()
-    if url:
+    with ExitStack() as stack:
         try:
-            _admin(url).close()
-        except psycopg.Error as exc:
-            _postgres_unavailable(f"SCRIBE_TEST_POSTGRES={url} does not answer: {exc}")
+            url = stack.enter_context(
+                lake_support.postgres_server(tmp_path_factory.mktemp("postgres") / "cluster")
+            )
+        except lake_support.PostgresUnavailable as exc:
+            _postgres_unavailable(str(exc))
         yield url
-        return
-    folder = tmp_path_factory.mktemp("postgres") / "cluster"
-    port = _free_port()
-    started = subprocess.run(
-        ["bash", str(POSTGRES_SCRIPT), "start", str(folder), str(port)],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    if started.returncode != 0:
-        _postgres_unavailable(f"{POSTGRES_SCRIPT.name} start failed: {started.stderr[-500:]}")
-    try:
-        yield f"postgresql://scribe@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(
-            ["bash", str(POSTGRES_SCRIPT), "stop", str(folder)], capture_output=True, timeout=120
-        )
 
 
 @pytest.fixture
 def lake_url(postgres_url: str, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty lake: a new catalog database plus a data path under tmp_path; the
     database is dropped afterwards."""
-    from urllib.parse import urlsplit
-
-    name = f"scribe_test_{uuid.uuid4().hex[:12]}"
-    with _admin(postgres_url) as con:
-        con.execute(f'CREATE DATABASE "{name}"')
-    server = urlsplit(postgres_url)
-    try:
-        yield (
-            f"postgresql://{server.username}@{server.hostname}:{server.port or 5432}/{name}"
-            f"?data_path={tmp_path / 'lake'}"
-        )
-    finally:
-        with _admin(postgres_url) as con:
-            con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with lake_support.fresh_lake(postgres_url, tmp_path / "lake") as url:
+        yield url
 
 
 @pytest.fixture
