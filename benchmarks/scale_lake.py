@@ -18,57 +18,23 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import uuid
-from contextlib import contextmanager
 from pathlib import Path
+
+from tests import lake_support
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-@contextmanager
-def _postgres(folder: Path):
-    url = os.environ.get("SCRIBE_TEST_POSTGRES", "").strip()
-    if url:
-        yield url
-        return
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    script = REPO / "tests" / "postgres_server.sh"
-    subprocess.run(["bash", str(script), "start", str(folder / "pg"), str(port)], check=True)
-    try:
-        yield f"postgresql://scribe@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(["bash", str(script), "stop", str(folder / "pg")], check=False)
-
-
-@contextmanager
-def _fresh_lake(server: str, folder: Path):
-    import psycopg
-
-    name = f"scribe_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(server, autocommit=True) as con:
-        con.execute(f'CREATE DATABASE "{name}"')
-    base = server.rsplit("/", 1)[0]
-    try:
-        yield f"{base}/{name}?data_path={folder / name}"
-    finally:
-        with psycopg.connect(server, autocommit=True) as con:
-            con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def _seed(home: Path, lake: str | None, encounters: list[str]) -> None:
-    from tests.test_lake_concurrency import seed
     from workbench import store as st
 
     store = st.open_store(home, key=None, lake=st.parse_lake_url(lake) if lake else None)
     for enc in encounters:
-        seed(store, enc)
+        lake_support.seed(store, enc)
 
 
 def _run(home: Path, lake: str | None, writers: int, rounds: int) -> dict:
@@ -115,11 +81,14 @@ def _run(home: Path, lake: str | None, writers: int, rounds: int) -> dict:
 def measure(rounds: int = 20) -> dict:
     """Corrections per second and per-correction latency: DuckLake with 1 and 2 writer
     processes, and the single-file store with 1 (each writer: ``rounds`` x 3 corrections)."""
-    with tempfile.TemporaryDirectory() as tmp, _postgres(Path(tmp)) as server:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        lake_support.postgres_server(Path(tmp) / "pg") as server,
+    ):
         tmp = Path(tmp)
-        with _fresh_lake(server, tmp / "lakes") as lake:
+        with lake_support.fresh_lake(server, tmp / "lakes" / "1", "scribe_bench") as lake:
             one = _run(tmp / "l1", lake, 1, rounds)
-        with _fresh_lake(server, tmp / "lakes") as lake:
+        with lake_support.fresh_lake(server, tmp / "lakes" / "2", "scribe_bench") as lake:
             two = _run(tmp / "l2", lake, 2, rounds)
         single_file = _run(tmp / "f1", None, 1, rounds)
     return {

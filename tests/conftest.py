@@ -10,91 +10,52 @@ of the whole suite against DuckLake.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
 from pipelines.types import Draft, Evidence, NoteSentence, Segment, Transcript, Word
+from tests import lake_support
 from workbench import store as st
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-POSTGRES_SCRIPT = REPO / "tests" / "postgres_server.sh"
-
-
 def _postgres_unavailable(reason: str) -> None:
-    """Fail under CI (``.ci/run`` must provide PostgreSQL), skip elsewhere."""
-    if os.environ.get("CI", "").lower() == "true":
+    """Fail under CI (``.ci/run`` must provide PostgreSQL) or when ``SCRIBE_TEST_POSTGRES``
+    names a server (a broken one must not skip every shared-store test); skip elsewhere."""
+    if os.environ.get("CI", "").lower() == "true" or os.environ.get("SCRIBE_TEST_POSTGRES"):
         pytest.fail(f"PostgreSQL for the shared-store tests: {reason}")
     pytest.skip(f"no PostgreSQL for the shared-store tests: {reason}")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _admin(url: str):
-    import psycopg
-
-    return psycopg.connect(url, autocommit=True, connect_timeout=10)
 
 
 @pytest.fixture(scope="session")
 def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A PostgreSQL server's URL (user with CREATE DATABASE rights, no password)."""
-    import psycopg
-
-    url = os.environ.get("SCRIBE_TEST_POSTGRES", "").strip()
-    if url:
+    with ExitStack() as stack:
         try:
-            _admin(url).close()
-        except psycopg.Error as exc:
-            _postgres_unavailable(f"SCRIBE_TEST_POSTGRES={url} does not answer: {exc}")
+            url = stack.enter_context(
+                lake_support.postgres_server(tmp_path_factory.mktemp("postgres") / "cluster")
+            )
+        except lake_support.PostgresUnavailable as exc:
+            _postgres_unavailable(str(exc))
         yield url
-        return
-    folder = tmp_path_factory.mktemp("postgres") / "cluster"
-    port = _free_port()
-    started = subprocess.run(
-        ["bash", str(POSTGRES_SCRIPT), "start", str(folder), str(port)],
-        capture_output=True, text=True, timeout=180,
-    )
-    if started.returncode != 0:
-        _postgres_unavailable(f"{POSTGRES_SCRIPT.name} start failed: {started.stderr[-500:]}")
-    try:
-        yield f"postgresql://scribe@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(["bash", str(POSTGRES_SCRIPT), "stop", str(folder)],
-                       capture_output=True, timeout=120)
 
 
 @pytest.fixture
 def lake_url(postgres_url: str, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty lake: a new catalog database plus a data path under tmp_path; the
     database is dropped afterwards."""
-    from urllib.parse import urlsplit
-
-    name = f"scribe_test_{uuid.uuid4().hex[:12]}"
-    with _admin(postgres_url) as con:
-        con.execute(f'CREATE DATABASE "{name}"')
-    server = urlsplit(postgres_url)
-    try:
-        yield (f"postgresql://{server.username}@{server.hostname}:{server.port or 5432}/{name}"
-               f"?data_path={tmp_path / 'lake'}")
-    finally:
-        with _admin(postgres_url) as con:
-            con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with lake_support.fresh_lake(postgres_url, tmp_path / "lake") as url:
+        yield url
 
 
 @pytest.fixture
-def store(tmp_path: Path, request: pytest.FixtureRequest,
-          monkeypatch: pytest.MonkeyPatch) -> st.Store:
+def store(
+    tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> st.Store:
     if os.environ.get("SCRIBE_TEST_LAKE") == "1":  # sweep: every open_store of this test
         monkeypatch.setenv("SCRIBE_LAKE", request.getfixturevalue("lake_url"))
     return st.open_store(tmp_path / "data")
@@ -124,7 +85,9 @@ def make_draft(transcript: Transcript) -> Draft:
     """A two-sentence draft whose evidence is each whole segment."""
     sentences = tuple(
         NoteSentence(
-            f"s{i}", "Subjective" if i == 0 else "Plan", seg.text,
+            f"s{i}",
+            "Subjective" if i == 0 else "Plan",
+            seg.text,
             (Evidence(seg.idx, 0, len(seg.text), seg.start, seg.end),),
         )
         for i, seg in enumerate(transcript.segments[:2])
@@ -138,9 +101,11 @@ def encounter(store: st.Store) -> str:
     st.ensure_user(store, "dr-a", "Dr A", "clinician")
     st.add_encounter(store, st.EncounterRecord("enc-1", "Test visit"), "dr-a")
     transcript = make_transcript(
-        [("clinician", "What brings you in today?"),
-         ("patient", "I have had a cough for three days."),
-         ("clinician", "We will start amoxicillin 500 milligrams three times a day.")]
+        [
+            ("clinician", "What brings you in today?"),
+            ("patient", "I have had a cough for three days."),
+            ("clinician", "We will start amoxicillin 500 milligrams three times a day."),
+        ]
     )
     version = st.save_transcript(store, "enc-1", transcript, "dr-a")
     st.save_draft(store, "enc-1", make_draft(transcript), version, "dr-a")
@@ -172,10 +137,19 @@ def seed_encounter(
     sha = hashlib.sha256(CLIP.read_bytes()).hexdigest()
     (data / "audio").mkdir(exist_ok=True)
     shutil.copy(CLIP, data / "audio" / f"{sha}.ogg")
-    st.add_audio(store, st.AudioRecord(sha, f"audio/{sha}.ogg", "clip.ogg", "ogg", 5.0, 16000, 1,
-                                       CLIP.stat().st_size))
-    st.add_encounter(store, st.EncounterRecord(encounter_id, f"Visit {encounter_id}",
-                                               audio_sha256=sha, clinician_id=clinician), user)
+    st.add_audio(
+        store,
+        st.AudioRecord(
+            sha, f"audio/{sha}.ogg", "clip.ogg", "ogg", 5.0, 16000, 1, CLIP.stat().st_size
+        ),
+    )
+    st.add_encounter(
+        store,
+        st.EncounterRecord(
+            encounter_id, f"Visit {encounter_id}", audio_sha256=sha, clinician_id=clinician
+        ),
+        user,
+    )
     version = st.save_transcript(store, encounter_id, transcript, user)
     if entities:
         st.save_entities(store, encounter_id, version, entities, nlp_version, user)
@@ -219,8 +193,9 @@ def edit_sentence(at, sentence_id: str):
     return boxes[0]
 
 
-def open_review(monkeypatch: pytest.MonkeyPatch, data: Path, encounter_id: str,
-                timeout: float = 60):
+def open_review(
+    monkeypatch: pytest.MonkeyPatch, data: Path, encounter_id: str, timeout: float = 60
+):
     """The app's Review page for ``encounter_id``, as ``dr-test``, driven by AppTest."""
     from streamlit.testing.v1 import AppTest
 

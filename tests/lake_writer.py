@@ -1,7 +1,7 @@
 """One workbench process writing corrections to a shared store, for the two-writer test and
 the write benchmark (``tests/test_lake_concurrency.py``, ``benchmarks/scale_lake.py``).
 
-    python -m tests.lake_writer HOME USER ROUNDS ENCOUNTER... [--lake URL] [--race DIR]
+    python -m tests.lake_writer HOME USER ROUNDS ENCOUNTER... [--lake URL] [--race DIR] [--terms]
 
 For each round and each encounter it makes three corrections through the store's own
 functions, as the Review page does: a transcript word fix (a new transcript version plus its
@@ -12,6 +12,8 @@ one JSON line (kind, encounter, new version, unique token, events written, secon
 ``at``: the wall-clock time it was acknowledged).
 ``--race DIR`` first makes one note edit on ``race-note`` from the same base version as the
 other writer (a file barrier in DIR) and prints whether it was saved or got ConcurrentEdit.
+``--terms`` also adds one vocabulary term per round (a row whose id ``store.ids`` allocates)
+and prints it (kind ``term``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from workbench import store as st
 from workbench.store.events import insert_events, new_event
 
 RELABEL = {"PROBLEM": "TEST", "TEST": "PROBLEM"}  # toggled, so every relabel changes it
+TERM_OWNER = "shared-vocabulary"  # both writers add terms to one vocabulary
 
 
 def emit(**fields) -> None:
@@ -127,6 +130,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("encounters", nargs="+")
     parser.add_argument("--lake", default=None)
     parser.add_argument("--race", type=Path, default=None)
+    parser.add_argument("--terms", action="store_true")
     args = parser.parse_args(argv)
     lake = st.parse_lake_url(args.lake) if args.lake else None
     store = st.open_store(args.home, key=None, lake=lake)
@@ -140,6 +144,11 @@ def main(argv: list[str]) -> int:
                 result = correct(store, kind, enc, args.user, token)
                 emit(kind=kind, encounter=enc, token=token, user=args.user,
                      seconds=time.perf_counter() - started, at=time.time(), **result)  # fmt: skip
+        if args.terms:  # a new row numbered by store.ids, while the other writer numbers too
+            term = f"{args.user}-r{n}"
+            if not st.add_term(store, TERM_OWNER, term, args.user):
+                raise SystemExit(f"term {term} was already there")
+            emit(kind="term", term=term, user=args.user)
     return 0
 
 

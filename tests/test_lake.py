@@ -264,3 +264,151 @@ def test_why_the_key_is_refused_ducklake_keeps_plaintext_in_its_catalog(
         .fetchall()
     )
     assert (secret, secret) in stats, "the catalog holds the value in plaintext"
+
+
+def _end_lock_session(url: str) -> int:
+    """End the PostgreSQL session holding the lake's write lock, as an admin (or a network
+    failure) would; returns its pid."""
+    import psycopg
+
+    from workbench.store import lake
+
+    with psycopg.connect(st.parse_lake_url(url).conninfo(), autocommit=True) as admin:
+        pids = [
+            row[0]
+            for row in admin.execute(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND classid = %s::oid AND objid = %s::oid AND objsubid = 1"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                [lake.LOCK_CLASSID, lake.LOCK_OBJID],
+            ).fetchall()
+        ]
+        assert len(pids) == 1, pids
+        admin.execute("SELECT pg_terminate_backend(%s)", [pids[0]])
+    return pids[0]
+
+
+def test_a_write_whose_lock_session_ends_midway_is_rolled_back_and_says_so(
+    lake_url: str, tmp_path: Path
+) -> None:
+    ours = open_lake(tmp_path / "a", lake_url)
+    other = open_lake(tmp_path / "b", lake_url, lock_timeout_s=10)
+    with pytest.raises(st.StoreError, match=r"write lock was lost.*nothing was saved") as caught:
+        with ours.transaction():
+            st.add_term(ours, "dr-a", "metformin", "dr-a")
+            _end_lock_session(lake_url)
+            # The lock is free now: another server takes it and writes while ours is open.
+            st.add_term(other, "dr-a", "lisinopril", "dr-b")
+    assert not isinstance(caught.value, st.LakeUnavailable)
+    # Nothing of the lost write is stored (term or event); the other server's write is.
+    assert st.list_terms(other, "dr-a") == ["lisinopril"]
+    kinds = [(e.user_id, e.kind) for e in st.list_events(other, kind="vocabulary.add")]
+    assert kinds == [("dr-b", "vocabulary.add")]
+    # The handle recovers: the next write takes the lock on a fresh session.
+    assert st.add_term(ours, "dr-a", "metformin", "dr-a")
+    assert st.list_terms(other, "dr-a") == ["lisinopril", "metformin"]
+
+
+def test_a_commit_is_reported_saved_when_the_catalog_fails_right_after_it(
+    lake_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workbench.store import lake
+
+    store = open_lake(tmp_path / "a", lake_url)
+
+    answer = lake.WriteLock.newest_snapshot
+    asked: list[int] = []
+
+    def after_open_down(self) -> int | None:  # answers at the open, fails after it
+        asked.append(1)
+        if len(asked) == 1:
+            return answer(self)
+        raise lake.LakeUnavailable("catalog gone")
+
+    # The snapshot id read after COMMIT fails: the write stands and is not reported failed.
+    monkeypatch.setattr(lake.WriteLock, "newest_snapshot", after_open_down)
+    assert st.add_term(store, "dr-a", "metformin", "dr-a")
+    monkeypatch.undo()
+    assert len(asked) > 1, "the catalog was asked after the commit"
+    assert st.list_terms(store, "dr-a") == ["metformin"]
+    stamp = store.stamp()
+    assert store.stamp() == stamp, "stamps work again once the catalog answers"
+
+
+def test_a_failing_stamp_in_another_thread_leaves_the_writers_lock_alone(
+    lake_url: str, tmp_path: Path
+) -> None:
+    import psycopg
+
+    store = open_lake(tmp_path / "a", lake_url)
+    other = open_lake(tmp_path / "b", lake_url, lock_timeout_s=0.3)
+    failures: list[Exception] = []
+
+    def stamp() -> None:
+        try:
+            store.stamp()
+        except st.LakeUnavailable as exc:
+            failures.append(exc)
+
+    with store.transaction():
+        st.add_term(store, "dr-a", "metformin", "dr-a")
+        stamper = threading.Thread(target=stamp)
+        stamper.start()
+        stamper.join(30)
+        # The stamps' own session ends (not the lock's): the next stamp fails...
+        stamps = store._lake_lock._stamp_con.info.backend_pid
+        with psycopg.connect(st.parse_lake_url(lake_url).conninfo(), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", [stamps])
+        stamper = threading.Thread(target=stamp)
+        stamper.start()
+        stamper.join(30)
+        assert len(failures) == 1
+        # ...and this thread still holds the lock: the other server waits, the write commits.
+        with pytest.raises(st.StoreBusy):
+            st.list_terms(other, "dr-a")
+    assert st.list_terms(other, "dr-a") == ["metformin"]
+    assert failures and stamp() is None and len(failures) == 1, "a fresh stamp session"
+
+
+def test_servers_sharing_a_home_spill_into_folders_of_their_own(
+    lake_url: str, tmp_path: Path
+) -> None:
+    import gc
+    import socket
+
+    home = tmp_path / "shared-home"
+    first, second = open_lake(home, lake_url), open_lake(home, lake_url)
+    spills = []
+    for store in (first, second):
+        with store.connect() as con:
+            spills.append(
+                Path(con.execute("SELECT current_setting('temp_directory')").fetchone()[0])
+            )
+    assert spills[0] != spills[1]
+    for spill in spills:
+        assert spill.parent == home / f"{st.DB_FILENAME}.tmp" and spill.is_dir()
+        assert spill.name.startswith(f"{socket.gethostname()}-{os.getpid()}-")
+    del first, store
+    gc.collect()
+    assert not spills[0].exists(), "a closed handle's spill folder is removed"
+    assert spills[1].is_dir() and st.list_users(second) == []
+
+
+def test_a_named_test_postgres_that_does_not_answer_fails_the_lake_tests_not_skips(
+    tmp_path: Path,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env.update(
+        SCRIBE_TEST_POSTGRES="postgresql://scribe@127.0.0.1:1/postgres", PYTHONPATH=str(REPO)
+    )
+    lake_test = f"{REPO}/tests/test_lake.py::test_a_key_is_refused_in_lake_mode_and_says_why"
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--basetemp",
+         str(tmp_path / "t"), lake_test],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode != 0, run.stdout[-2000:]
+    assert "1 error" in run.stdout and "skipped" not in run.stdout, run.stdout[-2000:]
+    assert "SCRIBE_TEST_POSTGRES=postgresql://scribe@127.0.0.1:1/postgres does not answer" in (
+        run.stdout
+    )

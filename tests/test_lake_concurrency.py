@@ -5,7 +5,8 @@ entity relabels and note edits on their own encounter and on one they share, all
 Afterwards a reviewer would find: every acknowledged correction stored exactly once, one
 event per acknowledged change and no more, unique event ids, transcript, entity-set and note
 versions numbered 1..N without gaps or repeats, and of two edits of one note from the same
-base version, one saved and the other told ConcurrentEdit (not silently overwritten).
+base version, one saved and the other told ConcurrentEdit (not silently overwritten), and
+vocabulary terms both added at once each stored under an id of its own.
 """
 
 from __future__ import annotations
@@ -17,26 +18,12 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from pipelines.types import Entity
-from tests.conftest import REPO, make_draft, make_transcript
+from tests.conftest import REPO
+from tests.lake_support import seed
+from tests.lake_writer import TERM_OWNER
 from workbench import store as st
 
 ROUNDS = 3
-TURNS = [
-    ("clinician", "Any chest pain today?"),
-    ("patient", "No chest pain but my cough is worse at night."),
-]
-
-
-def seed(store: st.Store, encounter_id: str) -> None:
-    """An encounter with transcript, draft (note version 1) and entity set version 1."""
-    st.add_encounter(store, st.EncounterRecord(encounter_id, f"Visit {encounter_id}"), "dr-a")
-    transcript = make_transcript(TURNS)
-    version = st.save_transcript(store, encounter_id, transcript, "dr-a")
-    st.save_draft(store, encounter_id, make_draft(transcript), version, "dr-a")
-    start = TURNS[0][1].index("chest pain")
-    entity = Entity(0, start, start + len("chest pain"), "chest pain", "PROBLEM")
-    st.save_entities(store, encounter_id, version, (entity,), "nlp.test", "pipeline")
 
 
 def run_writers(home: Path, lake_url: str, race_dir: Path) -> dict[str, list[dict]]:
@@ -57,6 +44,7 @@ def run_writers(home: Path, lake_url: str, race_dir: Path) -> dict[str, list[dic
                 lake_url,
                 "--race",
                 str(race_dir),
+                "--terms",
             ],
             cwd=REPO,
             env=env,
@@ -97,8 +85,19 @@ def test_two_processes_correct_at_once_without_lost_or_duplicated_writes(
     assert winner["token"] in race_note.draft.sentences[0].text
     assert loser["token"] not in race_note.draft.sentences[0].text  # refused, not merged
 
-    writes = [a for acked in acks.values() for a in acked if a["kind"] != "race"]
+    writes = [a for acked in acks.values() for a in acked if a["kind"] not in ("race", "term")]
     assert len(writes) == 2 * ROUNDS * 2 * 3, "every correction was acknowledged"
+
+    # Ids from store.ids, allocated by both processes at once: every acknowledged term stored
+    # once, under its own id, none lost or given twice.
+    terms = [a["term"] for acked in acks.values() for a in acked if a["kind"] == "term"]
+    assert len(terms) == 2 * ROUNDS
+    with store.connect() as con:
+        rows = con.execute(
+            "SELECT seq, term FROM vocabulary WHERE owner = ?", [TERM_OWNER]
+        ).fetchall()
+    assert sorted(term for _, term in rows) == sorted(terms)
+    assert sorted(seq for seq, _ in rows) == list(range(1, 1 + len(terms))), rows
 
     # Events: exactly one per acknowledged change, unique ids.
     events = st.list_events(store)
@@ -113,6 +112,7 @@ def test_two_processes_correct_at_once_without_lost_or_duplicated_writes(
             "entity.relabelled": sum(1 for a in writes if a["kind"] == "entity"),
             "note.saved": notes,
             "sentence.edited": notes,
+            "vocabulary.add": len(terms),
         }
     ), added
 
@@ -123,8 +123,8 @@ def test_two_processes_correct_at_once_without_lost_or_duplicated_writes(
         for kind, acked in by_kind.items():
             versions = sorted(a["version"] for a in acked)
             assert versions == list(range(2, 2 + len(acked))), (enc, kind, versions)
-        transcript_versions = [v for v, *_ in st.list_note_versions(store, enc)]
-        assert sorted(transcript_versions) == list(range(1, 2 + len(by_kind["note"])))
+        note_versions = [v for v, *_ in st.list_note_versions(store, enc)]
+        assert sorted(note_versions) == list(range(1, 2 + len(by_kind["note"])))
         assert st.latest_transcript_version(store, enc) == 1 + len(by_kind["transcript"])
         assert st.entity_set_version(store, enc) == 1 + len(by_kind["entity"])
         # Each acknowledged fix is in the version it made, with its event pointing there.

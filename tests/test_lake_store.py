@@ -321,3 +321,26 @@ def test_a_simulated_run_on_the_lake_writes_the_files_rows(stores: dict[str, st.
     check_ids = [r[0] for r in rows["support_checks"]]
     assert check_ids == list(range(1, len(check_ids) + 1)), "numbered without gaps"
     assert len(rows["encounters"]) == 24 and rows["events"] and rows["signatures"]
+
+
+def test_an_id_freed_by_a_purge_is_never_given_again(stores: dict[str, st.Store]) -> None:
+    from workbench.store.purge import deidentify_encounter_text
+
+    def flow(store: st.Store):
+        note = st.get_note(store, "enc-1")
+        results = tuple(
+            SupportResult(s.sentence_id, s.section, s.text, "supported", 1.0)
+            for s in note.draft.sentences
+        )
+        check = st.NewSupportCheck("enc-1", note.version, 1, 1, "test", results, (), {})
+        first = [st.save_support(store, check, "dr-a") for _ in range(2)]
+        # The purge drops the encounter's checks, the newest included...
+        deidentify_encounter_text(store, "enc-1", lambda text: (text, []), "adm", {})
+        assert st.get_support(store, "enc-1", note.version) is None
+        # ...and the next check gets a new id, not the one the old note.verified names.
+        again = st.save_support(store, check, "dr-a")
+        named = [e.after["check_id"] for e in st.list_events(store, "enc-1", "note.verified")]
+        assert again not in first and len(set(named)) == len(named) == 3
+        return first, again
+
+    assert on_both(stores, flow) == ([1, 2], 3)

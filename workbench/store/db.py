@@ -29,8 +29,11 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import shutil
+import socket
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import UTC, datetime
@@ -331,7 +334,8 @@ class Store:
         """A connection whose default database is the encrypted file, attached now
         (``READ_ONLY`` for handles that only read, ``workbench.store.readonly``)."""
         if self._host is None:
-            # Spill files where DuckDB puts a file database's own: beside it, ``NAME.tmp``.
+            # Spill files where DuckDB puts a file database's own: beside it, ``NAME.tmp``
+            # (one process at a time opens the file, so one folder serves).
             self._host = encrypted_host(self.path.with_name(self.path.name + ".tmp"))
         # ATTACH takes no bound parameters: the path is quoted, the key is hex.
         attach = (
@@ -348,6 +352,19 @@ class Store:
         con.execute(f"USE {ATTACHED}")
         return con
 
+    def _spill_dir(self) -> Path:
+        """Where this process's lake host spills: under ``NAME.tmp`` beside the database (as
+        a file database's own), in a folder of this host and process, since several lake
+        servers share SCRIBE_HOME and DuckDB instances clash in one temp folder. Removed
+        (with what DuckDB left there) when this handle is garbage-collected or the process
+        exits."""
+        # The handle's id too: handles of one process each remove only their own folder.
+        name = f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
+        folder = self.path.with_name(self.path.name + ".tmp") / name
+        folder.mkdir(parents=True, exist_ok=True)
+        weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
+        return folder
+
     def _lake_cursor(self) -> duckdb.DuckDBPyConnection:
         """A connection of this handle's lake host (attached once, kept between units)."""
         from workbench.store.lake import LAKE_ATTACHED, lake_host
@@ -356,7 +373,7 @@ class Store:
             self._host = lake_host(
                 self._lake,
                 cache_dir=self.path.parent / "cache",
-                spill_dir=self.path.with_name(self.path.name + ".tmp"),
+                spill_dir=self._spill_dir(),
             )
         con = self._host.cursor()
         try:
@@ -372,7 +389,7 @@ class Store:
         if self._lake is not None:  # the host stays attached; no log to fold
             con, self._local.con = self._local.con, None
             con.close()
-            self._files = self._file_states()
+            self._files = self._files_after_commit()
             return
         con, self._local.con = self._local.con, None
         try:
@@ -416,9 +433,10 @@ class Store:
                 con.execute("ROLLBACK")
                 raise
             else:
+                self._check_lock_held(con)
                 con.execute("COMMIT")
                 self._commits += 1
-                self._files = self._file_states()  # holding the lock: this change is ours
+                self._files = self._files_after_commit()  # holding the lock: ours
                 self._quiet_commits += activity
                 if activity:
                     self._local.activity_commits += 1
@@ -426,6 +444,29 @@ class Store:
                     self._local.other_commits += 1
             finally:
                 self._local.in_tx = False
+
+    def _check_lock_held(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Before COMMIT in lake mode: still the one writer? If the lock's PostgreSQL session
+        ended during the transaction, another server may have taken the lock and written
+        since; committing could overwrite its change, so roll back and say so."""
+        if self._lake_lock is None or self._lake_lock.held():
+            return
+        con.execute("ROLLBACK")
+        raise StoreError(
+            f"The shared store's write lock was lost during a write (its session on "
+            f"{self._lake.where()} ended), so another server may have written meanwhile: "
+            "nothing was saved (rolled back). Try again."
+        )
+
+    def _files_after_commit(self) -> tuple | None:
+        """The files' state after a commit; None (seen as a change by the next stamp) when
+        the lake's catalog does not answer: the write is committed all the same, so a
+        failing read here must not report it failed (and invite a second copy)."""
+        try:
+            return self._file_states()
+        except StoreError as exc:
+            log.warning("reading the store's state after a commit failed: %s", exc)
+            return None
 
     def stamp(self) -> tuple:
         """A token that changes whenever the database may have changed, without opening it.

@@ -18,6 +18,7 @@ from workbench.store.records import Event
 # one-writer lock. The time lets DuckLake skip every Parquet file whose ts range misses it
 # (events are appended in time order): ~20 ms instead of ~75 ms among 1M events; on the
 # file the event_id key still refuses the same id with another time.
+# Kept as id + ts on purpose (reviewed): a replay always carries the same Event, ts included.
 _INSERT = (
     "INSERT INTO events (event_id, ts, user_id, encounter_id, kind, object_type, object_id,"
     " before, after, model_version, note_version) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"

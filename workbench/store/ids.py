@@ -1,10 +1,11 @@
-"""Numeric row ids (max + 1), the same way on a DuckDB file and on DuckLake.
+"""Numeric row ids, never given twice, the same way on a DuckDB file and on DuckLake.
 
-DuckLake has no sequences (so no ``DEFAULT nextval``), and on either backend every write runs
-under the store's one-writer lock (``Store.transaction``): reading the table's largest id and
-inserting the next ones in the same transaction cannot race another writer. An id freed by
-deleting the newest row (``purge`` drops an encounter's support checks) may be given again;
-nothing keeps such an id once its rows are gone.
+DuckLake has no sequences (so no ``DEFAULT nextval``). Each numbered table's last id handed
+out is a row of ``id_counters`` (migration 0025), advanced in the caller's write transaction,
+which runs under the store's one-writer lock (``Store.transaction``) on either backend: two
+writers cannot take the same id, and a rolled-back insert rolls its counter back with it.
+An id whose rows were deleted (``purge`` drops an encounter's support checks) is not given
+again, so an event naming an old id never points at a newer row.
 """
 
 from __future__ import annotations
@@ -12,24 +13,38 @@ from __future__ import annotations
 import duckdb
 
 # The tables numbered here and their id column; a fixed list, so the SQL is constant text.
-_MAX_SQL = {
-    "vocabulary": "SELECT coalesce(max(seq), 0) FROM vocabulary",
-    "code_decisions": "SELECT coalesce(max(seq), 0) FROM code_decisions",
-    "model_activations": "SELECT coalesce(max(seq), 0) FROM model_activations",
-    "support_checks": "SELECT coalesce(max(check_id), 0) FROM support_checks",
-    "clinician_styles": "SELECT coalesce(max(style_id), 0) FROM clinician_styles",
-    "simulation_runs": "SELECT coalesce(max(run), 0) FROM simulation_runs",
+# The table's own largest id also counts: rows written before 0025 or by an older server.
+_TOP_SQL = {
+    table: f"SELECT greatest(coalesce(max({column}), 0),"
+    " coalesce((SELECT max(last_id) FROM id_counters WHERE name = ?), 0)),"
+    " (SELECT count(*) FROM id_counters WHERE name = ?)"
+    f" FROM {table}"
+    for table, column in {
+        "vocabulary": "seq",
+        "code_decisions": "seq",
+        "model_activations": "seq",
+        "support_checks": "check_id",
+        "clinician_styles": "style_id",
+        "simulation_runs": "run",
+    }.items()
 }
 
 
 def next_ids(con: duckdb.DuckDBPyConnection, table: str, count: int = 1) -> list[int]:
-    """``count`` new ids for ``table`` (its largest id + 1 onwards), inside the caller's write
-    transaction, which must insert them before it commits."""
-    if table not in _MAX_SQL:
+    """``count`` new ids for ``table``, never given before, inside the caller's write
+    transaction (which must insert them before it commits)."""
+    if table not in _TOP_SQL:
         raise ValueError(f"No id column known for table {table!r}")
     if count < 0:
         raise ValueError("count must not be negative")
-    top = int(con.execute(_MAX_SQL[table]).fetchone()[0])
+    top, rows = con.execute(_TOP_SQL[table], [table, table]).fetchone()
+    top = int(top)
+    if count == 0:
+        return []
+    if rows:
+        con.execute("UPDATE id_counters SET last_id = ? WHERE name = ?", [top + count, table])
+    else:
+        con.execute("INSERT INTO id_counters (name, last_id) VALUES (?, ?)", [table, top + count])
     return list(range(top + 1, top + 1 + count))
 
 

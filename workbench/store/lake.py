@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -230,12 +231,24 @@ def unavailable(config: LakeConfig, exc: Exception) -> LakeUnavailable:
     )
 
 
-def catalog_connection(config: LakeConfig):
+# The lock's session must notice a dead server or network path: without keepalives an idle
+# TCP connection whose peer vanished looks open for hours (seconds: first probe, gap, tries).
+LOCK_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
+                   "keepalives_count": 3}  # fmt: skip
+# pg_locks shows a bigint advisory key as two oids (high and low 32 bits) with objsubid 1.
+LOCK_CLASSID, LOCK_OBJID = (LOCK_KEY % 2**64) >> 32, LOCK_KEY % 2**32
+HELD_SQL = (
+    "SELECT 1 FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory'"
+    " AND granted AND classid = %s::oid AND objid = %s::oid AND objsubid = 1"
+)
+
+
+def catalog_connection(config: LakeConfig, **options):
     """A psycopg connection to the catalog (autocommit), for the write lock and stamps."""
     import psycopg
 
     try:
-        return psycopg.connect(config.conninfo(), autocommit=True)
+        return psycopg.connect(config.conninfo(), autocommit=True, **options)
     except psycopg.Error as exc:
         raise unavailable(config, exc) from None
 
@@ -244,17 +257,20 @@ class WriteLock:
     """The lake's one-writer lock: a PostgreSQL session advisory lock on the catalog.
 
     Holds one catalog connection for the Store handle's lifetime (the lock belongs to that
-    session: if the process dies, PostgreSQL ends the session and frees the lock). Also
-    answers ``newest_snapshot`` on the same connection.
+    session: if the process dies, PostgreSQL ends the session and frees the lock). Only the
+    lock's holder (the thread inside ``Store._file_lock``) uses or closes that session;
+    ``newest_snapshot`` (stamps, asked from any thread) has a connection of its own.
     """
 
     def __init__(self, config: LakeConfig) -> None:
         self.config = config
         self._con = None
+        self._stamp_con = None
+        self._stamp_guard = threading.Lock()  # one psycopg query at a time on it
 
     def _connection(self):
         if self._con is None or self._con.closed:
-            self._con = catalog_connection(self.config)
+            self._con = catalog_connection(self.config, **LOCK_KEEPALIVES)
         return self._con
 
     def acquire(self, timeout_s: float) -> None:
@@ -263,6 +279,7 @@ class WriteLock:
 
         deadline = time.monotonic() + timeout_s
         waited = False
+        retried = False
         while True:
             try:
                 got = (
@@ -272,7 +289,10 @@ class WriteLock:
                 )
             except psycopg.OperationalError as exc:  # the session broke: a fresh one next
                 self.close()
-                raise unavailable(self.config, exc) from None
+                if retried:
+                    raise unavailable(self.config, exc) from None
+                retried = True  # a session ended while idle (server restart): once more
+                continue
             if got:
                 break
             if time.monotonic() > deadline:
@@ -284,6 +304,18 @@ class WriteLock:
             time.sleep(LOCK_POLL_S)
         if waited:
             log.debug("lake write lock acquired after waiting")
+
+    def held(self) -> bool:
+        """Whether this handle's session still holds the lock (False also when the session
+        has ended: PostgreSQL then freed the lock and another server may have taken it)."""
+        import psycopg
+
+        if self._con is None or self._con.closed:
+            return False
+        try:
+            return self._con.execute(HELD_SQL, [LOCK_CLASSID, LOCK_OBJID]).fetchone() is not None
+        except psycopg.Error:
+            return False
 
     def release(self) -> None:
         """Give the lock back (a broken session has already lost it)."""
@@ -300,21 +332,30 @@ class WriteLock:
         server, so it stands in for the single file's size and time (None: no catalog)."""
         import psycopg
 
-        try:
-            row = (
-                self._connection()
-                .execute("SELECT max(snapshot_id) FROM ducklake_snapshot")
-                .fetchone()
-            )
-        except psycopg.errors.UndefinedTable:  # not attached yet: DuckLake makes it then
-            return None
-        except psycopg.OperationalError as exc:
-            self.close()
-            raise unavailable(self.config, exc) from None
+        with self._stamp_guard:
+            try:
+                if self._stamp_con is None or self._stamp_con.closed:
+                    self._stamp_con = catalog_connection(self.config)
+                row = self._stamp_con.execute(
+                    "SELECT max(snapshot_id) FROM ducklake_snapshot"
+                ).fetchone()
+            except psycopg.errors.UndefinedTable:  # not attached yet: DuckLake makes it then
+                return None
+            except psycopg.OperationalError as exc:  # a fresh session next time
+                self._close_stamps()
+                raise unavailable(self.config, exc) from None
         return row[0]
 
+    def _close_stamps(self) -> None:
+        if self._stamp_con is not None:
+            try:
+                self._stamp_con.close()
+            finally:
+                self._stamp_con = None
+
     def close(self) -> None:
-        """Close the catalog session (and so free the lock if held)."""
+        """Close the lock's session (and so free the lock if held); only its holder calls
+        this."""
         if self._con is not None:
             try:
                 self._con.close()
