@@ -6,7 +6,8 @@ relabel and a note edit through the store's functions, each its own transaction 
 store's one-writer lock) against a fresh lake, and the same single writer against the
 single-file DuckDB store for comparison. Reports corrections per second of wall time (from
 the first correction's start to the last one's end: process start-up and the first attach
-excluded) and p50/p95 of one correction's latency.
+excluded) and p50/p95 of one correction's latency. Also p50/p95 of a review heartbeat
+(``review.active``, the most frequent write: one small insert), in this process.
 
 PostgreSQL: ``SCRIBE_TEST_POSTGRES`` if set, else a throwaway cluster started by
 ``tests/postgres_server.sh`` on loopback. Writes ``benchmarks/scale_lake.json``; last line:
@@ -22,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from tests import lake_support
@@ -78,6 +80,35 @@ def _run(home: Path, lake: str | None, writers: int, rounds: int) -> dict:
     }
 
 
+def _heartbeats(home: Path, lake: str | None, count: int) -> dict:
+    """p50/p95 of ``count`` review heartbeats on one encounter, each its own transaction."""
+    from datetime import timedelta
+
+    from workbench import store as st
+    from workbench.review_time import record_heartbeat
+    from workbench.store.db import utcnow
+
+    store = st.open_store(home, key=None, lake=st.parse_lake_url(lake) if lake else None)
+    lake_support.seed(store, "enc-heartbeat")
+    start, latencies = utcnow(), []
+    for n in range(count):
+        began = time.perf_counter()
+        record_heartbeat(
+            store,
+            "enc-heartbeat",
+            "dr-0",
+            {"active_s": 15},
+            now=start + timedelta(seconds=15 * (n + 1)),
+        )
+        latencies.append((time.perf_counter() - began) * 1000)
+    latencies.sort()
+    return {
+        "heartbeats": count,
+        "p50_ms": round(statistics.median(latencies), 1),
+        "p95_ms": round(latencies[int(0.95 * (count - 1))], 1),
+    }
+
+
 def measure(rounds: int = 20) -> dict:
     """Corrections per second and per-correction latency: DuckLake with 1 and 2 writer
     processes, and the single-file store with 1 (each writer: ``rounds`` x 3 corrections)."""
@@ -91,12 +122,17 @@ def measure(rounds: int = 20) -> dict:
         with lake_support.fresh_lake(server, tmp / "lakes" / "2", "scribe_bench") as lake:
             two = _run(tmp / "l2", lake, 2, rounds)
         single_file = _run(tmp / "f1", None, 1, rounds)
+        with lake_support.fresh_lake(server, tmp / "lakes" / "h", "scribe_bench") as lake:
+            lake_heartbeat = _heartbeats(tmp / "hl", lake, 3 * rounds)
+        file_heartbeat = _heartbeats(tmp / "hf", None, 3 * rounds)
     return {
         "benchmark": "scale_lake",
         "rounds_per_writer": rounds,
         "lake_1_writer": one,
         "lake_2_writers": two,
         "single_file_1_writer": single_file,
+        "lake_heartbeat": lake_heartbeat,
+        "single_file_heartbeat": file_heartbeat,
         "note": "a correction = one transcript word fix, entity relabel or note edit with its "
         "events, one transaction under the one-writer lock (PostgreSQL advisory lock for the "
         "lake); PostgreSQL on loopback on the same 2-core machine",
