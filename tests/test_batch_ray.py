@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import secrets
 import shutil
 import signal
 import socket
@@ -48,8 +49,20 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+# The module's clusters use a token of their own: Ray 2.60 turns token authentication on
+# for `ray start` when ~/.ray/auth_token exists, but not for a driver given an address.
+RAY_TOKEN = secrets.token_hex(32)
+
+
 def _env() -> dict[str, str]:
-    return dict(os.environ, PYTHONPATH=str(REPO), SCRIBE_USER=USER, RAY_USAGE_STATS_ENABLED="0")
+    return dict(
+        os.environ,
+        PYTHONPATH=str(REPO),
+        SCRIBE_USER=USER,
+        RAY_USAGE_STATS_ENABLED="0",
+        RAY_AUTH_MODE="token",
+        RAY_AUTH_TOKEN=RAY_TOKEN,
+    )
 
 
 def _answers(port: int) -> bool:
