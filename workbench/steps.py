@@ -101,6 +101,7 @@ def plan_next(
     data_dir: Path,
     encounter_id: str,
     user_id: str,
+    *,
     audio_in_memory: bool = False,
 ) -> Job | None:
     """The next step the encounter needs, with its inputs read from the store; None if done.
