@@ -18,10 +18,11 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pipelines.drafting import is_loopback
 from workbench import steps as sp
 from workbench import store as st
 from workbench.jobs import Engine, PipelineOptions
@@ -32,6 +33,8 @@ ACTOR_RESTARTS = 3  # a worker process that dies is started again this many time
 TASK_RETRIES = 3  # and the steps it was running are sent to it again
 IN_FLIGHT_PER_ACTOR = 2  # one running, one queued: the actor never waits for the driver
 CONNECT_TIMEOUT_S = 5.0
+# Ray's object store spills objects to files in plaintext when it is full; never, here.
+NO_SPILLING = {"automatic_object_spilling_enabled": False}
 
 # (encounter id, step label or outcome, fraction of the encounter done)
 OnStep = Callable[[str, str, float], None]
@@ -63,16 +66,26 @@ class BatchSummary:
         )
 
 
-def connect(address: str | None) -> None:
+def connect(address: str | None, encrypted: bool = False) -> None:
     """Join the Ray cluster at ``address`` (HOST:PORT), or start a local one without it.
 
     Usage statistics off, no dashboard, worker logs not forwarded to this terminal (they
     hold ids and timings only and stay in Ray's session folder). An address that does not
     answer fails within seconds with :class:`RayUnavailable` (``ray.init`` would retry for
-    minutes).
+    minutes). Decrypted audio and transcripts pass through Ray's object store, which may
+    spill to disk unencrypted: for an ``encrypted`` store another machine's cluster is
+    refused, and the local cluster started here never spills (a full object store then
+    makes a step fail instead; each actor holds at most ``IN_FLIGHT_PER_ACTOR`` jobs).
     """
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
     if address:
+        if encrypted and not is_loopback(f"ray://{address}"):
+            raise RayUnavailable(
+                f"The store is encrypted, and a Ray cluster at {address} would carry decrypted "
+                "audio and transcripts over the network and may spill them to its disks "
+                "unencrypted. Use a cluster on this machine (127.0.0.1, started with "
+                "spilling off, see README) or no --address."
+            )
         _check_reachable(address)
     import ray
 
@@ -84,6 +97,8 @@ def connect(address: str | None) -> None:
             include_dashboard=False,
             log_to_driver=False,
             logging_level=logging.WARNING,
+            # Only a cluster started here takes a system config (joining one keeps its own).
+            _system_config=None if address else NO_SPILLING,
         )
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = f"at {address}" if address else "on this machine"
@@ -112,9 +127,18 @@ def cluster_cpus() -> int:
 
 
 class StepWorker:
-    """A Ray actor's state: one Engine, models loaded on first use and kept."""
+    """A Ray actor's state: one Engine, models loaded on first use and kept.
+
+    ``options`` come without secrets (Ray keeps an actor's arguments in its cluster
+    metadata): the LLM drafter's API key is read from the worker's own environment.
+    """
 
     def __init__(self, options: PipelineOptions, ner: tuple[str, bytes] | None) -> None:
+        if options.llm is not None:
+            from workbench.settings import setting
+
+            llm = replace(options.llm, api_key=setting("SCRIBE_LLM_API_KEY"))
+            options = replace(options, llm=llm)
         trained = None
         if ner is not None:
             from pipelines.nlp.trained import unpack_model
@@ -143,20 +167,28 @@ def worker_ner(store: st.Store) -> tuple[str, bytes] | None:
     return path, pack_model(model_store.load_model(store.path.parent, path, store.key))
 
 
+def without_secrets(options: PipelineOptions) -> PipelineOptions:
+    """``options`` as an actor is given them: without the LLM API key."""
+    if options.llm is None:
+        return options
+    return replace(options, llm=replace(options.llm, api_key=""))
+
+
 def start_pool(options: PipelineOptions, ner: tuple[str, bytes] | None, workers: int) -> list:
     """``workers`` actors, one CPU each, restarted (with their tasks retried) if they die.
 
     Ray would set a one-CPU actor's ``OMP_NUM_THREADS`` to 1, and the thread count changes
-    the ASR's floating-point sums (word probabilities, then words): the actors get this
-    process's count instead, so their results are the local engine's.
+    the ASR's floating-point sums (word probabilities, then words): the actors get the
+    local engine's count (SCRIBE_ASR_THREADS, in ``options``), so their results are its
+    results. The options go without the LLM API key (see ``StepWorker``).
     """
     import ray
 
-    threads = os.environ.get("OMP_NUM_THREADS") or str(len(os.sched_getaffinity(0)))
+    threads = str(options.asr.cpu_threads)
     actor = ray.remote(num_cpus=1, max_restarts=ACTOR_RESTARTS, max_task_retries=TASK_RETRIES)(
         StepWorker
     ).options(runtime_env={"env_vars": {"OMP_NUM_THREADS": threads}})
-    return [actor.remote(options, ner) for _ in range(workers)]
+    return [actor.remote(without_secrets(options), ner) for _ in range(workers)]
 
 
 def run_batch(
@@ -175,37 +207,39 @@ def run_batch(
     summary = BatchSummary(workers=len(pool))
     started = time.perf_counter()
     done: dict[str, list[str]] = {eid: [] for eid in ids}
-    ready: deque[sp.Job] = deque()
+    # Encounters whose next step is not planned yet: a job (maybe decrypted audio) is made
+    # only when an actor has room for it, so the driver never holds every encounter's audio.
+    waiting: deque[str] = deque(ids)
     load = {i: 0 for i in range(len(pool))}
     in_flight: dict[Any, tuple[sp.Job, int]] = {}
 
-    def advance(eid: str) -> None:
-        """Queue the encounter's next step, or record why it ends."""
+    def plan(eid: str) -> sp.Job | None:
+        """The encounter's next step, or None after recording why it ends."""
         try:
-            job = sp.plan_next(store, data_dir, eid, user_id, done[eid], audio_in_memory=True)
+            job = sp.plan_next(store, data_dir, eid, user_id, audio_in_memory=True)
         except st.NotFound as exc:  # e.g. audio purged before it was transcribed
             summary.skipped[eid] = str(exc)
             report(eid, "skipped", 1.0)
-            return
+            return None
         if job is None:
             (summary.processed if done[eid] else summary.up_to_date).append(eid)
             report(eid, ",".join(done[eid]) or "up to date", 1.0)
-            return
-        ready.appendleft(job)  # an encounter under way goes first: results land sooner
+            return None
         report(eid, *sp.STEP_PROGRESS[job.step])
+        return job
 
-    for eid in ids:
-        advance(eid)
-    while ready or in_flight:
-        while ready and load and min(load.values()) < IN_FLIGHT_PER_ACTOR:
-            index = min(load, key=load.get)
-            job = ready.popleft()
-            in_flight[pool[index].run.remote(job)] = (job, index)
-            load[index] += 1
-        if not in_flight:  # no actor left to run the waiting steps
-            for job in ready:
-                summary.failed[job.encounter_id] = "no Ray worker left"
-                report(job.encounter_id, "failed", 1.0)
+    while waiting or in_flight:
+        while waiting and load and min(load.values()) < IN_FLIGHT_PER_ACTOR:
+            job = plan(waiting.popleft())
+            if job is not None:
+                index = min(load, key=load.get)
+                in_flight[pool[index].run.remote(job)] = (job, index)
+                load[index] += 1
+        if not in_flight:
+            if waiting:  # no actor left to run the waiting steps
+                for eid in waiting:
+                    summary.failed[eid] = "no Ray worker left"
+                    report(eid, "failed", 1.0)
             break
         (ref,), _ = ray.wait(list(in_flight), num_returns=1)
         job, index = in_flight.pop(ref)
@@ -222,15 +256,18 @@ def run_batch(
                 load.pop(index, None)
             continue
         summary.step_seconds[job.step] = summary.step_seconds.get(job.step, 0.0) + seconds
-        if isinstance(job, sp.AsrJob):
-            summary.audio_seconds += result.duration_s
         try:
-            sp.write(store, job, result, user_id)
+            written = sp.write(store, job, result, user_id)
         except st.StoreError as exc:  # e.g. the note was signed meanwhile
             summary.failed[eid] = f"{job.step}: {type(exc).__name__}"
             report(eid, "failed", 1.0)
             continue
-        done[eid].append(job.step)
-        advance(eid)
+        if written:
+            done[eid].append(job.step)
+            if isinstance(job, sp.AsrJob):
+                summary.audio_seconds += result.duration_s
+        else:  # stale: someone else's newer work is kept; plan again from what is stored
+            log.info("%s: %s result is stale, not written", eid, job.step)
+        waiting.appendleft(eid)  # an encounter under way goes first: results land sooner
     summary.seconds = time.perf_counter() - started
     return summary

@@ -120,9 +120,14 @@ def process(
         raise typer.Exit(2)
     if engine == "ray":
         from workbench.batch_ray import RayUnavailable, connect
+        from workbench.keys import KeyProblem, load_key
 
+        try:
+            encrypted = load_key() is not None
+        except KeyProblem:  # opening the store below fails saying what is wrong with the key,
+            encrypted = False  # before anything is sent to the cluster
         try:  # before the store is opened: a cluster that does not answer changes nothing
-            connect(address)
+            connect(address, encrypted)
         except RayUnavailable as exc:
             console.print(f"[red]Cannot process on Ray[/red]: {exc}")
             raise typer.Exit(1) from None
@@ -139,10 +144,13 @@ def process(
 
 
 def _process_on_ray(store: st.Store, ids: list[str], workers: int | None) -> None:
+    from dataclasses import replace
+
     from workbench.batch_ray import cluster_cpus, run_batch, start_pool, worker_ner
     from workbench.jobs import options_from_settings
 
-    pool = start_pool(options_from_settings(), worker_ner(store), workers or cluster_cpus())
+    options = replace(options_from_settings(), reproducible_asr=True)  # as the local engine's
+    pool = start_pool(options, worker_ner(store), workers or cluster_cpus())
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[step]}"),
                TimeElapsedColumn())
     with Progress(*columns, console=console) as bar:
@@ -165,9 +173,12 @@ def _process_on_ray(store: st.Store, ids: list[str], workers: int | None) -> Non
 
 
 def _process_ids(store: st.Store, ids: list[str]) -> None:
-    from workbench.jobs import Engine, process_encounter
+    from dataclasses import replace
 
-    engine = Engine(store=store)
+    from workbench.jobs import Engine, options_from_settings, process_encounter
+
+    # Reproducible ASR: a re-run, and Ray's workers, give the same transcripts.
+    engine = Engine(replace(options_from_settings(), reproducible_asr=True), store=store)
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[step]}"),
                TimeElapsedColumn())
     with Progress(*columns, console=console) as bar:

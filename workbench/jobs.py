@@ -43,6 +43,10 @@ class PipelineOptions:
     llm: LlmOptions | None = None
     # Drafts follow the clinician's learned style (workbench.personalisation).
     personalise: bool = True
+    # Each transcription on a freshly loaded, seeded Whisper model (``Engine.transcriber``):
+    # the same audio always gives the same transcript. On for `scribe process` (local and
+    # Ray workers must agree, a re-run must match); off in the app, which reuses one model.
+    reproducible_asr: bool = False
 
     def __post_init__(self) -> None:
         if self.drafter not in DRAFTERS:
@@ -137,16 +141,23 @@ class Engine:
                 self._asr = load_model(self.options.asr)
             return self._asr
 
-    def seeded_asr(self):
-        """A Whisper model of its own whose random sampling starts from a fixed seed.
+    def transcriber(self):
+        """The Whisper model for one transcription: the shared one, or with
+        ``options.reproducible_asr`` a model of its own whose random sampling starts from a
+        fixed seed.
 
-        A window that fails faster-whisper's quality checks is decoded again at a higher
-        temperature by random sampling, from a generator that each CTranslate2 decoding
-        thread seeds once (so a shared model's draws depend on everything it decoded
-        before). A new model (new threads) after ``set_random_seed`` makes every
-        transcription of the same audio the same: a re-run, the local engine and each Ray
-        worker agree. Loading tiny.en again takes about 0.3 s.
+        A window that fails faster-whisper's quality checks is decoded again at higher
+        temperatures by random sampling, from a generator each CTranslate2 decoding thread
+        seeds once, when it first samples: ``ctranslate2.set_random_seed`` before a
+        transcription does not reach the shared model's threads. Measured (tiny.en,
+        cardiology-afib-followup, whose windows fall back): the same audio twice on the
+        shared model, seeded before each, gave 38 then 36 segments with 8 texts changed;
+        with temperature 0 only, identical; a fresh seeded model gave the first run's result.
+        So reproducibility costs a model load per transcription (about 0.3 s for tiny.en,
+        seconds for large models), paid in batch processing only.
         """
+        if not self.options.reproducible_asr:
+            return self.asr
         import ctranslate2
 
         from pipelines.asr import load_model
@@ -239,12 +250,12 @@ def process_encounter(
     report = progress or (lambda step, fraction: None)
     scratch = Path(data_dir) / "tmp"
     done: list[str] = []
-    while (job := sp.plan_next(store, data_dir, encounter_id, user_id, done)) is not None:
+    while (job := sp.plan_next(store, data_dir, encounter_id, user_id)) is not None:
         label, fraction = sp.STEP_PROGRESS[job.step]
         report(label, fraction)
         result = sp.compute(engine, job, scratch, lambda f: report("transcribing", 0.8 * f))
-        sp.write(store, job, result, user_id)
-        done.append(job.step)
+        if sp.write(store, job, result, user_id):
+            done.append(job.step)  # else stale (someone's newer work kept): plan again
     report("done", 1.0)
     transcript_version = st.latest_transcript_version(store, encounter_id)
     entities = st.get_entities(store, encounter_id, transcript_version)
@@ -307,12 +318,19 @@ def draft_encounter(
     return draft
 
 
+def clinician_style(store: st.Store, clinician: str):
+    """The clinician's learned note style (a ``ClinicianStyle``), or None if none is learned
+    yet: the one lookup behind a fresh draft (``steps.plan_next``) and ``personalise``."""
+    from workbench.personalisation import current_style
+
+    return current_style(store, clinician)
+
+
 def personalise(store: st.Store, draft: Draft, clinician: str) -> Draft:
     """The draft in the clinician's learned style (unchanged when none is learned yet)."""
     from pipelines.drafting.style import apply_style
-    from workbench.personalisation import current_style
 
-    return apply_style(draft, current_style(store, clinician))
+    return apply_style(draft, clinician_style(store, clinician))
 
 
 def custom_terms(store: st.Store, clinician: str | None, user_id: str) -> list[str]:
@@ -362,7 +380,7 @@ def recognise(
                 # Hotwords from the clinician's own list only: no curated terms, no prompt.
                 only_custom = BiasOptions(include_curated=False, prompt_tokens=0, prompt_prefix="")
                 options = bias_options(options, hotwords, only_custom)
-            transcript = transcribe_long(engine.seeded_asr(), samples, options, progress)
+            transcript = transcribe_long(engine.transcriber(), samples, options, progress)
             if engine.options.term_repair:
                 # Repair towards the terminology and the clinician's own terms.
                 transcript = repair_transcript(transcript, default_index().with_terms(hotwords))

@@ -6,19 +6,25 @@ None when nothing is left; ``compute`` runs a job on an :class:`~workbench.jobs.
 actor for ``scribe process --engine ray``); ``write`` keeps the result with the store
 functions. Both engines run these same three functions, so their results agree, and a
 step whose output is stored is never planned again (processing twice writes nothing).
+
+A job may wait long (a batch's queue) while people keep working: ``write`` checks, in the
+write's own transaction, that the job's input is still the newest and its output still
+missing, and otherwise writes nothing (the result is stale), so a machine result never
+lands on top of a clinician's correction.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipelines.drafting.style import ClinicianStyle, apply_style
 from pipelines.types import Draft, Entity, Transcript
 from workbench import store as st
-from workbench.jobs import Engine, custom_terms, draft_encounter, recognise
+from workbench.jobs import Engine, clinician_style, custom_terms, draft_encounter, recognise
+from workbench.store.access import require
 from workbench.support import Findings, save_findings, verify_draft
 
 STEPS = ("asr", "nlp", "draft", "verify")
@@ -95,15 +101,16 @@ def plan_next(
     data_dir: Path,
     encounter_id: str,
     user_id: str,
-    done: Sequence[str] = (),
+    *,
     audio_in_memory: bool = False,
 ) -> Job | None:
     """The next step the encounter needs, with its inputs read from the store; None if done.
 
-    ``done`` are the steps already run in this pass: a fresh draft is verified now, older
-    notes when they are viewed. ``audio_in_memory`` hands the audio over as bytes (a Ray
-    worker may run on another machine). Raises NotFound for an unknown encounter or audio
-    that is missing or purged.
+    A newest note that is a machine draft (no one edited it) and was never checked gets its
+    support check, also when an earlier run stopped between drafting and checking; edited
+    notes are checked when they are viewed. ``audio_in_memory`` hands the audio over as
+    bytes (a Ray worker may run on another machine). Raises NotFound for an unknown
+    encounter or audio that is missing or purged.
     """
     encounter = st.get_encounter(store, encounter_id)
     if encounter is None:
@@ -116,14 +123,20 @@ def plan_next(
         return NlpJob(encounter_id, transcript_version, transcript)
     note = st.get_note(store, encounter_id)
     if note is None:
-        from workbench.personalisation import current_style
-
         entities = st.get_entities(store, encounter_id, transcript_version)
-        style = current_style(store, encounter.clinician or user_id)
+        style = clinician_style(store, encounter.clinician or user_id)
         return DraftJob(encounter_id, transcript_version, transcript, entities, style)
-    if "draft" in done and "verify" not in done:
+    if _unchecked_draft(store, note):
         return _verify_job(store, note)
     return None
+
+
+def _unchecked_draft(store: st.Store, note: st.NoteVersion) -> bool:
+    """Whether ``note`` is an unsigned machine draft (no parent version: nobody edited it)
+    without a support check."""
+    if note.parent_version is not None or note.signed:
+        return False
+    return st.get_support(store, note.encounter_id, note.version) is None
 
 
 def _asr_job(store: st.Store, data_dir: Path, encounter, user_id: str, in_memory: bool) -> AsrJob:
@@ -189,13 +202,53 @@ def timed_compute(engine: Engine, job: Job, scratch: Path) -> tuple[object, floa
     return result, time.perf_counter() - started
 
 
-def write(store: st.Store, job: Job, result: object, user_id: str) -> None:
-    """Keep one step's result with the store functions (each its own short transaction)."""
+# The permission each write needs, checked before the write's transaction opens so that a
+# refusal's audit row is not rolled back with it.
+WRITE_PERMISSION = {"nlp": "entity.edit", "draft": "note.edit", "verify": "note.edit"}
+
+
+def write(store: st.Store, job: Job, result: object, user_id: str) -> bool:
+    """Keep one step's result with the store functions (each its own short transaction).
+
+    Returns False, writing nothing, when the result is stale: the store moved on since the
+    job was planned (a transcript was stored or corrected, entities found, a note drafted or
+    edited or checked). The encounter is then up to date as far as this job goes.
+    """
     eid = job.encounter_id
     if isinstance(job, AsrJob):
         assert isinstance(result, Transcript)
-        st.save_transcript(store, eid, result, user_id)
-    elif isinstance(job, NlpJob):
+        try:  # base version 0: only while the encounter has no transcript at all
+            st.save_transcript(store, eid, result, user_id, base_version=0)
+        except st.ConcurrentEdit:
+            return False
+        return True
+    require(store, WRITE_PERMISSION[job.step], eid)
+    with store.transaction():  # the check and the write see the same state, under the lock
+        if not _still_needed(store, job):
+            return False
+        _write_checked(store, job, result, user_id)
+    return True
+
+
+def _still_needed(store: st.Store, job: NlpJob | DraftJob | VerifyJob) -> bool:
+    """Whether the job's input is still the newest and its output still missing."""
+    eid = job.encounter_id
+    if isinstance(job, VerifyJob):
+        note = st.get_note(store, eid)
+        return (
+            note is not None and note.version == job.note_version and _unchecked_draft(store, note)
+        )
+    if st.latest_transcript_version(store, eid) != job.transcript_version:
+        return False
+    if isinstance(job, NlpJob):
+        return st.entity_set_version(store, eid, job.transcript_version) is None
+    return st.get_note(store, eid) is None
+
+
+def _write_checked(store: st.Store, job: NlpJob | DraftJob | VerifyJob, result, user_id):
+    """Write a result ``_still_needed`` approved, inside the caller's transaction."""
+    eid = job.encounter_id
+    if isinstance(job, NlpJob):
         from workbench.corrections import keep_human_work
 
         assert isinstance(result, FoundEntities)
