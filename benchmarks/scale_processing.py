@@ -17,6 +17,7 @@ import json
 import os
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from workbench import steps as sp
@@ -58,14 +59,14 @@ def run_local(data: Path, encounters: int, cores: int) -> dict:
     store, ids, audio_s = _ingest(data, encounters)
     steps: dict[str, float] = {}
     started = time.perf_counter()
-    engine = Engine(store=store)
+    # As `scribe process` runs it: reproducible ASR, the same as Ray's workers.
+    engine = Engine(replace(options_from_settings(), reproducible_asr=True), store=store)
     for eid in ids:
-        done: list[str] = []
-        while (job := sp.plan_next(store, data, eid, USER, done)) is not None:
+        while (job := sp.plan_next(store, data, eid, USER)) is not None:
             result, seconds = sp.timed_compute(engine, job, data / "tmp")
-            sp.write(store, job, result, USER)
+            if not sp.write(store, job, result, USER):
+                raise RuntimeError(f"{eid}: {job.step} result was stale in a fresh store")
             steps[job.step] = steps.get(job.step, 0.0) + seconds
-            done.append(job.step)
     return _figures(audio_s, time.perf_counter() - started, cores, steps)
 
 

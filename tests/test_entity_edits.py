@@ -364,7 +364,7 @@ def test_reprocessing_keeps_human_entities(store: st.Store, enc: str, nlp) -> No
     st.relabel_entity(store, enc, 2, index_of(MACHINE, "asthma"), "ANATOMY", "dr-b")
     engine = SimpleNamespace(nlp=nlp)  # the transcript exists, so only NLP is needed
     again = process_encounter(store, store.path.parent, engine, enc, "batch")
-    assert again.steps_run == ()
+    assert again.steps_run == ("verify",), "nothing re-run; the unchecked draft is checked"
     # A newer transcript without entities (as an import would leave it) is re-extracted:
     _, transcript = st.get_transcript(store, enc)
     st.save_transcript(store, enc, transcript, "importer", kind="imported")
