@@ -29,6 +29,7 @@ import psutil
 import pytest
 
 from pipelines.drafting.llm import LlmOptions
+from pipelines.types import Entity
 from tests.conftest import REPO, make_draft, make_transcript
 from workbench import steps as sp
 from workbench import store as st
@@ -372,8 +373,15 @@ def test_stale_results_never_land_on_a_clinicians_newer_work(store: st.Store) ->
     nlp = sp.plan_next(store, data, "enc-s", USER)  # the corrected transcript's turn
     assert isinstance(nlp, sp.NlpJob) and nlp.transcript_version == 2
     assert sp.write(store, nlp, sp.FoundEntities((), "n"), USER)
+    early = sp.plan_next(store, data, "enc-s", USER)
+    assert isinstance(early, sp.DraftJob) and early.transcript_version == 2
+    # An annotator adds an entity before the draft comes back: that draft is stale too.
+    cough = Entity(1, 2, 7, "cough", "PROBLEM", source="human")
+    st.add_entity(store, "enc-s", early.entity_set_version, cough, "dr-a")
+    assert not sp.write(store, early, make_draft(CORRECTED), USER)
+    assert st.get_note(store, "enc-s") is None
     draft = sp.plan_next(store, data, "enc-s", USER)
-    assert isinstance(draft, sp.DraftJob) and draft.transcript_version == 2
+    assert isinstance(draft, sp.DraftJob) and "cough" in {e.text for e in draft.entities}
     assert sp.write(store, draft, make_draft(CORRECTED), USER)
     verify = sp.plan_next(store, data, "enc-s", USER)
     assert isinstance(verify, sp.VerifyJob) and verify.note_version == 1

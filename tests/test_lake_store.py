@@ -344,3 +344,22 @@ def test_an_id_freed_by_a_purge_is_never_given_again(stores: dict[str, st.Store]
         return first, again
 
     assert on_both(stores, flow) == ([1, 2], 3)
+
+
+def test_ids_continue_past_what_an_old_file_stores_sequences_handed_out(tmp_path: Path) -> None:
+    from workbench.store.ids import next_id
+    from workbench.store.migrations import available_migrations, migrate
+
+    store = st.Store(tmp_path / st.DB_FILENAME)
+    migrate(store, [m for m in available_migrations() if m.version < 25])
+    with store.transaction() as con:  # an older server numbered 3 checks, since purged
+        con.execute("SELECT nextval('support_checks_seq') FROM range(3)").fetchall()
+        assert con.execute("SELECT count(*) FROM support_checks").fetchone()[0] == 0
+    migrate(store)
+    with store.transaction() as con:
+        handed_out = con.execute(
+            "SELECT last_value FROM duckdb_sequences() WHERE sequence_name = 'support_checks_seq'"
+        ).fetchone()[0]
+        assert handed_out >= 3
+        assert next_id(con, "support_checks") == handed_out + 1, "not one the sequence gave"
+        assert next_id(con, "vocabulary") == 1

@@ -33,7 +33,8 @@ ACTOR_RESTARTS = 3  # a worker process that dies is started again this many time
 TASK_RETRIES = 3  # and the steps it was running are sent to it again
 IN_FLIGHT_PER_ACTOR = 2  # one running, one queued: the actor never waits for the driver
 CONNECT_TIMEOUT_S = 5.0
-# Ray's object store spills objects to files in plaintext when it is full; never, here.
+# Ray's object store spills objects to files in plaintext when it is full: not by its
+# spilling, here. (A full store can still fall back to files in Ray's temp folder.)
 NO_SPILLING = {"automatic_object_spilling_enabled": False}
 
 # (encounter id, step label or outcome, fraction of the encounter done)
@@ -93,7 +94,9 @@ def connect(address: str | None, encrypted: bool = False) -> None:
         return
     try:
         ray.init(
-            address=address or None,
+            # No --address: a new cluster on this machine, never one that `ray start` or
+            # RAY_ADDRESS named (that would skip the checks above and the spilling setting).
+            address=address or "local",
             include_dashboard=False,
             log_to_driver=False,
             logging_level=logging.WARNING,

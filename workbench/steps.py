@@ -68,6 +68,8 @@ class DraftJob:
     transcript: Transcript
     entities: tuple[Entity, ...]
     style: ClinicianStyle | None  # applied when the engine personalises
+    # The entity set drafted from: a correction made meanwhile makes the draft stale.
+    entity_set_version: int | None = None
     step: str = "draft"
 
 
@@ -119,13 +121,16 @@ def plan_next(
     if found is None:
         return _asr_job(store, data_dir, encounter, user_id, audio_in_memory)
     transcript_version, transcript = found
-    if st.entity_set_version(store, encounter_id, transcript_version) is None:
+    entity_version = st.entity_set_version(store, encounter_id, transcript_version)
+    if entity_version is None:
         return NlpJob(encounter_id, transcript_version, transcript)
     note = st.get_note(store, encounter_id)
     if note is None:
         entities = st.get_entities(store, encounter_id, transcript_version)
         style = clinician_style(store, encounter.clinician or user_id)
-        return DraftJob(encounter_id, transcript_version, transcript, entities, style)
+        return DraftJob(
+            encounter_id, transcript_version, transcript, entities, style, entity_version
+        )
     if _unchecked_draft(store, note):
         return _verify_job(store, note)
     return None
@@ -242,7 +247,8 @@ def _still_needed(store: st.Store, job: NlpJob | DraftJob | VerifyJob) -> bool:
         return False
     if isinstance(job, NlpJob):
         return st.entity_set_version(store, eid, job.transcript_version) is None
-    return st.get_note(store, eid) is None
+    current = st.entity_set_version(store, eid, job.transcript_version)
+    return current == job.entity_set_version and st.get_note(store, eid) is None
 
 
 def _write_checked(store: st.Store, job: NlpJob | DraftJob | VerifyJob, result, user_id):

@@ -28,7 +28,7 @@ import pyarrow as pa
 from workbench.store.access import require
 from workbench.store.db import Store, quoted, utcnow
 from workbench.store.events import insert_events, new_event
-from workbench.store.ids import next_id
+from workbench.store.ids import next_id, next_ids
 from workbench.store.notes import ATTESTATION
 
 if TYPE_CHECKING:
@@ -753,7 +753,12 @@ def _build_events(con: duckdb.DuckDBPyConnection) -> None:
 
 def _insert_support(con: duckdb.DuckDBPyConnection) -> None:
     """The support check of each draft (its check id is needed by ``note.verified``); the
-    checks are numbered from the next free id in encounter order."""
+    checks are numbered from the next free ids (all reserved) in encounter order."""
+    checks = con.execute(
+        "SELECT count(*) FROM sim_enc e WHERE e.eid IN (SELECT eid FROM sim_sent)"
+    ).fetchone()[0]
+    if not checks:
+        return
     con.execute(
         "INSERT INTO support_checks (check_id, encounter_id, note_version, transcript_version,"
         " entity_set_version, checker_version, options, sentences, unsupported,"
@@ -763,7 +768,7 @@ def _insert_support(con: duckdb.DuckDBPyConnection) -> None:
         " FROM sim_enc e JOIN (SELECT eid, count(*) FILTER (label = 'unsupported')"
         "   AS unsupported, count(*) FILTER (label = 'partly_supported') AS partly"
         "   FROM sim_sent GROUP BY eid) g ON g.eid = e.eid ORDER BY e.n",
-        [next_id(con, "support_checks"), CHECKER],
+        [next_ids(con, "support_checks", checks)[0], CHECKER],
     )
     con.execute(
         "INSERT INTO sentence_support (check_id, idx, sentence_id, section, text, label, score,"
