@@ -77,7 +77,8 @@ def run_ray(data: Path, encounters: int, workers: int, cores: int) -> dict:
     store, ids, audio_s = _ingest(data, encounters)
     started = time.perf_counter()
     connect(None)
-    pool = start_pool(options_from_settings(), worker_ner(store), workers)
+    options = replace(options_from_settings(), reproducible_asr=True)  # as the local run
+    pool = start_pool(options, worker_ner(store), workers)
     summary = run_batch(store, data, ids, USER, pool)
     if summary.failed or len(summary.processed) != len(ids):
         raise RuntimeError(f"Ray run incomplete: {summary.line()}")
