@@ -118,22 +118,34 @@ def httpfs_extension() -> Path:
     return found
 
 
+def memory_host(
+    spill_dir: Path, extensions: list[Path], what: str, encrypt_spill: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that spills to ``spill_dir``, with ``extensions`` loaded from their
+    package files (autoinstall and autoload off: nothing is downloaded). A load that fails is
+    a StoreError naming ``what`` the extensions are for."""
+    config = {
+        "temp_directory": str(spill_dir),
+        "autoinstall_known_extensions": "false",
+        "autoload_known_extensions": "false",
+    }
+    if encrypt_spill:
+        config["temp_file_encryption"] = "true"
+    try:
+        host = duckdb.connect(":memory:", config=config)
+        for extension in extensions:
+            host.execute(f"LOAD {quoted(str(extension))}")
+    except duckdb.Error as exc:
+        raise StoreError(f"Cannot load {what}: {exc}") from exc
+    return host
+
+
 def encrypted_host(spill_dir: Path) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with httpfs loaded; spill files go encrypted to ``spill_dir``."""
-    try:
-        host = duckdb.connect(
-            ":memory:",
-            config={
-                "temp_directory": str(spill_dir),
-                "temp_file_encryption": "true",
-                "autoinstall_known_extensions": "false",
-                "autoload_known_extensions": "false",
-            },
-        )
-        host.execute(f"LOAD {quoted(str(httpfs_extension()))}")
-        host.execute("PRAGMA disable_checkpoint_on_shutdown")  # _close decides
-    except duckdb.Error as exc:
-        raise StoreError(f"Cannot load DuckDB encryption (httpfs): {exc}") from exc
+    host = memory_host(
+        spill_dir, [httpfs_extension()], "DuckDB encryption (httpfs)", encrypt_spill=True
+    )
+    host.execute("PRAGMA disable_checkpoint_on_shutdown")  # _close decides
     return host
 
 

@@ -28,7 +28,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import duckdb
 
-from workbench.store.db import StoreBusy, StoreError, httpfs_extension, quoted
+from workbench.store.db import StoreBusy, StoreError, httpfs_extension, memory_host, quoted
 
 log = logging.getLogger(__name__)
 
@@ -176,22 +176,13 @@ def extension_host(cache_dir: Path, spill_dir: Path) -> duckdb.DuckDBPyConnectio
     """An in-memory DuckDB with the ducklake, postgres and httpfs extensions loaded from
     their packages (autoinstall and autoload off: nothing is downloaded)."""
     spill_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        host = duckdb.connect(
-            ":memory:",
-            config={
-                "temp_directory": str(spill_dir),
-                "autoinstall_known_extensions": "false",
-                "autoload_known_extensions": "false",
-            },
-        )
-        host.execute(f"LOAD {quoted(str(extension_file('duckdb_extension_ducklake', 'ducklake')))}")
-        host.execute(f"LOAD {quoted(str(postgres_extension(cache_dir)))}")
+    extensions = [
+        extension_file("duckdb_extension_ducklake", "ducklake"),
+        postgres_extension(cache_dir),
         # httpfs brings OpenSSL; without it DuckDB only reads encrypted Parquet.
-        host.execute(f"LOAD {quoted(str(httpfs_extension()))}")
-    except duckdb.Error as exc:
-        raise StoreError(f"Cannot load the DuckLake extensions: {exc}") from exc
-    return host
+        httpfs_extension(),
+    ]
+    return memory_host(spill_dir, extensions, "the DuckLake extensions")
 
 
 def lake_host(config: LakeConfig, cache_dir: Path, spill_dir: Path) -> duckdb.DuckDBPyConnection:

@@ -61,21 +61,28 @@ def _code(tokens: list[_Tok]) -> list[int]:
     return [i for i, t in enumerate(tokens) if t.text and not t.comment]
 
 
-def _statements(tokens: list[_Tok]) -> list[list[_Tok]]:
-    """The token list cut after each top-level ';' (the ';' stays with its statement)."""
-    out, current, depth = [], [], 0
+def _split_top(tokens: list[_Tok], separator: str, keep: bool) -> list[list[_Tok]]:
+    """The tokens cut at each ``separator`` outside parentheses (kept with the part before
+    it when ``keep``); the last part is kept even when empty."""
+    parts: list[list[_Tok]] = [[]]
+    depth = 0
     for tok in tokens:
-        current.append(tok)
         if tok.text == "(":
             depth += 1
         elif tok.text == ")":
             depth -= 1
-        elif tok.text == ";" and depth == 0:
-            out.append(current)
-            current = []
-    if current:
-        out.append(current)
-    return out
+        if tok.text == separator and depth == 0:
+            if keep:
+                parts[-1].append(tok)
+            parts.append([])
+        else:
+            parts[-1].append(tok)
+    return parts
+
+
+def _statements(tokens: list[_Tok]) -> list[list[_Tok]]:
+    """The token list cut after each top-level ';' (the ';' stays with its statement)."""
+    return [part for part in _split_top(tokens, ";", keep=True) if part]
 
 
 def _words(tokens: list[_Tok], count: int) -> list[str]:
@@ -161,19 +168,7 @@ def _insert_not_null(item: list[_Tok]) -> list[_Tok]:
 
 def _split_items(tokens: list[_Tok]) -> list[list[_Tok]]:
     """The comma-separated items between a CREATE TABLE's parentheses (commas dropped)."""
-    items, current, depth = [], [], 0
-    for tok in tokens:
-        if tok.text == "(":
-            depth += 1
-        elif tok.text == ")":
-            depth -= 1
-        if tok.text == "," and depth == 0:
-            items.append(current)
-            current = []
-        else:
-            current.append(tok)
-    items.append(current)
-    return items
+    return _split_top(tokens, ",", keep=False)
 
 
 def _create_table(tokens: list[_Tok]) -> list[_Tok]:
