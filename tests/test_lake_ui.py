@@ -52,6 +52,10 @@ def test_accept_and_edit_on_the_review_page_land_in_the_lake(
     kinds = [e.kind for e in st.list_events(other, ENC)]
     assert kinds.count("sentence.accepted") == 1 and kinds.count("note.saved") == 1
     assert not (data / st.DB_FILENAME).exists(), "nothing went to a single-file store"
+    captions = " ".join(c.value for c in at.sidebar.caption)
+    assert "shared store" in captions and "nothing leaves this machine" not in captions
+    warnings = " ".join(w.value for w in at.sidebar.warning)
+    assert "Shared store" in warnings and "SCRIBE_KEY" not in warnings, "no key to set here"
 
 
 def test_a_change_made_on_another_server_shows_on_the_next_run(

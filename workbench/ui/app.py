@@ -15,7 +15,13 @@ st.set_page_config(page_title="Scribe Workbench", page_icon=":material/stethosco
 
 store = resources.get_store()
 # Encryption at rest (workbench.keys): say plainly when patient data sits unencrypted.
-if not store.encrypted:
+if store.lake is not None:  # the key is refused there (db.LAKE_KEY_REFUSED)
+    st.sidebar.warning(
+        "Shared store: Scribe does not encrypt it. Its PostgreSQL catalog and data path must "
+        "sit on encrypted disks.",
+        icon=":material/lock_open:",
+    )
+elif not store.encrypted:
     from workbench.keys import UNENCRYPTED_WARNING
 
     st.sidebar.warning(UNENCRYPTED_WARNING, icon=":material/lock_open:")
@@ -113,6 +119,9 @@ with st.sidebar:
     if st.button("Sign out", key="sign_out", icon=":material/logout:"):
         login.sign_out(store, "signed out", "You signed out.")
         st.rerun()
-    st.caption(f"Data: `{resources.data_dir()}` · nothing leaves this machine")
+    if store.lake is not None:  # the catalog may be another machine: no such claim
+        st.caption(f"Data: shared store `{store.lake}` · audio in `{resources.data_dir()}`")
+    else:
+        st.caption(f"Data: `{resources.data_dir()}` · nothing leaves this machine")
 
 page_run.run()
